@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import { signAccessToken } from './auth/access-token.js';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { Gateway } from './gateway.js';
+
+const USAGE = `Usage:
+  switchboard [--config FILE]                     start the gateway
+  switchboard token USER [--ttl SECONDS] [--config FILE]
+                                                  print an access token for USER (needs auth.secret)
+Configuration: a YAML/JSON file and SWITCHBOARD_* environment variables
+(SWITCHBOARD_SERVER__PORT=9000 sets server.port). See README.md.`;
+
+/** Entry point of the `switchboard` command; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        ttl: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig({ file: values.config, env: process.env });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const [command, ...rest] = positionals;
+  if (command === 'token') return printToken(config.auth, rest[0], values.ttl);
+  if (command !== undefined) {
+    process.stderr.write(`switchboard: unknown command "${command}"\n${USAGE}\n`);
+    return 2;
+  }
+  return runGateway(new Gateway(config));
+}
+
+async function printToken(
+  auth: { secret?: string | undefined; tokenTtlSeconds: number },
+  user: string | undefined,
+  ttl: string | undefined,
+): Promise<number> {
+  if (!auth.secret) {
+    process.stderr.write('switchboard: auth.secret is not set, so there is nothing to sign tokens with\n');
+    return 2;
+  }
+  if (!user) {
+    process.stderr.write(`switchboard: token needs a user name\n${USAGE}\n`);
+    return 2;
+  }
+  const ttlSeconds = ttl === undefined ? auth.tokenTtlSeconds : Number(ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
+    process.stderr.write('switchboard: --ttl must be a positive whole number of seconds\n');
+    return 2;
+  }
+  try {
+    process.stdout.write(`${await signAccessToken({ secret: auth.secret, user, ttlSeconds })}\n`);
+  } catch (error) {
+    process.stderr.write(`switchboard: ${(error as Error).message}\n`);
+    return 2;
+  }
+  return 0;
+}
+
+async function runGateway(gateway: Gateway): Promise<number> {
+  try {
+    await gateway.start();
+  } catch (error) {
+    gateway.logger.fatal({ err: error }, 'cannot start');
+    await gateway.stop().catch(() => {});
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      gateway.logger.info({ signal }, 'stopping');
+      gateway.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          gateway.logger.error({ err: error }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

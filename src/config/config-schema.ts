@@ -1,0 +1,136 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The gateway's whole configuration, in one schema: defaults, validation and
+ * the README's option table come from here. Every option has a default that
+ * is safe on a single machine, so an empty config starts a working gateway.
+ * Objects are strict: a misspelt key is an error that names it, not a silently
+ * ignored option.
+ */
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+const cidr = z.string().refine((value) => {
+  const [address, bits, extra] = value.split('/');
+  if (extra !== undefined || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}, 'expected an IP address or CIDR block such as 127.0.0.0/8');
+
+const iceUrl = (schemes: string[]) =>
+  z
+    .string()
+    .refine(
+      (url) => schemes.some((scheme) => url.startsWith(`${scheme}:`)),
+      `expected a URL starting with ${schemes.map((s) => `${s}:`).join(' or ')}`,
+    );
+
+const serverSchema = z
+  .strictObject({
+    /** Address the HTTP/WebSocket server listens on. */
+    host: host.default('0.0.0.0'),
+    /** HTTP/WebSocket port; 0 picks a free one. */
+    port: port.default(8080),
+  })
+  .prefault({});
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .prefault({});
+
+const authSchema = z
+  .strictObject({
+    /** HMAC-SHA256 secret for access tokens. Unset: only anonymous login. */
+    secret: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Allow login with a bare name. Default: on when no secret is set, off otherwise. */
+    anonymous: z.boolean().optional(),
+    /** Lifetime of tokens minted by `switchboard token`. */
+    tokenTtlSeconds: z.number().int().positive().default(3600),
+  })
+  .prefault({});
+
+const signalingSchema = z
+  .strictObject({
+    /** Frames larger than this close the socket with 1009. */
+    maxFrameBytes: z.number().int().min(1024).default(64 * 1024),
+    /** Token bucket per connection: sustained rate and burst. */
+    rateLimit: z
+      .strictObject({
+        messagesPerSecond: z.number().positive().default(50),
+        burst: z.number().int().positive().default(100),
+        /** Dropped frames tolerated before the socket is closed with 1008. */
+        maxViolations: z.number().int().positive().default(200),
+      })
+      .prefault({}),
+    loginTimeoutMs: z.number().int().positive().default(10_000),
+    /** WebSocket ping interval; a peer that misses one is dropped. */
+    pingIntervalMs: z.number().int().positive().default(30_000),
+    maxCallsPerConnection: z.number().int().positive().default(4),
+    /** An unanswered call ends with `no-answer` after this. */
+    ringTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .prefault({});
+
+const turnServerSchema = z.strictObject({
+  urls: z.array(iceUrl(['turn', 'turns'])).min(1),
+  /** coturn's `static-auth-secret` (TURN REST API). */
+  secret: z.string().min(1),
+  ttlSeconds: z.number().int().positive().default(86_400),
+});
+
+const iceSchema = z
+  .strictObject({
+    /**
+     * Host name or address browsers use to reach this gateway's STUN responder.
+     * Unset: the host the browser used to open the WebSocket.
+     */
+    publicHost: host.optional(),
+    /** Extra STUN servers handed to browsers. */
+    stun: z.array(iceUrl(['stun', 'stuns'])).default([]),
+    turn: z.array(turnServerSchema).default([]),
+    /**
+     * Only ICE candidates whose address is inside one of these blocks are
+     * passed between parties (and `.local` mDNS names are dropped). Empty: all.
+     */
+    candidateNetworks: z.array(cidr).default([]),
+  })
+  .prefault({});
+
+const stunSchema = z
+  .strictObject({
+    /** The embedded STUN responder (RFC 5389 Binding over UDP). */
+    enabled: z.boolean().default(true),
+    host: host.default('0.0.0.0'),
+    port: port.default(3478),
+  })
+  .prefault({});
+
+const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    log: logSchema,
+    auth: authSchema,
+    signaling: signalingSchema,
+    ice: iceSchema,
+    stun: stunSchema,
+    metrics: metricsSchema,
+  })
+  .prefault({});
+
+/** Configuration as written by the operator (every key optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Configuration after defaults and validation. */
+export type GatewayConfig = z.output<typeof configSchema>;

@@ -1,0 +1,56 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../logging/logger.js';
+import type { StaticFiles } from './static-files.js';
+
+/** A route the composition root adds (health, metrics, admin API...). */
+export type HttpRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+export interface HttpServerOptions {
+  routes: Record<string, HttpRoute>;
+  staticFiles: StaticFiles;
+  /** WebSocket upgrades; returns false when the path is not handled. */
+  onUpgrade: (request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => boolean;
+  logger: Logger;
+}
+
+/** One HTTP server for the page, the SDK, the WebSocket and the operations endpoints. */
+export function createHttpServer(options: HttpServerOptions): Server {
+  const server = createServer((request, response) => {
+    handle(request, response, options).catch((error: unknown) => {
+      options.logger.error({ err: error, url: request.url }, 'http handler failed');
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
+      else response.destroy();
+    });
+  });
+  server.on('upgrade', (request, socket, head) => {
+    if (!options.onUpgrade(request, socket, head)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  return server;
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): Promise<void> {
+  const path = (request.url ?? '/').split('?', 1)[0]!;
+  const route = options.routes[path];
+  if (route) return route(request, response);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
+  const file = await options.staticFiles.read(path);
+  if (!file) return sendJson(response, 404, { error: 'not found' });
+  response.writeHead(200, {
+    'content-type': file.contentType,
+    'content-length': file.body.length,
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(request.method === 'HEAD' ? undefined : file.body);
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}

@@ -1,0 +1,76 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics, on a registry of its own so that several
+ * gateways in one process (tests, benchmarks) do not collide.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly connections = new Gauge({
+    name: 'switchboard_websocket_connections',
+    help: 'Open browser WebSocket connections',
+    registers: [this.registry],
+  });
+
+  readonly usersOnline = new Gauge({
+    name: 'switchboard_users_online',
+    help: 'Logged-in browser users on this node',
+    registers: [this.registry],
+  });
+
+  readonly activeCalls = new Gauge({
+    name: 'switchboard_calls_active',
+    help: 'Calls in progress, by type (caller scheme - callee scheme)',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callsEnded = new Counter({
+    name: 'switchboard_calls_ended_total',
+    help: 'Ended calls, by type and end reason',
+    labelNames: ['type', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callSetupSeconds = new Histogram({
+    name: 'switchboard_call_setup_seconds',
+    help: 'Time from the call request to answer',
+    labelNames: ['type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 60],
+    registers: [this.registry],
+  });
+
+  readonly signalingErrors = new Counter({
+    name: 'switchboard_signaling_errors_total',
+    help: 'Error frames sent to browsers, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  /** Where the STUN request count is read from at scrape time (the responder counts itself). */
+  stunRequestsSource: () => number = () => 0;
+
+  readonly stunRequests = (() => {
+    const metrics = this;
+    let reported = 0;
+    return new Counter({
+      name: 'switchboard_stun_requests_total',
+      help: 'Binding requests received by the embedded STUN responder',
+      registers: [this.registry],
+      collect() {
+        const current = metrics.stunRequestsSource();
+        if (current > reported) this.inc(current - reported);
+        reported = current;
+      },
+    });
+  })();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

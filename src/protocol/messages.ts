@@ -1,0 +1,290 @@
+/**
+ * The browser signaling protocol: JSON frames over the WebSocket at `/ws`.
+ *
+ * This file is the single source of the protocol's types. The gateway
+ * (src/signaling) and the browser SDK (src/client) both import it, so it holds
+ * types and constants only: no runtime dependency may enter here, or it would
+ * end up in the SDK bundle. docs/protocol.md describes the same frames for
+ * people; the validation in parse-client-message.ts is checked against these
+ * types at compile time.
+ */
+
+/** Bumped on any incompatible change; the client states it in `login`. */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket close codes the gateway uses besides the standard ones (1008, 1009, 1011). */
+export const CloseCode = {
+  /** Policy violation: rate limit abused, or too many bad frames. */
+  policy: 1008,
+  /** Frame larger than `signaling.maxFrameBytes` (set by ws itself). */
+  tooLarge: 1009,
+  /** The gateway is shutting down. */
+  goingAway: 1001,
+  /** No login within `signaling.loginTimeoutMs`. */
+  loginTimeout: 4000,
+  /** The same user logged in on another connection. */
+  replaced: 4001,
+} as const;
+
+/** ICE candidate as the browser's RTCIceCandidate.toJSON() gives it. */
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** One entry of RTCConfiguration.iceServers. */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+/** Why a call ended, as the browser sees it. */
+export type EndReason =
+  | 'hangup' // the other party (or this one) hung up after answer
+  | 'cancelled' // the caller gave up before answer
+  | 'busy'
+  | 'declined'
+  | 'not-found' // no such user or destination
+  | 'offline' // the user exists but is not connected
+  | 'no-answer' // ring timeout
+  | 'forbidden' // dial policy refused the destination
+  | 'incompatible-media' // no common codec or transport
+  | 'unreachable' // the other network could not be reached
+  | 'connection-lost' // a party's signaling connection dropped
+  | 'shutdown' // the gateway is going down
+  | 'failed'; // anything else; see the log for the call id
+
+/** Codes of `error` frames. Each names one precise problem. */
+export type ErrorCode =
+  | 'bad-json' // the frame was not valid JSON
+  | 'bad-message' // JSON, but a field is missing or has the wrong type
+  | 'unknown-type' // `type` is not a message this protocol knows
+  | 'unsupported-protocol' // `login.protocol` is not PROTOCOL_VERSION
+  | 'rate-limited' // too many frames; this one was dropped
+  | 'not-logged-in' // only `login` and `ping` are allowed before login
+  | 'already-logged-in'
+  | 'auth-failed' // token missing, expired or badly signed
+  | 'anonymous-disabled' // a name without a token, but the config forbids it
+  | 'bad-address' // `to` is not a valid address
+  | 'not-found' // no such user or destination
+  | 'offline' // the user exists but is not connected
+  | 'forbidden' // the dial policy does not allow this destination
+  | 'unknown-call' // no call with this id on this connection
+  | 'not-your-call' // the call exists but this connection is not a party to it
+  | 'invalid-state' // e.g. accept on a call that is already answered
+  | 'duplicate-call-id'
+  | 'too-many-calls' // per-connection concurrent call limit
+  | 'shutting-down' // the gateway accepts no new calls
+  | 'internal';
+
+/** Presence state of a user. */
+export type PresenceStatus = 'online' | 'offline';
+
+// ---------------------------------------------------------------- client -> gateway
+
+/** Every request may carry an `id`; replies (`ack`, `error`, `welcome`) echo it. */
+interface Request {
+  id?: string;
+}
+
+export interface LoginMessage extends Request {
+  type: 'login';
+  protocol: number;
+  /** Signed access token (HS256 JWT whose `sub` is the user name). */
+  token?: string;
+  /** Anonymous name, honoured only when `auth.anonymous` is on. */
+  name?: string;
+}
+
+export interface PingMessage extends Request {
+  type: 'ping';
+}
+
+export interface PresenceSubscribeMessage extends Request {
+  type: 'presence-subscribe';
+}
+
+export interface CallMessage extends Request {
+  type: 'call';
+  /** Chosen by the client so it can trickle candidates at once; unique per gateway. */
+  callId: string;
+  /** `web:bob`, `sip:+15551234@pbx.example.com`, `xmpp:carol@example.org`, `service:echo`. */
+  to: string;
+  sdp: string;
+}
+
+export interface RingingMessage extends Request {
+  type: 'ringing';
+  callId: string;
+}
+
+export interface AcceptMessage extends Request {
+  type: 'accept';
+  callId: string;
+  sdp: string;
+}
+
+export interface RejectMessage extends Request {
+  type: 'reject';
+  callId: string;
+  reason?: 'busy' | 'declined';
+}
+
+export interface HangupMessage extends Request {
+  type: 'hangup';
+  callId: string;
+}
+
+export interface CandidateMessage extends Request {
+  type: 'candidate';
+  callId: string;
+  /** null marks the end of candidates. */
+  candidate: IceCandidate | null;
+}
+
+/** Mid-call re-offer (renegotiation, hold); the other side replies with `answer`. */
+export interface OfferMessage extends Request {
+  type: 'offer';
+  callId: string;
+  sdp: string;
+}
+
+export interface AnswerMessage extends Request {
+  type: 'answer';
+  callId: string;
+  sdp: string;
+}
+
+export interface DtmfMessage extends Request {
+  type: 'dtmf';
+  callId: string;
+  /** 0-9, *, #, A-D. */
+  digits: string;
+}
+
+export type ClientMessage =
+  | LoginMessage
+  | PingMessage
+  | PresenceSubscribeMessage
+  | CallMessage
+  | RingingMessage
+  | AcceptMessage
+  | RejectMessage
+  | HangupMessage
+  | CandidateMessage
+  | OfferMessage
+  | AnswerMessage
+  | DtmfMessage;
+
+export type ClientMessageType = ClientMessage['type'];
+
+// ---------------------------------------------------------------- gateway -> client
+
+export interface WelcomeMessage {
+  type: 'welcome';
+  id?: string;
+  protocol: number;
+  user: string;
+  /** The user's own address, e.g. `web:alice`. */
+  address: string;
+  sessionId: string;
+  iceServers: IceServer[];
+}
+
+export interface AckMessage {
+  type: 'ack';
+  id: string;
+}
+
+export interface PongMessage {
+  type: 'pong';
+  id?: string;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** The id of the request that caused it, when it had one. */
+  id?: string;
+  callId?: string;
+}
+
+export interface PresenceMessage {
+  type: 'presence';
+  /** Full list right after `presence-subscribe`, one entry per change afterwards. */
+  users: { user: string; status: PresenceStatus }[];
+}
+
+export interface IncomingMessage {
+  type: 'incoming';
+  callId: string;
+  from: string;
+  /** Display name of the caller when the other network gave one. */
+  fromName?: string;
+  to: string;
+  sdp: string;
+}
+
+export interface CallRingingMessage {
+  type: 'ringing';
+  callId: string;
+}
+
+export interface AnsweredMessage {
+  type: 'answered';
+  callId: string;
+  sdp: string;
+}
+
+export interface EndedMessage {
+  type: 'ended';
+  callId: string;
+  reason: EndReason;
+  /** Protocol detail, e.g. `SIP 486 Busy Here`. */
+  detail?: string;
+}
+
+export interface RemoteCandidateMessage {
+  type: 'candidate';
+  callId: string;
+  candidate: IceCandidate | null;
+}
+
+export interface RemoteOfferMessage {
+  type: 'offer';
+  callId: string;
+  sdp: string;
+}
+
+export interface RemoteAnswerMessage {
+  type: 'answer';
+  callId: string;
+  sdp: string;
+}
+
+export interface RemoteDtmfMessage {
+  type: 'dtmf';
+  callId: string;
+  digits: string;
+}
+
+export type ServerMessage =
+  | WelcomeMessage
+  | AckMessage
+  | PongMessage
+  | ErrorMessage
+  | PresenceMessage
+  | IncomingMessage
+  | CallRingingMessage
+  | AnsweredMessage
+  | EndedMessage
+  | RemoteCandidateMessage
+  | RemoteOfferMessage
+  | RemoteAnswerMessage
+  | RemoteDtmfMessage;
+
+export type ServerMessageType = ServerMessage['type'];

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { AccessTokenError, USER_NAME_PATTERN, verifyAccessToken } from '../auth/access-token.js';
+import { AddressError, parseAddress, webAddress } from '../calls/address.js';
+import { CallFailedError, GatewayError } from '../errors/gateway-error.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+} from '../protocol/messages.js';
+import { parseClientMessage, peekRequestId, ProtocolError } from '../protocol/parse-client-message.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { SignalingContext } from './signaling-context.js';
+import { WebLeg } from './web-leg.js';
+
+type Message<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
+
+/**
+ * One browser connection: authenticates it, validates its frames, and turns
+ * them into calls and leg events. Frames are handled one at a time, in order
+ * (login is asynchronous; a `call` sent right behind it must wait for it).
+ */
+export class BrowserSession {
+  readonly id = randomUUID();
+  user: string | undefined;
+  presenceSubscribed = false;
+  readonly #legs = new Map<string, WebLeg>();
+  readonly #limiter: RateLimiter;
+  readonly #logger: Logger;
+  #queue: Promise<void> = Promise.resolve();
+  #violations = 0;
+  #lastRateError = 0;
+  #closed = false;
+  #loginTimer: NodeJS.Timeout | undefined;
+  alive = true;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly context: SignalingContext,
+    private readonly requestHost: string | undefined,
+  ) {
+    const { rateLimit, loginTimeoutMs } = context.config;
+    this.#limiter = new RateLimiter(rateLimit.messagesPerSecond, rateLimit.burst);
+    this.#logger = context.logger.child({ sessionId: this.id });
+    this.#loginTimer = setTimeout(() => this.close(CloseCode.loginTimeout, 'login timeout'), loginTimeoutMs);
+    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    socket.on('close', () => this.#onClosed());
+    socket.on('error', (error) => this.#logger.debug({ err: error }, 'socket error'));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+  }
+
+  get callCount(): number {
+    return this.#legs.size;
+  }
+
+  send(message: ServerMessage): void {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  ping(): void {
+    if (!this.#closed) this.socket.ping();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.socket.close(code, reason);
+    this.#onClosed();
+  }
+
+  forgetLeg(callId: string): void {
+    this.#legs.delete(callId);
+  }
+
+  /** Creates the leg for a call arriving at this browser (called by the web leg factory). */
+  createCalleeLeg(callId: string): WebLeg {
+    if (this.#closed || !this.user) throw new CallFailedError('offline', 'the user went offline');
+    if (this.#legs.size >= this.context.config.maxCallsPerConnection) {
+      throw new CallFailedError('busy', 'the user is on too many calls');
+    }
+    const leg = new WebLeg(callId, webAddress(this.user), 'callee', this);
+    this.#legs.set(callId, leg);
+    return leg;
+  }
+
+  #onFrame(data: unknown, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#limiter.take()) {
+      this.#violation();
+      const now = Date.now();
+      // One error per second is enough to tell a flooding client; more would double the flood.
+      if (now - this.#lastRateError >= 1000) {
+        this.#lastRateError = now;
+        this.sendError('rate-limited', 'too many frames; this one was dropped');
+      }
+      return;
+    }
+    if (isBinary) {
+      this.#violation();
+      this.sendError('bad-message', 'binary frames are not supported');
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text);
+    } catch (error) {
+      this.#violation();
+      const code = error instanceof ProtocolError ? error.code : 'bad-message';
+      this.sendError(code, (error as Error).message, peekRequestId(text));
+      return;
+    }
+    this.#queue = this.#queue.then(() => this.#dispatch(message));
+  }
+
+  async #dispatch(message: ClientMessage): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#handle(message);
+    } catch (error) {
+      if (error instanceof GatewayError) {
+        this.sendError(error.code, error.message, message.id, 'callId' in message ? message.callId : undefined);
+      } else {
+        this.#logger.error({ err: error, type: message.type }, 'frame handler failed');
+        this.sendError('internal', 'internal error', message.id);
+      }
+    }
+  }
+
+  async #handle(message: ClientMessage): Promise<void> {
+    if (message.type === 'ping') return this.send(message.id ? { type: 'pong', id: message.id } : { type: 'pong' });
+    if (message.type === 'login') return this.#login(message);
+    if (!this.user) throw new GatewayError('not-logged-in', `log in before sending "${message.type}"`);
+    switch (message.type) {
+      case 'presence-subscribe':
+        return this.#subscribePresence(message);
+      case 'call':
+        return this.#call(message); // acks itself: the ack must precede an immediate `ended`
+      case 'ringing':
+        this.#callee(message.callId, 'ringing').partyRinging();
+        break;
+      case 'accept': {
+        const leg = this.#callee(message.callId, 'accept');
+        if (leg.answered) throw new GatewayError('invalid-state', 'the call is already answered');
+        leg.partyAccepted(message.sdp);
+        break;
+      }
+      case 'reject': {
+        const leg = this.#callee(message.callId, 'reject');
+        if (leg.answered) throw new GatewayError('invalid-state', 'an answered call is ended with hangup');
+        leg.partyRejected(message.reason ?? 'declined');
+        break;
+      }
+      case 'hangup':
+        this.#leg(message.callId).partyHungUp();
+        break;
+      case 'candidate':
+        this.#leg(message.callId).partyCandidate(message.candidate);
+        break;
+      case 'offer':
+        this.#answeredLeg(message.callId).partyOffer(message.sdp);
+        break;
+      case 'answer':
+        this.#answeredLeg(message.callId).partyAnswer(message.sdp);
+        break;
+      case 'dtmf':
+        this.#answeredLeg(message.callId).partyDtmf(message.digits.toUpperCase());
+        break;
+    }
+    this.#ack(message);
+  }
+
+  async #login(message: Message<'login'>): Promise<void> {
+    if (this.user) throw new GatewayError('already-logged-in', `already logged in as ${this.user}`);
+    if (message.protocol !== PROTOCOL_VERSION) {
+      throw new GatewayError('unsupported-protocol', `this gateway speaks protocol ${PROTOCOL_VERSION}`);
+    }
+    const user = await this.#authenticate(message);
+    if (this.#closed) return;
+    const { directory, sessions, nodeId } = this.context;
+    const replaced = await directory.register({ user, sessionId: this.id, nodeId, since: Date.now() });
+    if (this.#closed) {
+      await directory.unregister(user, this.id);
+      return;
+    }
+    this.user = user;
+    clearTimeout(this.#loginTimer);
+    sessions.set(this.id, this);
+    if (replaced && replaced.sessionId !== this.id) {
+      sessions.get(replaced.sessionId)?.close(CloseCode.replaced, 'logged in elsewhere');
+    }
+    this.#logger.info({ user }, 'logged in');
+    this.send({
+      type: 'welcome',
+      ...(message.id ? { id: message.id } : {}),
+      protocol: PROTOCOL_VERSION,
+      user,
+      address: webAddress(user).uri,
+      sessionId: this.id,
+      iceServers: this.context.iceServersFor(user, this.requestHost),
+    });
+  }
+
+  async #authenticate(message: Message<'login'>): Promise<string> {
+    const { secret, anonymous } = this.context.auth;
+    if (message.token !== undefined) {
+      if (!secret) throw new GatewayError('auth-failed', 'token login is not configured on this gateway');
+      try {
+        return (await verifyAccessToken(message.token, secret)).user;
+      } catch (error) {
+        if (error instanceof AccessTokenError) throw new GatewayError('auth-failed', `token ${error.code}`);
+        throw error;
+      }
+    }
+    if (message.name === undefined) throw new GatewayError('bad-message', 'login: give a "token" or a "name"');
+    if (!anonymous) throw new GatewayError('anonymous-disabled', 'this gateway requires a token');
+    if (!USER_NAME_PATTERN.test(message.name)) {
+      throw new GatewayError('bad-message', 'login: "name" must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit');
+    }
+    return message.name;
+  }
+
+  async #subscribePresence(message: Message<'presence-subscribe'>): Promise<void> {
+    this.presenceSubscribed = true;
+    const entries = await this.context.directory.list();
+    this.#ack(message);
+    this.send({ type: 'presence', users: entries.map((entry) => ({ user: entry.user, status: 'online' as const })) });
+  }
+
+  async #call(message: Message<'call'>): Promise<void> {
+    const { calls, config } = this.context;
+    if (this.#legs.has(message.callId) || calls.has(message.callId)) {
+      throw new GatewayError('duplicate-call-id', `call id ${message.callId} is in use`);
+    }
+    if (this.#legs.size >= config.maxCallsPerConnection) {
+      throw new GatewayError('too-many-calls', `at most ${config.maxCallsPerConnection} calls per connection`);
+    }
+    let target;
+    try {
+      target = parseAddress(message.to);
+    } catch (error) {
+      if (error instanceof AddressError) throw new GatewayError('bad-address', error.message);
+      throw error;
+    }
+    const self = webAddress(this.user!);
+    if (target.uri === self.uri) throw new GatewayError('bad-address', 'you cannot call yourself');
+    const leg = new WebLeg(message.callId, self, 'caller', this);
+    this.#legs.set(message.callId, leg);
+    try {
+      await calls.place({ id: message.callId, caller: leg, target, sdp: message.sdp });
+    } catch (error) {
+      if (error instanceof CallFailedError && !isRoutingFailure(error)) {
+        // The destination exists but refused (busy...): an ordinary call outcome, not a bad request.
+        this.#ack(message);
+        leg.end(error.reason, error.message);
+        return;
+      }
+      this.#legs.delete(message.callId);
+      if (error instanceof CallFailedError) throw new GatewayError(error.reason as ErrorCode, error.message);
+      throw error;
+    }
+    this.#ack(message);
+  }
+
+  #leg(callId: string): WebLeg {
+    const leg = this.#legs.get(callId);
+    if (leg) return leg;
+    if (this.context.calls.has(callId)) throw new GatewayError('not-your-call', `call ${callId} is not yours`);
+    throw new GatewayError('unknown-call', `no call ${callId}`);
+  }
+
+  #callee(callId: string, action: string): WebLeg {
+    const leg = this.#leg(callId);
+    if (leg.role !== 'callee') throw new GatewayError('invalid-state', `only the called party can ${action}`);
+    return leg;
+  }
+
+  #answeredLeg(callId: string): WebLeg {
+    const leg = this.#leg(callId);
+    if (!leg.answered) throw new GatewayError('invalid-state', 'the call is not answered yet');
+    return leg;
+  }
+
+  #ack(message: ClientMessage): void {
+    if (message.id) this.send({ type: 'ack', id: message.id });
+  }
+
+  sendError(code: ErrorCode, text: string, id?: string, callId?: string): void {
+    this.context.metrics.signalingErrors.inc({ code });
+    this.send({ type: 'error', code, message: text, ...(id ? { id } : {}), ...(callId ? { callId } : {}) });
+  }
+
+  #violation(): void {
+    this.#violations += 1;
+    if (this.#violations > this.context.config.rateLimit.maxViolations) {
+      this.#logger.warn({ user: this.user }, 'closing abusive connection');
+      this.close(CloseCode.policy, 'too many invalid or excess frames');
+    }
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#loginTimer);
+    for (const leg of [...this.#legs.values()]) leg.connectionLost();
+    this.#legs.clear();
+    const { sessions, directory } = this.context;
+    sessions.delete(this.id);
+    this.context.onSessionClosed(this);
+    if (this.user) {
+      directory.unregister(this.user, this.id).catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'directory unregister failed');
+      });
+      this.#logger.info({ user: this.user }, 'logged out');
+    }
+  }
+}
+
+/** Failures that mean "no such party" are request errors; the rest end the call with a reason. */
+function isRoutingFailure(error: CallFailedError): boolean {
+  return error.reason === 'not-found' || error.reason === 'offline' || error.reason === 'forbidden';
+}

@@ -1,0 +1,23 @@
+import type { CallRegistry } from '../calls/call-registry.js';
+import type { GatewayConfig } from '../config/config-schema.js';
+import type { Directory } from '../directory/directory.js';
+import type { Logger } from '../logging/logger.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { IceServer } from '../protocol/messages.js';
+import type { BrowserSession } from './browser-session.js';
+
+/** What browser sessions share: passed in once by the signaling server. */
+export interface SignalingContext {
+  config: GatewayConfig['signaling'];
+  auth: { secret?: string | undefined; anonymous: boolean };
+  /** This gateway node's id in the directory. */
+  nodeId: string;
+  directory: Directory;
+  /** Logged-in sessions on this node, by session id. */
+  sessions: Map<string, BrowserSession>;
+  calls: CallRegistry;
+  iceServersFor(user: string, requestHost: string | undefined): IceServer[];
+  metrics: GatewayMetrics;
+  logger: Logger;
+  onSessionClosed(session: BrowserSession): void;
+}

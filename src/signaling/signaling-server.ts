@@ -1,0 +1,82 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { CloseCode, type PresenceStatus } from '../protocol/messages.js';
+import { BrowserSession } from './browser-session.js';
+import type { SignalingContext } from './signaling-context.js';
+
+/** WebSocket path of the browser protocol. */
+export const SIGNALING_PATH = '/ws';
+
+/**
+ * Accepts browser WebSocket connections on the HTTP server's upgrade event,
+ * keeps them alive with pings, and fans presence changes out to sessions
+ * that asked for them.
+ */
+export class SignalingServer {
+  readonly #wss: WebSocketServer;
+  readonly #all = new Set<BrowserSession>();
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly context: Omit<SignalingContext, 'onSessionClosed'>) {
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: context.config.maxFrameBytes,
+      // Compression costs memory per socket and SDP frames are small: not worth it.
+      perMessageDeflate: false,
+    });
+    this.#heartbeat = setInterval(() => this.#ping(), context.config.pingIntervalMs);
+    this.#heartbeat.unref();
+    context.directory.on('presence', (user, status) => this.#presence(user, status));
+  }
+
+  get connectionCount(): number {
+    return this.#all.size;
+  }
+
+  /** Handles an HTTP upgrade; returns false when the path is not ours. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (request.url ?? '').split('?', 1)[0];
+    if (path !== SIGNALING_PATH) return false;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      const session = new BrowserSession(
+        ws,
+        { ...this.context, onSessionClosed: (closed) => this.#closed(closed) },
+        request.headers.host,
+      );
+      this.#all.add(session);
+      this.context.metrics.connections.inc();
+    });
+    return true;
+  }
+
+  /** Closes every connection (their calls end with `connection-lost` unless ended before). */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const session of [...this.#all]) session.close(CloseCode.goingAway, 'gateway shutting down');
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  #closed(session: BrowserSession): void {
+    if (this.#all.delete(session)) this.context.metrics.connections.dec();
+  }
+
+  #ping(): void {
+    for (const session of this.#all) {
+      // A session that did not answer the previous ping is gone (half-open TCP, sleeping laptop).
+      if (!session.alive) {
+        session.close(CloseCode.goingAway, 'ping timeout');
+        continue;
+      }
+      session.alive = false;
+      session.ping();
+    }
+  }
+
+  #presence(user: string, status: PresenceStatus): void {
+    this.context.metrics.usersOnline.inc(status === 'online' ? 1 : -1);
+    for (const session of this.context.sessions.values()) {
+      if (session.presenceSubscribed) session.send({ type: 'presence', users: [{ user, status }] });
+    }
+  }
+}

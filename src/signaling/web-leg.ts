@@ -1,0 +1,122 @@
+import type { Address } from '../calls/address.js';
+import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../calls/leg.js';
+import type { EndReason, IceCandidate, ServerMessage } from '../protocol/messages.js';
+
+/** The part of a browser session a web leg needs: a way to send frames, and to forget the leg. */
+export interface WebLegHost {
+  send(message: ServerMessage): void;
+  forgetLeg(callId: string): void;
+}
+
+export type WebLegRole = 'caller' | 'callee';
+
+/**
+ * A browser's side of a call. Commands from the call become JSON frames to
+ * the browser; frames from the browser become leg events (the `party*`
+ * methods, called by the session that owns the leg).
+ */
+export class WebLeg extends BaseLeg implements Leg {
+  readonly capabilities: LegMediaCapabilities = { webrtc: true, trickle: true };
+  #answered = false;
+  #ringingSent = false;
+
+  constructor(
+    readonly id: string,
+    readonly address: Address,
+    readonly role: WebLegRole,
+    private readonly host: WebLegHost,
+  ) {
+    super();
+  }
+
+  /** Whether the callee has accepted (for a caller leg: whether its call was answered). */
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  async deliverCall(call: IncomingCall): Promise<void> {
+    const frame: ServerMessage = { type: 'incoming', callId: call.callId, from: call.from.uri, to: this.address.uri, sdp: call.sdp };
+    if (call.fromName !== undefined) frame.fromName = call.fromName;
+    this.#send(frame);
+  }
+
+  notifyRinging(): void {
+    if (this.#ringingSent) return;
+    this.#ringingSent = true;
+    this.#send({ type: 'ringing', callId: this.id });
+  }
+
+  notifyAnswered(sdp: string): void {
+    this.#answered = true;
+    this.#send({ type: 'answered', callId: this.id, sdp });
+  }
+
+  sendCandidate(candidate: IceCandidate | null): void {
+    this.#send({ type: 'candidate', callId: this.id, candidate });
+  }
+
+  sendOffer(sdp: string): void {
+    this.#send({ type: 'offer', callId: this.id, sdp });
+  }
+
+  sendAnswer(sdp: string): void {
+    this.#send({ type: 'answer', callId: this.id, sdp });
+  }
+
+  sendDtmf(digits: string): void {
+    this.#send({ type: 'dtmf', callId: this.id, digits });
+  }
+
+  // ------------------------------------------------------------ from the browser
+
+  partyRinging(): void {
+    this.emitEvent('ringing');
+  }
+
+  partyAccepted(sdp: string): void {
+    this.#answered = true;
+    this.emitEvent('answered', sdp);
+  }
+
+  partyRejected(reason: 'busy' | 'declined'): void {
+    this.partyEnded(reason);
+  }
+
+  partyHungUp(): void {
+    this.partyEnded('hangup');
+  }
+
+  partyCandidate(candidate: IceCandidate | null): void {
+    this.emitEvent('candidate', candidate);
+  }
+
+  partyOffer(sdp: string): void {
+    this.emitEvent('offer', sdp);
+  }
+
+  partyAnswer(sdp: string): void {
+    this.emitEvent('answer', sdp);
+  }
+
+  partyDtmf(digits: string): void {
+    this.emitEvent('dtmf', digits);
+  }
+
+  connectionLost(): void {
+    this.partyEnded('connection-lost');
+  }
+
+  protected onEnd(reason: EndReason, detail?: string): void {
+    const frame: ServerMessage = { type: 'ended', callId: this.id, reason };
+    if (detail !== undefined) frame.detail = detail;
+    this.host.send(frame);
+  }
+
+  protected override release(): void {
+    this.host.forgetLeg(this.id);
+  }
+
+  #send(message: ServerMessage): void {
+    if (!this.ended) this.host.send(message);
+  }
+}
