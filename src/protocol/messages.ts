@@ -57,7 +57,11 @@ export type EndReason =
   | 'shutdown' // the gateway is going down
   | 'failed'; // anything else; see the log for the call id
 
-/** Codes of `error` frames. Each names one precise problem. */
+/**
+ * Codes of `error` frames. Each names one precise problem. `not-found`,
+ * `offline` and `forbidden` refuse a `call` whose destination cannot be
+ * reached at all; they match the end reasons of the same name.
+ */
 export type ErrorCode =
   | 'bad-json' // the frame was not valid JSON
   | 'bad-message' // JSON, but a field is missing or has the wrong type
@@ -127,10 +131,13 @@ export interface AcceptMessage extends Request {
   sdp: string;
 }
 
+/** Why a called browser refuses a call. */
+export type RejectReason = 'busy' | 'declined' | 'incompatible-media';
+
 export interface RejectMessage extends Request {
   type: 'reject';
   callId: string;
-  reason?: 'busy' | 'declined';
+  reason?: RejectReason;
 }
 
 export interface HangupMessage extends Request {
@@ -215,7 +222,8 @@ export interface ErrorMessage {
 
 export interface PresenceMessage {
   type: 'presence';
-  /** Full list right after `presence-subscribe`, one entry per change afterwards. */
+  /** true: `users` is the full list (sent right after `presence-subscribe`); otherwise changes. */
+  full: boolean;
   users: { user: string; status: PresenceStatus }[];
 }
 

@@ -36,7 +36,7 @@ const schemas = {
     type: z.literal('reject'),
     id: id.optional(),
     callId,
-    reason: z.enum(['busy', 'declined']).optional(),
+    reason: z.enum(['busy', 'declined', 'incompatible-media']).optional(),
   }),
   hangup: z.strictObject({ type: z.literal('hangup'), id: id.optional(), callId }),
   candidate: z.strictObject({ type: z.literal('candidate'), id: id.optional(), callId, candidate: candidate.nullable() }),

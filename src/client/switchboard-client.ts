@@ -1,0 +1,407 @@
+/**
+ * The browser SDK: one WebSocket to the gateway (`/ws`), login, presence and
+ * calls. Browser-only, no runtime dependencies. docs/protocol.md describes
+ * the frames it exchanges.
+ */
+
+import {
+  PROTOCOL_VERSION,
+  type IceServer,
+  type LoginMessage,
+  type PresenceStatus,
+  type ServerMessage,
+  type WelcomeMessage,
+} from '../protocol/messages.js';
+import {
+  Call,
+  SwitchboardError,
+  getUserMediaStream,
+  type CallMessage,
+  type CallSignaling,
+  type OutgoingFrame,
+} from './call.js';
+import { TypedEmitter } from './typed-events.js';
+
+export interface SwitchboardClientOptions {
+  /** WebSocket URL. Default: `ws(s)://<location.host>/ws`. */
+  url?: string;
+  /** Merged over `{ iceServers: <from welcome>, bundlePolicy: 'max-bundle' }` for every call. */
+  rtcConfig?: Partial<RTCConfiguration>;
+  /** How long a request waits for its `ack` (default 15000 ms). */
+  requestTimeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Media to send; the SDK does not stop its tracks. Default: a new getUserMedia stream. */
+  stream?: MediaStream;
+  /** Ask getUserMedia for audio (default true). Ignored with `stream`. */
+  audio?: boolean;
+  /** Ask getUserMedia for video (default false). Ignored with `stream`. */
+  video?: boolean;
+  /** Merged over the client's configuration for this call only. */
+  rtcConfig?: Partial<RTCConfiguration>;
+}
+
+export interface LoginOptions {
+  /** Signed access token. */
+  token?: string;
+  /** Anonymous name (when the gateway allows it). */
+  name?: string;
+}
+
+export interface PresenceEntry {
+  user: string;
+  status: PresenceStatus;
+}
+
+export interface ClientEvents {
+  /** The WebSocket opened. */
+  connected: [];
+  /** The WebSocket closed (after `connected`); every call has ended with `connection-lost`. */
+  disconnected: [info: { code: number; reason: string }];
+  /** A new incoming call, already ringing; answer or reject it. */
+  incoming: [call: Call];
+  /** Every new call, outgoing or incoming, before any of its events: a place to attach listeners. */
+  call: [call: Call];
+  /** Presence entries as received; `snapshot` is true for the full list that follows `subscribePresence()`. */
+  presence: [users: PresenceEntry[], snapshot: boolean];
+  /** An error frame no pending request was waiting for, or a background failure. */
+  error: [error: SwitchboardError];
+}
+
+interface PendingRequest {
+  resolve: (msg: ServerMessage) => void;
+  reject: (error: SwitchboardError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+function defaultUrl(): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
+
+/** A random call id: crypto.randomUUID where available (secure contexts), else from getRandomValues. */
+function newCallId(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const CALL_FRAMES = new Set(['ringing', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf']);
+
+export class SwitchboardClient extends TypedEmitter<ClientEvents> {
+  readonly url: string;
+  /** The user name after login. */
+  user: string | undefined;
+  /** The user's own address after login, e.g. `web:alice`. */
+  address: string | undefined;
+  sessionId: string | undefined;
+  /** ICE servers from `welcome` (STUN, TURN with short-lived credentials). */
+  iceServers: IceServer[] = [];
+  /** Live calls by id; a call leaves the map when it ends. */
+  readonly calls = new Map<string, Call>();
+  /** Presence of other users, after `subscribePresence()`. */
+  readonly presence = new Map<string, PresenceStatus>();
+
+  private readonly rtcConfig: Partial<RTCConfiguration>;
+  private readonly requestTimeoutMs: number;
+  private ws: WebSocket | undefined;
+  private opening: Promise<void> | undefined;
+  private readonly pending = new Map<string, PendingRequest>();
+  private nextRequestId = 1;
+  private presenceSnapshotPending = false;
+  private readonly signaling: CallSignaling;
+
+  constructor(options: SwitchboardClientOptions = {}) {
+    super();
+    this.url = options.url ?? defaultUrl();
+    this.rtcConfig = options.rtcConfig ?? {};
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.signaling = {
+      request: (frame) => this.request(frame),
+      release: (call) => {
+        if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+      },
+      report: (error) => this.emit('error', error),
+    };
+  }
+
+  /** True while the WebSocket is open. */
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** True after a successful `login` on the current connection. */
+  get loggedIn(): boolean {
+    return this.connected && this.user !== undefined;
+  }
+
+  /** Opens the WebSocket; resolves when it is open (at once if it already is). */
+  connect(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    if (this.opening) return this.opening;
+    this.opening = new Promise<void>((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(this.url);
+      } catch (err) {
+        reject(new SwitchboardError('not-connected', `bad WebSocket URL ${this.url}`, { cause: err }));
+        return;
+      }
+      this.ws = ws;
+      let opened = false;
+      ws.addEventListener('open', () => {
+        if (this.ws !== ws) return;
+        opened = true;
+        resolve();
+        this.emit('connected');
+      });
+      ws.addEventListener('message', (event) => {
+        if (this.ws === ws) this.onFrame(event.data);
+      });
+      ws.addEventListener('close', (event) => {
+        if (!opened) {
+          reject(new SwitchboardError('connection-closed', `could not connect to ${this.url} (close code ${event.code})`));
+        }
+        if (this.ws === ws) this.onClose(event.code, event.reason, opened);
+      });
+    }).finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  /** Logs in (connecting first if needed); resolves with the `welcome` frame. */
+  async login(options: LoginOptions = {}): Promise<WelcomeMessage> {
+    await this.connect();
+    const frame: Omit<LoginMessage, 'id'> = { type: 'login', protocol: PROTOCOL_VERSION };
+    if (options.token) frame.token = options.token;
+    if (options.name) frame.name = options.name;
+    const reply = await this.request(frame);
+    if (reply.type !== 'welcome') {
+      throw new SwitchboardError('bad-message', `expected welcome, got ${reply.type}`);
+    }
+    this.user = reply.user;
+    this.address = reply.address;
+    this.sessionId = reply.sessionId;
+    this.iceServers = Array.isArray(reply.iceServers) ? reply.iceServers : [];
+    return reply;
+  }
+
+  /** Hangs up every call and closes the WebSocket. */
+  close(): void {
+    for (const call of [...this.calls.values()]) call.hangup();
+    const ws = this.ws;
+    if (!ws) return;
+    const wasOpen = ws.readyState === WebSocket.OPEN;
+    if (wasOpen || ws.readyState === WebSocket.CONNECTING) ws.close(1000, 'client closed');
+    // Clean up now rather than when the close handshake completes.
+    this.onClose(1000, 'client closed', wasOpen);
+  }
+
+  /** Subscribes to presence: a `presence` event with the full list, then one per change. */
+  async subscribePresence(): Promise<void> {
+    this.presenceSnapshotPending = true;
+    await this.request({ type: 'presence-subscribe' });
+  }
+
+  /** Measures the round trip of a `ping`, in milliseconds. */
+  async ping(): Promise<number> {
+    const start = performance.now();
+    await this.request({ type: 'ping' });
+    return performance.now() - start;
+  }
+
+  /**
+   * Calls `to` (`web:bob`, `sip:...`, `xmpp:...`, `service:echo`). Resolves with
+   * the call once the gateway acked it; rejects with a SwitchboardError.
+   * Listeners attached to the `call` client event see every event of the call.
+   */
+  async call(to: string, options: CallOptions = {}): Promise<Call> {
+    if (typeof to !== 'string' || to.trim() === '') throw new TypeError('call(): `to` must be a non-empty address');
+    if (!this.loggedIn) throw new SwitchboardError('not-logged-in', 'log in before calling');
+    const stream = options.stream ?? (await getUserMediaStream(options.audio ?? true, options.video ?? false));
+    const owned = !options.stream;
+    let call: Call;
+    try {
+      if (!this.loggedIn) throw new SwitchboardError('not-logged-in', 'the connection closed before the call started');
+      call = new Call({
+        id: newCallId(),
+        direction: 'outgoing',
+        remote: to.trim(),
+        rtcConfig: this.rtcConfigFor(options.rtcConfig),
+        signaling: this.signaling,
+      });
+    } catch (err) {
+      if (owned) stream.getTracks().forEach((track) => track.stop());
+      if (err instanceof SwitchboardError) throw err;
+      throw new SwitchboardError('media-failed', `could not create the peer connection: ${String(err)}`, { cause: err });
+    }
+    call.attachLocalStream(stream, owned);
+    this.calls.set(call.id, call);
+    this.emit('call', call);
+    await call.start(call.remote);
+    return call;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private rtcConfigFor(extra?: Partial<RTCConfiguration>): RTCConfiguration {
+    return {
+      iceServers: this.iceServers.map((server) => ({ ...server, urls: [...server.urls] })),
+      bundlePolicy: 'max-bundle',
+      ...this.rtcConfig,
+      ...extra,
+    };
+  }
+
+  /** Sends a frame with a fresh id; resolves with the reply (`ack`, `welcome`, `pong`). */
+  private request(frame: OutgoingFrame): Promise<ServerMessage> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new SwitchboardError('not-connected', 'not connected to the gateway'));
+    }
+    const id = `r${this.nextRequestId++}`;
+    return new Promise<ServerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SwitchboardError('timeout', `no reply to ${frame.type} within ${this.requestTimeoutMs} ms`));
+      }, this.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      try {
+        ws.send(JSON.stringify({ ...frame, id }));
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new SwitchboardError('not-connected', `could not send ${frame.type}`, { cause: err }));
+      }
+    });
+  }
+
+  private settle(id: unknown, settle: (pending: PendingRequest) => void): boolean {
+    if (typeof id !== 'string') return false;
+    const pending = this.pending.get(id);
+    if (!pending) return false;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    settle(pending);
+    return true;
+  }
+
+  /** Handles one WebSocket frame. Never throws: bad or unknown frames are ignored. */
+  private onFrame(data: unknown): void {
+    try {
+      if (typeof data !== 'string') return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        return;
+      }
+      if (!isObject(parsed) || typeof parsed.type !== 'string') return;
+      this.dispatch(parsed as unknown as ServerMessage);
+    } catch (err) {
+      console.error('switchboard: failed to handle a frame', err);
+    }
+  }
+
+  private dispatch(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'welcome':
+      case 'ack':
+      case 'pong':
+        this.settle(msg.id, (pending) => pending.resolve(msg));
+        return;
+      case 'error':
+        this.onError(msg);
+        return;
+      case 'presence':
+        this.onPresence(msg.users, msg.full);
+        return;
+      case 'incoming':
+        void this.onIncoming(msg);
+        return;
+      default:
+        if (CALL_FRAMES.has(msg.type) && typeof msg.callId === 'string') {
+          // Frames for calls we do not know (already ended, never ours) are ignored.
+          this.calls.get(msg.callId)?.handleMessage(msg as CallMessage);
+        }
+    }
+  }
+
+  private onError(msg: Extract<ServerMessage, { type: 'error' }>): void {
+    const code = typeof msg.code === 'string' ? msg.code : 'internal';
+    const message = typeof msg.message === 'string' ? msg.message : code;
+    const callId = typeof msg.callId === 'string' ? msg.callId : undefined;
+    const error = new SwitchboardError(code, message, callId === undefined ? {} : { callId });
+    if (this.settle(msg.id, (pending) => pending.reject(error))) return;
+    if (callId !== undefined) {
+      const call = this.calls.get(callId);
+      if (!call) return; // about a call that already ended here
+      call.handleMessage({ ...msg, code, message, callId });
+    }
+    this.emit('error', error);
+  }
+
+  private onPresence(users: unknown, full: unknown): void {
+    if (!Array.isArray(users)) return;
+    const snapshot = full === true || this.presenceSnapshotPending;
+    this.presenceSnapshotPending = false;
+    if (snapshot) this.presence.clear();
+    const entries: PresenceEntry[] = [];
+    for (const entry of users) {
+      if (!isObject(entry) || typeof entry.user !== 'string' || typeof entry.status !== 'string') continue;
+      const status = entry.status as PresenceStatus;
+      this.presence.set(entry.user, status);
+      entries.push({ user: entry.user, status });
+    }
+    this.emit('presence', entries, snapshot);
+  }
+
+  private async onIncoming(msg: Extract<ServerMessage, { type: 'incoming' }>): Promise<void> {
+    try {
+      if (typeof msg.callId !== 'string' || typeof msg.from !== 'string' || typeof msg.sdp !== 'string') return;
+      if (this.calls.has(msg.callId)) return;
+      const call = new Call({
+        id: msg.callId,
+        direction: 'incoming',
+        remote: msg.from,
+        ...(typeof msg.fromName === 'string' ? { remoteName: msg.fromName } : {}),
+        ...(typeof msg.to === 'string' ? { local: msg.to } : {}),
+        rtcConfig: this.rtcConfigFor(),
+        signaling: this.signaling,
+      });
+      this.calls.set(call.id, call);
+      if (!(await call.applyInitialOffer(msg.sdp))) return;
+      call.sendRinging();
+      this.emit('call', call);
+      if (call.live) this.emit('incoming', call);
+    } catch (err) {
+      this.emit('error', new SwitchboardError('media-failed', `could not take an incoming call: ${String(err)}`));
+    }
+  }
+
+  private onClose(code: number, reason: string, wasOpen: boolean): void {
+    this.ws = undefined;
+    const wasLoggedIn = this.user !== undefined;
+    this.user = undefined;
+    this.address = undefined;
+    this.sessionId = undefined;
+    this.presence.clear();
+    this.presenceSnapshotPending = false;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.reject(new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
+    }
+    for (const call of [...this.calls.values()]) call.terminate('connection-lost', `WebSocket closed with ${code}`);
+    if (wasOpen || wasLoggedIn) this.emit('disconnected', { code, reason });
+  }
+}
