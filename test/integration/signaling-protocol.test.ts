@@ -248,11 +248,11 @@ describe('browser-to-browser call relay', () => {
     const alice = await login('alice');
     alice.send({ type: 'presence-subscribe', id: 'p' });
     await alice.next('ack', (f) => f.id === 'p');
-    expect(await alice.next('presence')).toEqual({ type: 'presence', users: [{ user: 'alice', status: 'online' }] });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', full: true, users: [{ user: 'alice', status: 'online' }] });
     const bob = await login('bob');
-    expect(await alice.next('presence')).toEqual({ type: 'presence', users: [{ user: 'bob', status: 'online' }] });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', full: false, users: [{ user: 'bob', status: 'online' }] });
     bob.close();
-    expect(await alice.next('presence')).toEqual({ type: 'presence', users: [{ user: 'bob', status: 'offline' }] });
+    expect(await alice.next('presence')).toEqual({ type: 'presence', full: false, users: [{ user: 'bob', status: 'offline' }] });
   });
 });
 

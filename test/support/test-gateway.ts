@@ -4,6 +4,11 @@ import { createSilentLogger } from '../../src/logging/logger.js';
 
 export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1'];
 
+/** The media anchor's RTP and ICE on loopback only (tests never touch other interfaces). */
+export const ANCHOR_ON_LOOPBACK = {
+  media: { rtpHost: '127.0.0.1', iceBindAddress: '127.0.0.1' },
+} satisfies ConfigInput;
+
 /**
  * A gateway on loopback with free ports. ICE candidates are limited to
  * loopback so no test traffic leaves the machine's lo interface.
@@ -14,7 +19,9 @@ export async function startTestGateway(overrides: ConfigInput = {}): Promise<Gat
     server: { host: '127.0.0.1', port: 0, ...overrides.server },
     stun: { host: '127.0.0.1', port: 0, ...overrides.stun },
     ice: { candidateNetworks: LOOPBACK_NETWORKS, ...overrides.ice },
-    log: { level: 'silent', ...overrides.log },
+    media: { rtpHost: '127.0.0.1', iceBindAddress: '127.0.0.1', ...overrides.media },
+    // SWITCHBOARD_TEST_LOG=debug shows the gateway's log while debugging a test.
+    log: { level: (process.env.SWITCHBOARD_TEST_LOG as 'debug' | undefined) ?? 'silent', ...overrides.log },
   });
   const gateway = new Gateway(config, { logger: process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger() });
   await gateway.start();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages of the real peers the test suite starts on
+# loopback (Chromium for the browser tests, coturn as TURN relay). Needs root.
+# Idempotent: skips apt when everything is present already.
+set -euo pipefail
+PACKAGES=(chromium coturn)
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "peers already installed: ${PACKAGES[*]}"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-peers: run as root (or with sudo) to install: ${missing[*]}" >&2
+  exit 1
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

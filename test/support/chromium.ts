@@ -1,0 +1,37 @@
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+
+/** Debian's Chromium; tests never download a browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  // ICE stays on loopback: allow it as a candidate, and show real addresses instead of mDNS names
+  // so the gateway's candidate filter can keep only loopback ones.
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export interface TestBrowser {
+  browser: Browser;
+  newContext(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/** Starts headless Chromium (a fresh temporary profile) with a fake microphone playing a beep. */
+export async function launchChromium(): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+  return {
+    browser,
+    newContext: () => browser.newContext({ permissions: ['microphone'] }),
+    close: () => browser.close(),
+  };
+}
