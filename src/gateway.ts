@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallRegistry } from './calls/call-registry.js';
+import type { Leg } from './calls/leg.js';
+import type { MediaSession } from './calls/media-session.js';
 import { RelayMediaSession } from './calls/relay-media-session.js';
 import { Router } from './calls/router.js';
 import type { GatewayConfig } from './config/config-schema.js';
@@ -12,7 +14,12 @@ import { StaticFiles } from './http/static-files.js';
 import { makeCandidateFilter } from './ice/candidate-filter.js';
 import { buildIceServers } from './ice/ice-servers.js';
 import { StunServer } from './ice/stun-server.js';
+import { makeTurnCredentials } from './ice/turn-credentials.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { CallFailedError } from './errors/gateway-error.js';
+import { AnchorMediaSession } from './media/anchor-media-session.js';
+import { MediaEngine } from './media/media-engine.js';
+import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
@@ -27,6 +34,21 @@ export interface GatewayOptions {
   webRoot?: string;
 }
 
+/** The anchor's own STUN/TURN servers in node-datachannel's URL form, with fresh TURN REST credentials. */
+function anchorIceServers(config: GatewayConfig): string[] {
+  const servers = config.ice.stun.map((url) => url.replace(/^stuns?:/, 'stun:'));
+  for (const turn of config.ice.turn) {
+    const { username, credential } = makeTurnCredentials({ secret: turn.secret, user: 'switchboard', ttlSeconds: turn.ttlSeconds });
+    for (const url of turn.urls) {
+      const match = /^(turns?):([^?]+)(\?transport=(udp|tcp))?$/.exec(url);
+      if (!match) continue;
+      const transport = match[4] ? `?transport=${match[4]}` : '';
+      servers.push(`${match[1]}:${encodeURIComponent(username)}:${encodeURIComponent(credential)}@${match[2]}${transport}`);
+    }
+  }
+  return servers;
+}
+
 /**
  * The composition root: builds every part from the configuration and owns
  * them. `stop()` releases all of it: calls, sockets, listeners.
@@ -39,6 +61,7 @@ export class Gateway {
   readonly router = new Router();
   readonly calls: CallRegistry;
   readonly nodeId: string;
+  readonly media: MediaEngine;
   readonly #sessions = new Map<string, BrowserSession>();
   readonly #signaling: SignalingServer;
   readonly #http: Server;
@@ -52,14 +75,29 @@ export class Gateway {
     this.directory = options.directory ?? new MemoryDirectory();
     this.nodeId = options.nodeId ?? randomUUID();
     const acceptCandidate = makeCandidateFilter(config.ice.candidateNetworks);
+    this.media = new MediaEngine({
+      rtpHost: config.media.rtpHost,
+      announcedAddress: config.media.announcedAddress,
+      rtpPorts: { min: config.media.rtpPortMin, max: config.media.rtpPortMax },
+      ice: {
+        ...(config.media.iceBindAddress ? { bindAddress: config.media.iceBindAddress } : {}),
+        ...(config.media.icePortMin ? { portRangeBegin: config.media.icePortMin } : {}),
+        ...(config.media.icePortMax ? { portRangeEnd: config.media.icePortMax } : {}),
+        iceServers: anchorIceServers(config),
+        gatherTimeoutMs: config.media.iceGatherTimeoutMs,
+      },
+      logger: this.logger.child({ component: 'media' }),
+    });
+    const mediaLogger = this.logger.child({ component: 'anchor' });
     this.calls = new CallRegistry({
       router: this.router,
-      mediaFor: () => new RelayMediaSession(acceptCandidate),
+      mediaFor: (caller, callee) => this.#mediaFor(caller, callee, acceptCandidate, mediaLogger),
       ringTimeoutMs: config.signaling.ringTimeoutMs,
       logger: this.logger.child({ component: 'calls' }),
     });
     this.#observeCalls();
     this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
+    this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
     this.#signaling = new SignalingServer({
       config: config.signaling,
       auth: { secret: config.auth.secret, anonymous: config.auth.anonymous ?? config.auth.secret === undefined },
@@ -138,6 +176,17 @@ export class Gateway {
     await this.#stun?.close();
     await this.directory.close();
     this.logger.info('switchboard gateway stopped');
+  }
+
+  /** The media policy (media.mode): relay when both parties do WebRTC and policy allows, else anchor. */
+  #mediaFor(caller: Leg, callee: Leg, acceptCandidate: (c: string) => boolean, logger: Logger): MediaSession {
+    const bothWebRtc = caller.capabilities.webrtc && callee.capabilities.webrtc;
+    const mode = this.config.media.mode;
+    if (mode === 'relay' && !bothWebRtc) {
+      throw new CallFailedError('incompatible-media', 'media.mode is relay but a party cannot do WebRTC');
+    }
+    if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate);
+    return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
   }
 
   #observeCalls(): void {

@@ -71,9 +71,10 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Sends the caller's offer to the callee. Failures end the call with their reason. */
   start(offerSdp: string, fromName?: string): void {
     this.#enqueue(async () => {
-      const sdp = await this.media.offer(this.caller, offerSdp);
+      const outcome = await this.media.offer(this.caller, offerSdp);
       if (this.#state === 'ended') return;
-      const incoming = { callId: this.id, from: this.caller.address, sdp };
+      if (!('forward' in outcome)) throw new Error('an initial offer must go to the called party');
+      const incoming = { callId: this.id, from: this.caller.address, sdp: outcome.forward };
       await this.callee.deliverCall(fromName === undefined ? incoming : { ...incoming, fromName });
     });
   }
@@ -99,9 +100,17 @@ export class Call extends TypedEmitter<CallEvents> {
         if (forwarded !== undefined) to.sendCandidate(forwarded);
       });
     });
-    from.on('offer', (sdp) => this.#enqueue(async () => to.sendOffer(await this.media.offer(from, sdp))));
+    from.on('offer', (sdp) =>
+      this.#enqueue(async () => {
+        const outcome = await this.media.offer(from, sdp);
+        if ('forward' in outcome) to.sendOffer(outcome.forward);
+        else from.sendAnswer(outcome.answer);
+      }),
+    );
     from.on('answer', (sdp) => this.#enqueue(async () => to.sendAnswer(await this.media.answer(from, sdp))));
-    from.on('dtmf', (digits) => to.sendDtmf(digits));
+    from.on('dtmf', (digits) => {
+      if (!this.media.dtmf(from, digits)) to.sendDtmf(digits);
+    });
     from.on('ended', (reason, detail) => this.#finish(reason, detail, from));
   }
 

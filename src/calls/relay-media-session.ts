@@ -1,7 +1,7 @@
 import { filterSdpCandidates } from '../ice/candidate-filter.js';
 import type { IceCandidate } from '../protocol/messages.js';
 import type { Leg } from './leg.js';
-import type { MediaSession } from './media-session.js';
+import type { MediaSession, OfferOutcome } from './media-session.js';
 
 /**
  * Media flows end to end between two WebRTC parties; the gateway only passes
@@ -14,8 +14,8 @@ export class RelayMediaSession implements MediaSession {
 
   constructor(private readonly acceptCandidate: (candidate: string) => boolean) {}
 
-  async offer(_from: Leg, sdp: string): Promise<string> {
-    return filterSdpCandidates(sdp, this.acceptCandidate);
+  async offer(_from: Leg, sdp: string): Promise<OfferOutcome> {
+    return { forward: filterSdpCandidates(sdp, this.acceptCandidate) };
   }
 
   async answer(_from: Leg, sdp: string): Promise<string> {
@@ -25,6 +25,11 @@ export class RelayMediaSession implements MediaSession {
   candidate(_from: Leg, candidate: IceCandidate | null): IceCandidate | null | undefined {
     if (candidate === null || candidate.candidate === '') return candidate;
     return this.acceptCandidate(candidate.candidate) ? candidate : undefined;
+  }
+
+  /** End to end, DTMF rides the parties' own media or their signaling. */
+  dtmf(): boolean {
+    return false;
   }
 
   close(): void {}

@@ -112,6 +112,34 @@ const stunSchema = z
   })
   .prefault({});
 
+const mediaSchema = z
+  .strictObject({
+    /**
+     * auto: end to end when both parties do WebRTC, through the gateway otherwise;
+     * anchor: always through the gateway; relay: never (calls needing an anchor fail).
+     */
+    mode: z.enum(['auto', 'anchor', 'relay']).default('auto'),
+    /** Address the anchor's RTP sockets bind to. */
+    rtpHost: host.default('0.0.0.0'),
+    /** RTP port range (even RTP port, odd RTCP port). */
+    rtpPortMin: port.default(20000),
+    rtpPortMax: port.default(29999),
+    /**
+     * The address parties must send media to, written into SDP and candidates:
+     * the public IP behind NAT (Docker, cloud). Unset: the bind address, or the
+     * first external interface when binding to all.
+     */
+    announcedAddress: z.string().refine((v) => isIP(v) !== 0, 'expected an IP address').optional(),
+    /** The anchor's ICE: host candidates only on this address (unset: every interface). */
+    iceBindAddress: z.string().refine((v) => isIP(v) !== 0, 'expected an IP address').optional(),
+    icePortMin: port.optional(),
+    icePortMax: port.optional(),
+    /** Longest wait for the anchor's ICE gathering before it answers with what it has. */
+    iceGatherTimeoutMs: z.number().int().positive().default(3000),
+  })
+  .refine((m) => m.rtpPortMin < m.rtpPortMax, { message: 'rtpPortMin must be below rtpPortMax', path: ['rtpPortMin'] })
+  .prefault({});
+
 const metricsSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -126,6 +154,7 @@ export const configSchema = z
     signaling: signalingSchema,
     ice: iceSchema,
     stun: stunSchema,
+    media: mediaSchema,
     metrics: metricsSchema,
   })
   .prefault({});

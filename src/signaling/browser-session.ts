@@ -229,7 +229,7 @@ export class BrowserSession {
     this.presenceSubscribed = true;
     const entries = await this.context.directory.list();
     this.#ack(message);
-    this.send({ type: 'presence', users: entries.map((entry) => ({ user: entry.user, status: 'online' as const })) });
+    this.send({ type: 'presence', full: true, users: entries.map((entry) => ({ user: entry.user, status: 'online' as const })) });
   }
 
   async #call(message: Message<'call'>): Promise<void> {

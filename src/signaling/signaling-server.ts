@@ -76,7 +76,7 @@ export class SignalingServer {
   #presence(user: string, status: PresenceStatus): void {
     this.context.metrics.usersOnline.inc(status === 'online' ? 1 : -1);
     for (const session of this.context.sessions.values()) {
-      if (session.presenceSubscribed) session.send({ type: 'presence', users: [{ user, status }] });
+      if (session.presenceSubscribed) session.send({ type: 'presence', full: false, users: [{ user, status }] });
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Address } from '../calls/address.js';
 import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../calls/leg.js';
-import type { EndReason, IceCandidate, ServerMessage } from '../protocol/messages.js';
+import type { EndReason, IceCandidate, RejectReason, ServerMessage } from '../protocol/messages.js';
 
 /** The part of a browser session a web leg needs: a way to send frames, and to forget the leg. */
 export interface WebLegHost {
@@ -78,7 +78,7 @@ export class WebLeg extends BaseLeg implements Leg {
     this.emitEvent('answered', sdp);
   }
 
-  partyRejected(reason: 'busy' | 'declined'): void {
+  partyRejected(reason: RejectReason): void {
     this.partyEnded(reason);
   }
 

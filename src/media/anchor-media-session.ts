@@ -1,0 +1,237 @@
+import { randomInt } from 'node:crypto';
+import type { Leg } from '../calls/leg.js';
+import type { MediaSession, OfferOutcome } from '../calls/media-session.js';
+import { CallFailedError } from '../errors/gateway-error.js';
+import { filterSdpCandidates } from '../ice/candidate-filter.js';
+import type { Logger } from '../logging/logger.js';
+import type { IceCandidate } from '../protocol/messages.js';
+import { gatewayOffer, matchCodecs, supportedAudioCodecs, type Codec, type NegotiatedAudio } from './codecs.js';
+import type { MediaEngine } from './media-engine.js';
+import { RtpForwarder } from './rtp-forwarder.js';
+import type { RtpEndpoint } from './rtp-endpoint.js';
+import { answerDirection, buildRtpAvpSdp, parseAudioDescription, type AudioDescription, type MediaDirection } from './sdp-audio.js';
+import type { WebRtcEndpoint } from './webrtc-endpoint.js';
+
+type SideName = 'a' | 'b';
+
+/** One leg's media session with the gateway. */
+interface AnchorSide {
+  name: SideName;
+  leg: Leg;
+  webrtc?: WebRtcEndpoint;
+  rtp?: RtpEndpoint;
+  /** The offer this leg made, kept until the other leg's answer decides the codec. */
+  pendingOffer?: { sdp: string; description: AudioDescription };
+  /** What the gateway offered this leg (gateway numbering). */
+  offered?: Codec[];
+  /** The codec this leg uses, in its own numbering. */
+  negotiated?: NegotiatedAudio;
+  /** o= of the gateway's RTP/AVP descriptions for this leg (RFC 3264 section 8). */
+  sdpSessionId: number;
+  sdpVersion: number;
+}
+
+/**
+ * Anchored media: the gateway terminates each leg's media itself (ICE +
+ * DTLS-SRTP for WebRTC parties, plain RTP for the others) and an RtpForwarder
+ * joins them. The codec is chosen when the called party answers: the
+ * caller's offer is answered only then, with exactly that codec, so no
+ * transcoding is ever needed.
+ */
+export class AnchorMediaSession implements MediaSession {
+  readonly mode = 'anchor' as const;
+  readonly #sides: Record<SideName, AnchorSide>;
+  #forwarder: RtpForwarder | undefined;
+  #closed = false;
+
+  constructor(
+    caller: Leg,
+    callee: Leg,
+    private readonly engine: MediaEngine,
+    private readonly acceptCandidate: (candidate: string) => boolean,
+    private readonly logger: Logger,
+  ) {
+    this.#sides = { a: newSide('a', caller), b: newSide('b', callee) };
+  }
+
+  get forwarder(): RtpForwarder | undefined {
+    return this.#forwarder;
+  }
+
+  async offer(from: Leg, sdp: string): Promise<OfferOutcome> {
+    const side = this.#side(from);
+    const other = this.#other(side);
+    const clean = filterSdpCandidates(sdp, this.acceptCandidate);
+    const description = parseAudioDescription(clean);
+    if (side.negotiated) return { answer: await this.#answerReoffer(side, clean, description) };
+
+    side.pendingOffer = { sdp: clean, description };
+    await this.#prepareEndpoint(side, description);
+    const offered = gatewayOffer(description.codecs);
+    if (supportedAudioCodecs(offered).length === 0) {
+      throw new CallFailedError('incompatible-media', 'no codec the gateway can carry (opus, G722, PCMU, PCMA)', describe(description));
+    }
+    other.offered = offered;
+    if (isWebRtcLeg(other.leg)) {
+      const endpoint = this.#webrtc(other);
+      return { forward: this.engine.announce(await endpoint.createOffer(offered, description.direction)) };
+    }
+    const endpoint = await this.#rtp(other);
+    return { forward: this.#rtpSdp(other, endpoint, offered, description.direction) };
+  }
+
+  async answer(from: Leg, sdp: string): Promise<string> {
+    const side = this.#side(from);
+    const other = this.#other(side);
+    if (!side.offered || !other.pendingOffer) throw new CallFailedError('failed', 'an answer without an offer');
+    const clean = filterSdpCandidates(sdp, this.acceptCandidate);
+    const description = parseAudioDescription(clean);
+    const match = matchCodecs(description.codecs, other.pendingOffer.description.codecs);
+    if (!match) throw new CallFailedError('incompatible-media', 'no common codec between the two parties', describe(description));
+    side.negotiated = match.answered;
+    other.negotiated = match.offered;
+    if (side.webrtc) side.webrtc.acceptAnswer(clean);
+    if (side.rtp) side.rtp.setRemote(rtpRemote(description));
+
+    const codecs = negotiatedList(other.negotiated);
+    const offer = other.pendingOffer;
+    other.pendingOffer = undefined;
+    const answer = other.webrtc
+      ? this.engine.announce(await other.webrtc.answerOffer(offer.sdp, codecs))
+      : this.#rtpSdp(other, other.rtp!, codecs, answerDirection(offer.description.direction));
+    this.#startForwarding(offer.description.direction, description.direction);
+    return answer;
+  }
+
+  candidate(from: Leg, candidate: IceCandidate | null): IceCandidate | null | undefined {
+    const side = this.#side(from);
+    if (candidate && candidate.candidate !== '' && !this.acceptCandidate(candidate.candidate)) return undefined;
+    side.webrtc?.addRemoteCandidate(candidate);
+    return undefined; // the other leg talks to the gateway, not to this party
+  }
+
+  dtmf(from: Leg, digits: string): boolean {
+    const to = this.#other(this.#side(from)).name;
+    return this.#forwarder?.sendDtmf(to, digits) ?? false;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#forwarder?.close();
+    for (const side of Object.values(this.#sides)) {
+      side.webrtc?.close();
+      side.rtp?.close();
+    }
+  }
+
+  /** Counters and state for both legs (admin API, tests, benchmarks). */
+  stats(): Record<string, unknown> {
+    const sideStats = (side: AnchorSide) => ({
+      leg: side.leg.address.uri,
+      codec: side.negotiated?.audio.name,
+      payloadType: side.negotiated?.audio.payloadType,
+      webrtc: side.webrtc ? { state: side.webrtc.state, ...side.webrtc.counters, rttMs: side.webrtc.rttMs } : undefined,
+      rtp: side.rtp?.stats,
+    });
+    return { a: sideStats(this.#sides.a), b: sideStats(this.#sides.b), forwarder: this.#forwarder?.counters };
+  }
+
+  async #answerReoffer(side: AnchorSide, sdp: string, description: AudioDescription): Promise<string> {
+    // A re-offer changes direction (hold) or address; the codec stays as negotiated.
+    this.#forwarder?.setReceiving(side.name, wantsMedia(description.direction));
+    const codecs = negotiatedList(side.negotiated!);
+    if (side.webrtc) return this.engine.announce(await side.webrtc.answerOffer(sdp, codecs));
+    side.rtp!.setRemote(rtpRemote(description));
+    return this.#rtpSdp(side, side.rtp!, codecs, answerDirection(description.direction));
+  }
+
+  async #prepareEndpoint(side: AnchorSide, description: AudioDescription): Promise<void> {
+    if (description.webrtc) {
+      this.#webrtc(side);
+      return;
+    }
+    if (isWebRtcLeg(side.leg)) throw new CallFailedError('incompatible-media', 'a WebRTC party sent an offer without ICE/DTLS');
+    (await this.#rtp(side)).setRemote(rtpRemote(description));
+  }
+
+  #startForwarding(offerDirection: MediaDirection, answerDirectionGiven: MediaDirection): void {
+    const a = this.#sides.a;
+    const b = this.#sides.b;
+    const port = (side: AnchorSide) => (side.webrtc ?? side.rtp)!;
+    this.#forwarder = new RtpForwarder(
+      { port: port(a), codecs: a.negotiated!, ssrc: a.webrtc?.ssrc ?? randomInt(1, 0xffffffff) },
+      { port: port(b), codecs: b.negotiated!, ssrc: b.webrtc?.ssrc ?? randomInt(1, 0xffffffff) },
+    );
+    this.#forwarder.setReceiving('a', wantsMedia(offerDirection));
+    this.#forwarder.setReceiving('b', wantsMedia(answerDirectionGiven));
+    // Digits heard on one side are announced to a browser on the other, which has no API to hear them.
+    this.#forwarder.on('dtmf', (from, digit) => {
+      const to = this.#other(this.#sides[from]);
+      if (isWebRtcLeg(to.leg)) to.leg.sendDtmf(digit);
+    });
+    this.logger.debug({ a: a.negotiated, b: b.negotiated }, 'anchor forwarding');
+  }
+
+  #webrtc(side: AnchorSide): WebRtcEndpoint {
+    side.webrtc ??= this.engine.createWebRtcEndpoint(`anchor-${side.leg.id}-${side.name}`);
+    return side.webrtc;
+  }
+
+  async #rtp(side: AnchorSide): Promise<RtpEndpoint> {
+    side.rtp ??= await this.engine.createRtpEndpoint();
+    if (this.#closed) side.rtp.close();
+    return side.rtp;
+  }
+
+  #rtpSdp(side: AnchorSide, endpoint: RtpEndpoint, codecs: Codec[], direction: MediaDirection): string {
+    side.sdpVersion += 1;
+    return buildRtpAvpSdp({
+      address: this.engine.announcedAddress,
+      port: endpoint.localPort,
+      codecs,
+      direction,
+      sessionId: side.sdpSessionId,
+      version: side.sdpVersion,
+    });
+  }
+
+  #side(leg: Leg): AnchorSide {
+    if (leg === this.#sides.a.leg) return this.#sides.a;
+    if (leg === this.#sides.b.leg) return this.#sides.b;
+    throw new TypeError('leg is not part of this call');
+  }
+
+  #other(side: AnchorSide): AnchorSide {
+    return side.name === 'a' ? this.#sides.b : this.#sides.a;
+  }
+}
+
+function newSide(name: SideName, leg: Leg): AnchorSide {
+  return { name, leg, sdpSessionId: randomInt(1, 2 ** 31), sdpVersion: 0 };
+}
+
+function isWebRtcLeg(leg: Leg): boolean {
+  return leg.capabilities.webrtc;
+}
+
+function wantsMedia(direction: MediaDirection): boolean {
+  return direction === 'sendrecv' || direction === 'recvonly';
+}
+
+function negotiatedList(negotiated: NegotiatedAudio): Codec[] {
+  return negotiated.dtmf ? [negotiated.audio, negotiated.dtmf] : [negotiated.audio];
+}
+
+function rtpRemote(description: AudioDescription) {
+  return {
+    address: description.address,
+    port: description.port,
+    ...(description.rtcpPort === undefined ? {} : { rtcpPort: description.rtcpPort }),
+    rtcpMux: description.rtcpMux,
+  };
+}
+
+function describe(description: AudioDescription): string {
+  return `offered: ${description.codecs.map((c) => `${c.name}/${c.clockRate}`).join(', ') || 'nothing'}`;
+}
