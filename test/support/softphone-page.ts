@@ -75,6 +75,38 @@ export class SoftphonePage {
     }, ms);
   }
 
+  /** SSRCs of the audio streams the page receives (a new one would be a new stream to the browser). */
+  async inboundSsrcs(): Promise<number[]> {
+    return this.page.evaluate(async () => {
+      const pc = (window as unknown as { switchboard: { call?: { pc: RTCPeerConnection } } }).switchboard.call!.pc;
+      const ssrcs: number[] = [];
+      (await pc.getStats()).forEach((report: Record<string, unknown>) => {
+        if (report.type === 'inbound-rtp' && report.kind === 'audio') ssrcs.push(Number(report.ssrc));
+      });
+      return ssrcs;
+    });
+  }
+
+  /** Presses keypad digits during the call (the SDK sends RFC 4733 events in the audio stream). */
+  async pressDigits(digits: string): Promise<void> {
+    for (const digit of digits) {
+      await this.page.click(`[data-digit="${digit}"]`);
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  /** Starts collecting digits the gateway signals to the page (`dtmf` frames). */
+  async collectSignaledDigits(): Promise<() => Promise<string>> {
+    await this.page.evaluate(() => {
+      const w = window as unknown as { switchboard: { call?: { on(e: 'dtmf', f: (d: string) => void): void } }; heardDigits: string };
+      w.heardDigits = '';
+      w.switchboard.call!.on('dtmf', (digits) => {
+        w.heardDigits += digits;
+      });
+    });
+    return () => this.page.evaluate(() => (window as unknown as { heardDigits: string }).heardDigits);
+  }
+
   /** Round-trip time (s) the page measured: RTCP-based where present, else on the ICE pair. */
   async roundTripTime(): Promise<number | undefined> {
     return this.page.evaluate(async () => {
