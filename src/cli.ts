@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { signAccessToken } from './auth/access-token.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { Gateway } from './gateway.js';
+import { MediaEngine } from './media/media-engine.js';
 
 const USAGE = `Usage:
   switchboard [--config FILE]                     start the gateway
@@ -48,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`switchboard: unknown command "${command}"\n${USAGE}\n`);
     return 2;
   }
-  return runGateway(new Gateway(config));
+  const file = values.config;
+  return runGateway(new Gateway(config, { loadConfig: () => loadConfig({ file, env: process.env }) }));
 }
 
 async function printToken(
@@ -87,20 +89,38 @@ async function runGateway(gateway: Gateway): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
+    let draining = false;
     let stopping = false;
-    const stop = (signal: string) => {
+    const stopNow = () => {
       if (stopping) return;
       stopping = true;
-      gateway.logger.info({ signal }, 'stopping');
       gateway.stop().then(
-        () => resolve(0),
+        () => {
+          MediaEngine.shutdown();
+          resolve(0);
+        },
         (error: unknown) => {
           gateway.logger.error({ err: error }, 'stop failed');
           resolve(1);
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // First SIGTERM/SIGINT: drain (calls go on up to server.drainTimeoutMs), then stop. A second one: stop now.
+    const onSignal = (signal: string) => {
+      if (draining) {
+        gateway.logger.info({ signal }, 'second signal: stopping now');
+        gateway.calls.hangupAll('shutdown');
+        stopNow();
+        return;
+      }
+      draining = true;
+      gateway.logger.info({ signal }, 'stopping gracefully');
+      gateway.drain().then(stopNow, stopNow);
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGHUP', () => {
+      gateway.reload().catch((error: unknown) => gateway.logger.error({ err: error }, 'reload failed'));
+    });
   });
 }

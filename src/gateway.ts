@@ -11,6 +11,7 @@ import type { Directory } from './directory/directory.js';
 import { MemoryDirectory } from './directory/memory-directory.js';
 import { createHttpServer, sendJson } from './http/http-server.js';
 import { StaticFiles } from './http/static-files.js';
+import { createAdminApi } from './http/admin-api.js';
 import { makeCandidateFilter } from './ice/candidate-filter.js';
 import { buildIceServers } from './ice/ice-servers.js';
 import { StunServer } from './ice/stun-server.js';
@@ -27,6 +28,8 @@ import { WebLegFactory } from './signaling/web-leg-factory.js';
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** Re-reads the configuration for `reload()` (SIGHUP, POST /admin/reload); the CLI passes its file loader. */
+  loadConfig?: () => GatewayConfig;
   /** Defaults to a memory directory (single node). */
   directory?: Directory;
   nodeId?: string;
@@ -68,13 +71,20 @@ export class Gateway {
   readonly #stun: StunServer | undefined;
   #stunPort: number | undefined;
   #started = false;
+  #draining = false;
+  #acceptCandidate: (candidate: string) => boolean;
+  readonly #componentLoggers: Logger[] = [];
+  readonly #loadConfig: (() => GatewayConfig) | undefined;
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? createLogger({ level: config.log.level });
     this.directory = options.directory ?? new MemoryDirectory();
     this.nodeId = options.nodeId ?? randomUUID();
-    const acceptCandidate = makeCandidateFilter(config.ice.candidateNetworks);
+    this.#loadConfig = options.loadConfig;
+    this.#acceptCandidate = makeCandidateFilter(config.ice.candidateNetworks);
+    // Reads the current filter on every call, so a reload that changes the networks applies at once.
+    const acceptCandidate = (candidate: string) => this.#acceptCandidate(candidate);
     this.media = new MediaEngine({
       rtpHost: config.media.rtpHost,
       announcedAddress: config.media.announcedAddress,
@@ -86,32 +96,44 @@ export class Gateway {
         iceServers: anchorIceServers(config),
         gatherTimeoutMs: config.media.iceGatherTimeoutMs,
       },
-      logger: this.logger.child({ component: 'media' }),
+      logger: this.#component('media'),
     });
-    const mediaLogger = this.logger.child({ component: 'anchor' });
+    const mediaLogger = this.#component('anchor');
     this.calls = new CallRegistry({
       router: this.router,
       mediaFor: (caller, callee) => this.#mediaFor(caller, callee, acceptCandidate, mediaLogger),
       ringTimeoutMs: config.signaling.ringTimeoutMs,
-      logger: this.logger.child({ component: 'calls' }),
+      logger: this.#component('calls'),
     });
     this.#observeCalls();
     this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
     this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
     this.#signaling = new SignalingServer({
       config: config.signaling,
-      auth: { secret: config.auth.secret, anonymous: config.auth.anonymous ?? config.auth.secret === undefined },
+      auth: {
+        get secret() {
+          return config.auth.secret;
+        },
+        get anonymous() {
+          return config.auth.anonymous ?? config.auth.secret === undefined;
+        },
+      },
       nodeId: this.nodeId,
       directory: this.directory,
       sessions: this.#sessions,
       calls: this.calls,
       iceServersFor: (user, host) => buildIceServers(config, user, host, this.#stunPort),
       metrics: this.metrics,
-      logger: this.logger.child({ component: 'signaling' }),
+      logger: this.#component('signaling'),
     });
     this.#http = createHttpServer({
       routes: {
         '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
+        // Ready for new users and calls; a draining node says no so load balancers move on.
+        '/readyz': (_request, response) =>
+          this.#draining
+            ? sendJson(response, 503, { status: 'draining', calls: this.calls.size })
+            : sendJson(response, 200, { status: 'ready' }),
         '/metrics': async (_request, response) => {
           if (!config.metrics.enabled) return sendJson(response, 404, { error: 'metrics disabled' });
           const { contentType, body } = await this.metrics.render();
@@ -119,15 +141,23 @@ export class Gateway {
           response.end(body);
         },
       },
+      prefixRoutes: {
+        '/admin/': createAdminApi({
+          token: () => this.config.admin.token,
+          calls: this.calls,
+          directory: this.directory,
+          reload: () => this.reload(),
+        }),
+      },
       staticFiles: new StaticFiles(options.webRoot),
       onUpgrade: (request, socket, head) => this.#signaling.handleUpgrade(request, socket, head),
-      logger: this.logger.child({ component: 'http' }),
+      logger: this.#component('http'),
     });
     if (config.stun.enabled) {
       this.#stun = new StunServer({
         host: config.stun.host,
         port: config.stun.port,
-        logger: this.logger.child({ component: 'stun' }),
+        logger: this.#component('stun'),
       });
       this.metrics.stunRequestsSource = () => this.#stun?.stats.requests ?? 0;
     }
@@ -164,6 +194,60 @@ export class Gateway {
     return this.#stunPort;
   }
 
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Graceful shutdown: refuse new calls and connections, let calls in progress
+   * run for up to `timeoutMs`, then end the rest with `shutdown`. Resolves
+   * when no call is left.
+   */
+  async drain(timeoutMs = this.config.server.drainTimeoutMs): Promise<void> {
+    this.#draining = true;
+    this.calls.stopAccepting();
+    this.#signaling.drain();
+    this.logger.info({ calls: this.calls.size, timeoutMs }, 'draining');
+    const deadline = Date.now() + timeoutMs;
+    while (this.calls.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))));
+    }
+    if (this.calls.size > 0) {
+      this.logger.info({ calls: this.calls.size }, 'drain time over: ending the remaining calls');
+      this.calls.hangupAll('shutdown');
+    }
+  }
+
+  /**
+   * Re-reads the configuration and applies what can change while running:
+   * log level, auth, signaling limits, ICE servers and candidate networks,
+   * admin token. Listening addresses and ports need a restart.
+   */
+  async reload(): Promise<{ applied: string[]; restartRequired: string[] }> {
+    if (!this.#loadConfig) throw new Error('this gateway was started without a configuration source to reload');
+    const next = this.#loadConfig();
+    const applied: string[] = [];
+    const restartRequired: string[] = [];
+    const changed = (key: keyof GatewayConfig) => JSON.stringify(this.config[key]) !== JSON.stringify(next[key]);
+    for (const key of ['log', 'auth', 'signaling', 'ice', 'admin'] as const) {
+      if (!changed(key)) continue;
+      // In place: components hold references to these sections. Keys dropped from the file are dropped here too.
+      const section = this.config[key] as Record<string, unknown>;
+      for (const name of Object.keys(section)) delete section[name];
+      Object.assign(section, next[key]);
+      applied.push(key);
+    }
+    for (const key of ['server', 'stun', 'media', 'metrics'] as const) {
+      if (changed(key)) restartRequired.push(key);
+    }
+    if (applied.includes('ice')) this.#acceptCandidate = makeCandidateFilter(this.config.ice.candidateNetworks);
+    if (applied.includes('log')) {
+      for (const logger of [this.logger, ...this.#componentLoggers]) logger.level = this.config.log.level;
+    }
+    this.logger.info({ applied, restartRequired }, 'configuration reloaded');
+    return { applied, restartRequired };
+  }
+
   /** Ends every call, closes every connection and socket. */
   async stop(): Promise<void> {
     this.calls.stopAccepting();
@@ -187,6 +271,12 @@ export class Gateway {
     }
     if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate);
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
+  }
+
+  #component(name: string): Logger {
+    const logger = this.logger.child({ component: name });
+    this.#componentLoggers.push(logger);
+    return logger;
   }
 
   #observeCalls(): void {

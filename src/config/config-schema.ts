@@ -36,6 +36,8 @@ const serverSchema = z
     host: host.default('0.0.0.0'),
     /** HTTP/WebSocket port; 0 picks a free one. */
     port: port.default(8080),
+    /** On SIGTERM, calls in progress may go on this long before they are ended with `shutdown`. */
+    drainTimeoutMs: z.number().int().min(0).default(30_000),
   })
   .prefault({});
 
@@ -140,6 +142,13 @@ const mediaSchema = z
   .refine((m) => m.rtpPortMin < m.rtpPortMax, { message: 'rtpPortMin must be below rtpPortMax', path: ['rtpPortMin'] })
   .prefault({});
 
+const adminSchema = z
+  .strictObject({
+    /** Bearer token for the admin API under /admin/. Unset: the admin API is off. */
+    token: z.string().min(16, 'must be at least 16 characters').optional(),
+  })
+  .prefault({});
+
 const metricsSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -156,6 +165,7 @@ export const configSchema = z
     stun: stunSchema,
     media: mediaSchema,
     metrics: metricsSchema,
+    admin: adminSchema,
   })
   .prefault({});
 

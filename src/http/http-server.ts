@@ -7,6 +7,8 @@ export type HttpRoute = (request: IncomingMessage, response: ServerResponse) => 
 
 export interface HttpServerOptions {
   routes: Record<string, HttpRoute>;
+  /** Routes for every path under a prefix, e.g. `/admin/`. */
+  prefixRoutes?: Record<string, HttpRoute>;
   staticFiles: StaticFiles;
   /** WebSocket upgrades; returns false when the path is not handled. */
   onUpgrade: (request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => boolean;
@@ -37,6 +39,9 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
   const path = (request.url ?? '/').split('?', 1)[0]!;
   const route = options.routes[path];
   if (route) return route(request, response);
+  for (const [prefix, prefixRoute] of Object.entries(options.prefixRoutes ?? {})) {
+    if (path.startsWith(prefix)) return prefixRoute(request, response);
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
   const file = await options.staticFiles.read(path);
   if (!file) return sendJson(response, 404, { error: 'not found' });

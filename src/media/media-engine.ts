@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../logging/logger.js';
+import { announceAddress } from './announced-address.js';
 import { PortAllocator } from './port-allocator.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
 import { shutdownWebRtc, WebRtcEndpoint, type WebRtcIceOptions } from './webrtc-endpoint.js';
@@ -44,15 +45,10 @@ export class MediaEngine {
     return RtpEndpoint.create({ host: this.#options.rtpHost, ports: this.ports, logger: this.#options.logger, clockRate });
   }
 
-  /**
-   * Replaces local addresses in the gateway's WebRTC SDP by the announced one
-   * (1:1 NAT, as in a container or a cloud VM), so browsers reach it.
-   */
+  /** The gateway's WebRTC SDP as parties must see it: with the announced address when one is configured. */
   announce(sdp: string): string {
     const announced = this.#options.announcedAddress;
-    const bound = this.#options.ice.bindAddress;
-    if (!announced || !bound || announced === bound) return sdp;
-    return sdp.split(bound).join(announced);
+    return announced ? announceAddress(sdp, announced) : sdp;
   }
 
   /** Ends node-datachannel's native threads; call once at process shutdown. */

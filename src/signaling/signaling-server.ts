@@ -17,6 +17,7 @@ export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #all = new Set<BrowserSession>();
   readonly #heartbeat: NodeJS.Timeout;
+  #draining = false;
 
   constructor(private readonly context: Omit<SignalingContext, 'onSessionClosed'>) {
     this.#wss = new WebSocketServer({
@@ -38,6 +39,11 @@ export class SignalingServer {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = (request.url ?? '').split('?', 1)[0];
     if (path !== SIGNALING_PATH) return false;
+    if (this.#draining) {
+      // A draining node takes no new users: the client reconnects, and a load balancer picks another node.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const session = new BrowserSession(
         ws,
@@ -48,6 +54,17 @@ export class SignalingServer {
       this.context.metrics.connections.inc();
     });
     return true;
+  }
+
+  /**
+   * Graceful shutdown, first step: refuse new connections and close idle
+   * ones (1001, so clients reconnect elsewhere); connections with calls stay.
+   */
+  drain(): void {
+    this.#draining = true;
+    for (const session of [...this.#all]) {
+      if (session.callCount === 0) session.close(CloseCode.goingAway, 'gateway draining');
+    }
   }
 
   /** Closes every connection (their calls end with `connection-lost` unless ended before). */
