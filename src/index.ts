@@ -1,0 +1,15 @@
+/**
+ * The core's public surface: what protocol adapters (adapters/sip,
+ * adapters/xmpp) may import. Adapters import nothing else from src/ and never
+ * each other; test/unit/architecture.test.ts checks it.
+ */
+export { parseAddress, AddressError, webAddress, type Address, type AddressScheme } from './calls/address.js';
+export { BaseLeg, type IncomingCall, type Leg, type LegEvents, type LegMediaCapabilities } from './calls/leg.js';
+export type { LegFactory, OutboundLegRequest } from './calls/router.js';
+export type { Router } from './calls/router.js';
+export type { CallRegistry, PlaceCallRequest } from './calls/call-registry.js';
+export { CallFailedError, GatewayError, InvalidStateError } from './errors/gateway-error.js';
+export { TypedEmitter, type EventMap } from './events/typed-emitter.js';
+export type { Logger } from './logging/logger.js';
+export type { EndReason, IceCandidate } from './protocol/messages.js';
+export type { GatewayConfig } from './config/config-schema.js';
