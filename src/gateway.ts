@@ -21,6 +21,7 @@ import { CallFailedError } from './errors/gateway-error.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
+import { SipAdapter } from '../adapters/sip/index.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
@@ -69,6 +70,7 @@ export class Gateway {
   readonly #signaling: SignalingServer;
   readonly #http: Server;
   readonly #stun: StunServer | undefined;
+  readonly #sip: SipAdapter | undefined;
   #stunPort: number | undefined;
   #started = false;
   #draining = false;
@@ -108,6 +110,16 @@ export class Gateway {
     this.#observeCalls();
     this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
     this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
+    if (config.sip.enabled) {
+      this.#sip = new SipAdapter({
+        config: config.sip,
+        calls: this.calls,
+        logger: this.#component('sip'),
+        defaultAdvertisedHost: this.media.announcedAddress,
+        ringTimeoutMs: config.signaling.ringTimeoutMs,
+      });
+      this.router.register(['sip', 'sips', 'tel'], this.#sip);
+    }
     this.#signaling = new SignalingServer({
       config: config.signaling,
       auth: {
@@ -150,7 +162,8 @@ export class Gateway {
         }),
       },
       staticFiles: new StaticFiles(options.webRoot),
-      onUpgrade: (request, socket, head) => this.#signaling.handleUpgrade(request, socket, head),
+      onUpgrade: (request, socket, head) =>
+        this.#signaling.handleUpgrade(request, socket, head) || (this.#sip?.handleUpgrade(request, socket, head) ?? false),
       logger: this.#component('http'),
     });
     if (config.stun.enabled) {
@@ -168,6 +181,7 @@ export class Gateway {
     if (this.#started) throw new Error('gateway already started');
     this.#started = true;
     if (this.#stun) this.#stunPort = (await this.#stun.start()).port;
+    await this.#sip?.start();
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(this.config.server.port, this.config.server.host, () => {
@@ -192,6 +206,11 @@ export class Gateway {
 
   get stunPort(): number | undefined {
     return this.#stunPort;
+  }
+
+  /** The SIP adapter, when enabled (its bound addresses, for tests and logs). */
+  get sip(): SipAdapter | undefined {
+    return this.#sip;
   }
 
   get draining(): boolean {
@@ -258,6 +277,7 @@ export class Gateway {
       this.#http.closeAllConnections();
     });
     await this.#stun?.close();
+    await this.#sip?.close();
     await this.directory.close();
     this.logger.info('switchboard gateway stopped');
   }

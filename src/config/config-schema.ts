@@ -142,6 +142,60 @@ const mediaSchema = z
   .refine((m) => m.rtpPortMin < m.rtpPortMax, { message: 'rtpPortMin must be below rtpPortMax', path: ['rtpPortMin'] })
   .prefault({});
 
+const sipUri = z.string().regex(/^sips?:[^\s<>"]+$/, 'expected a sip: or sips: URI');
+
+const sipSchema = z
+  .strictObject({
+    /** The SIP adapter: phones, PBXs and trunks call web users, and web users call them. */
+    enabled: z.boolean().default(true),
+    /** Listening address for SIP over UDP and TCP (and TLS). */
+    host: host.default('0.0.0.0'),
+    /** UDP and TCP port (RFC 3261: 5060); 0 picks a free one. */
+    port: port.default(5060),
+    udp: z.boolean().default(true),
+    tcp: z.boolean().default(true),
+    /** SIP over WebSocket (RFC 7118) on the HTTP server at /sip. */
+    ws: z.boolean().default(true),
+    tls: z
+      .strictObject({ port: port.default(5061), certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .optional(),
+    /** Host written in Via and Contact: the address peers reach the gateway at. Unset: media.announcedAddress or the first external IPv4. */
+    advertisedHost: host.optional(),
+    /** The gateway's SIP domain in From and in URIs it accepts. Unset: the advertised host. */
+    domain: host.optional(),
+    inbound: z
+      .strictObject({
+        /**
+         * Request-URI user -> web user, first match wins: `{ match: '^\\+1555(\\d+)$', user: 'ext$1' }`.
+         * Unmatched users that are valid web user names map to themselves.
+         */
+        rules: z.array(z.strictObject({ match: z.string().min(1), user: z.string().min(1) })).default([]),
+        /** Where calls to unknown users go; unset: 404. */
+        defaultUser: z.string().optional(),
+        /** Only these source networks may send INVITEs (trunks, the PBX); empty: anyone. */
+        allowedSources: z.array(cidr).default([]),
+        /** INVITE flood protection across all sources; excess gets 503 with Retry-After. */
+        invitesPerSecond: z.number().positive().default(20),
+      })
+      .prefault({}),
+    outbound: z
+      .strictObject({
+        /** Outbound proxy / trunk every outgoing call is routed through (loose route). */
+        proxy: sipUri.optional(),
+        /** Digest credentials for the trunk when it challenges (RFC 8760). */
+        username: z.string().optional(),
+        password: z.string().optional(),
+        /**
+         * Destinations web users may dial, as regular expressions on the URI
+         * (`^sip:\\+?\\d{3,15}@trunk\\.example\\.com$`). Empty: only the gateway's own
+         * domain and the proxy's host, against toll fraud.
+         */
+        allow: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const adminSchema = z
   .strictObject({
     /** Bearer token for the admin API under /admin/. Unset: the admin API is off. */
@@ -164,6 +218,7 @@ export const configSchema = z
     ice: iceSchema,
     stun: stunSchema,
     media: mediaSchema,
+    sip: sipSchema,
     metrics: metricsSchema,
     admin: adminSchema,
   })

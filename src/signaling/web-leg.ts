@@ -19,6 +19,8 @@ export class WebLeg extends BaseLeg implements Leg {
   readonly capabilities: LegMediaCapabilities = { webrtc: true, trickle: true };
   #answered = false;
   #ringingSent = false;
+  /** A called browser knows of the call only once `incoming` went out. */
+  #delivered: boolean;
 
   constructor(
     readonly id: string,
@@ -27,6 +29,7 @@ export class WebLeg extends BaseLeg implements Leg {
     private readonly host: WebLegHost,
   ) {
     super();
+    this.#delivered = role === 'caller';
   }
 
   /** Whether the callee has accepted (for a caller leg: whether its call was answered). */
@@ -37,6 +40,7 @@ export class WebLeg extends BaseLeg implements Leg {
   async deliverCall(call: IncomingCall): Promise<void> {
     const frame: ServerMessage = { type: 'incoming', callId: call.callId, from: call.from.uri, to: this.address.uri, sdp: call.sdp };
     if (call.fromName !== undefined) frame.fromName = call.fromName;
+    this.#delivered = true;
     this.#send(frame);
   }
 
@@ -107,6 +111,8 @@ export class WebLeg extends BaseLeg implements Leg {
   }
 
   protected onEnd(reason: EndReason, detail?: string): void {
+    // A call cancelled while its offer was still being prepared never reached this browser.
+    if (!this.#delivered) return;
     const frame: ServerMessage = { type: 'ended', callId: this.id, reason };
     if (detail !== undefined) frame.detail = detail;
     this.host.send(frame);

@@ -42,6 +42,8 @@ describe('graceful shutdown of the switchboard process', () => {
         SWITCHBOARD_SERVER__DRAIN_TIMEOUT_MS: '3000',
         SWITCHBOARD_STUN__HOST: '127.0.0.1',
         SWITCHBOARD_STUN__PORT: '0',
+        SWITCHBOARD_SIP__HOST: '127.0.0.1',
+        SWITCHBOARD_SIP__PORT: '0',
       },
     });
     const listening = await process_.waitFor(/"httpPort":\d+/);
@@ -76,7 +78,7 @@ describe('graceful shutdown of the switchboard process', () => {
 
   it('the process exits non-zero with a message naming a bad config key', async () => {
     process_ = startProcess(process.execPath, ['bin/switchboard.js'], {
-      env: { PATH: process.env.PATH, SWITCHBOARD_SIGNALING__RATE_LIMIT__BURST: 'lots' },
+      env: { PATH: process.env.PATH, SWITCHBOARD_SIGNALING__RATE_LIMIT__BURST: 'lots', SWITCHBOARD_SIP__ENABLED: 'false' },
     });
     await process_.waitFor(/invalid configuration: signaling\.rateLimit\.burst: /);
     await new Promise((resolve) => process_!.child.once('exit', resolve));

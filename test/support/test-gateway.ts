@@ -20,8 +20,10 @@ export async function startTestGateway(overrides: ConfigInput = {}): Promise<Gat
     stun: { host: '127.0.0.1', port: 0, ...overrides.stun },
     ice: { candidateNetworks: LOOPBACK_NETWORKS, ...overrides.ice },
     media: { rtpHost: '127.0.0.1', iceBindAddress: '127.0.0.1', ...overrides.media },
+    // SIP only where a test asks for it (it would take UDP/TCP 5060 and the tel: scheme otherwise).
+    sip: { enabled: false, host: '127.0.0.1', port: 0, advertisedHost: '127.0.0.1', ...overrides.sip },
     // SWITCHBOARD_TEST_LOG=debug shows the gateway's log while debugging a test.
-    log: { level: (process.env.SWITCHBOARD_TEST_LOG as 'debug' | undefined) ?? 'silent', ...overrides.log },
+    log: { level: (process.env.SWITCHBOARD_TEST_LOG as 'debug' | undefined) || 'silent', ...overrides.log },
   });
   const gateway = new Gateway(config, { logger: process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger() });
   await gateway.start();

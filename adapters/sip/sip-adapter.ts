@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { UserAgent, type Invitation, type Session } from 'sip.js';
+import {
+  CallFailedError,
+  GatewayError,
+  parseAddress,
+  type Address,
+  type CallRegistry,
+  type GatewayConfig,
+  type Leg,
+  type LegFactory,
+  type Logger,
+  type OutboundLegRequest,
+} from '../../src/index.js';
+import { makeLegSdhFactory } from './leg-session-description-handler.js';
+import { SipLeg } from './sip-leg.js';
+import { statusForEndReason } from './sip-reasons.js';
+import { compileInboundRules, makeDialPolicy, webUserFor } from './sip-routing-rules.js';
+import { makeSipJsLogConnector } from './sip-js-log.js';
+import { SipTransportHub } from './transport/sip-transport-hub.js';
+import { REQUEST_USER_HEADER, routeToGatewayUser } from './request-user-rewrite.js';
+
+export type SipConfig = GatewayConfig['sip'];
+
+export interface SipAdapterOptions {
+  config: SipConfig;
+  calls: CallRegistry;
+  logger: Logger;
+  /** Used for Via/Contact when `sip.advertisedHost` is unset. */
+  defaultAdvertisedHost: string;
+  /** Ring timeout of the core, so sip.js does not give up on an unanswered INVITE first. */
+  ringTimeoutMs: number;
+}
+
+/** The contact user of the gateway's own user agent. */
+const GATEWAY_USER = 'switchboard';
+
+/**
+ * The SIP adapter: one sip.js UserAgent for the gateway (inbound calls to any
+ * mapped user, outbound calls through the trunk) on a transport hub that does
+ * RFC 3261 transport work sip.js leaves out. Inbound INVITEs become calls from
+ * a SipLeg to a web user; web users' calls to `sip:`/`tel:` become SipLegs
+ * that INVITE out.
+ *
+ * One UserAgent serves every user: sip.js rejects requests whose
+ * Request-URI user is not its own, so new requests are re-addressed to the
+ * gateway user at the edge, keeping the original user in a header.
+ */
+export class SipAdapter implements LegFactory {
+  readonly #options: SipAdapterOptions;
+  readonly #logger: Logger;
+  readonly #legOfSession = new WeakMap<Session, SipLeg>();
+  readonly #inboundRules;
+  readonly #dialAllowed: (uri: string) => boolean;
+  readonly #allowedSources: BlockList | undefined;
+  readonly #domain: string;
+  readonly #advertisedHost: string;
+  #hub: SipTransportHub | undefined;
+  #ua: UserAgent | undefined;
+  #inviteTokens: number;
+  #inviteRefillAt = Date.now();
+
+  constructor(options: SipAdapterOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    const { config } = options;
+    this.#advertisedHost = config.advertisedHost ?? options.defaultAdvertisedHost;
+    this.#domain = config.domain ?? this.#advertisedHost;
+    this.#inboundRules = compileInboundRules(config.inbound.rules);
+    const proxyHost = config.outbound.proxy ? /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/.exec(config.outbound.proxy)?.[1] : undefined;
+    this.#dialAllowed = makeDialPolicy({
+      allow: config.outbound.allow,
+      ownHosts: [this.#domain, this.#advertisedHost, ...(proxyHost ? [proxyHost] : [])],
+    });
+    this.#allowedSources = makeBlockList(config.inbound.allowedSources);
+    this.#inviteTokens = config.inbound.invitesPerSecond;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.#options;
+    const hub = await SipTransportHub.start({
+      advertisedHost: this.#advertisedHost,
+      ...(config.udp ? { udp: { host: config.host, port: config.port } } : {}),
+      ...(config.tcp ? { tcp: { host: config.host, port: config.port } } : {}),
+      ...(config.tls
+        ? { tls: { host: config.host, port: config.tls.port, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
+        : {}),
+      ws: config.ws,
+      logger: this.#logger.child({ component: 'sip-transport' }),
+    });
+    this.#hub = hub;
+    const transport = hub.createTransport('gateway');
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(`sip:${GATEWAY_USER}@${this.#domain}`),
+      viaHost: this.#advertisedHost,
+      contactName: GATEWAY_USER,
+      contactParams: { transport: 'udp' },
+      forceRport: true,
+      // 180 only when the web user's phone really rings, not as soon as the INVITE arrives.
+      sendInitialProvisionalResponse: false,
+      userAgentString: 'Switchboard',
+      transportConstructor: HubTransportShim as never,
+      transportOptions: { transport },
+      sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legOfSession),
+      logBuiltinEnabled: false,
+      logConnector: makeSipJsLogConnector(this.#logger.child({ component: 'sip.js' })),
+      noAnswerTimeout: Math.ceil(this.#options.ringTimeoutMs / 1000) + 5,
+      ...(config.outbound.username ? { authorizationUsername: config.outbound.username } : {}),
+      ...(config.outbound.password ? { authorizationPassword: config.outbound.password } : {}),
+      ...(config.outbound.proxy ? { preloadedRouteSet: [`<${config.outbound.proxy};lr>`] } : {}),
+      delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
+    });
+    routeToGatewayUser(transport, GATEWAY_USER);
+    // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
+    const bound = hub.addresses();
+    const contactPort = bound.udp?.port ?? bound.tcp?.port;
+    if (contactPort !== undefined && contactPort !== 5060) ua.contact.uri.port = contactPort;
+    hub.setRequestRouter(() => transport);
+    await ua.start();
+    this.#ua = ua;
+    this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain }, 'SIP listening');
+  }
+
+  addresses(): ReturnType<SipTransportHub['addresses']> | undefined {
+    return this.#hub?.addresses();
+  }
+
+  /** SIP over WebSocket on the gateway's HTTP server (RFC 7118). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return this.#hub?.handleUpgrade(request, socket, head) ?? false;
+  }
+
+  /** Outbound: a web user calls `sip:` or `tel:`. */
+  async createLeg(request: OutboundLegRequest): Promise<Leg> {
+    const ua = this.#ua;
+    if (!ua) throw new CallFailedError('unreachable', 'SIP is not running');
+    const uri = this.#targetUri(request.target);
+    if (!this.#dialAllowed(uri)) throw new CallFailedError('forbidden', `the dial policy does not allow ${uri}`);
+    const target = UserAgent.makeURI(uri);
+    if (!target) throw new CallFailedError('not-found', `${uri} is not a valid SIP URI`);
+    const webrtc = /;transport=wss?\b/i.test(uri);
+    return new SipLeg(request.callId, parseAddress(uri), this.#logger, {
+      webrtc,
+      outbound: { ua, target, register: (session, leg) => this.#legOfSession.set(session, leg) },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#ua?.stop().catch(() => undefined);
+    await this.#hub?.close();
+  }
+
+  #targetUri(target: Address): string {
+    if (target.scheme === 'tel') return `sip:${target.user}@${this.#domain};user=phone`;
+    return target.uri;
+  }
+
+  #onInvite(invitation: Invitation): void {
+    const request = invitation.request;
+    // The hub adds received= (RFC 3261 section 18.2.1) when the source differs from the Via sent-by.
+    const topVia = request.getHeader('via') ?? '';
+    const source = /;\s*received=([^;,\s]+)/i.exec(topVia)?.[1] ?? request.via.host;
+    if (this.#allowedSources && !(isIP(source) && this.#allowedSources.check(source, isIP(source) === 6 ? 'ipv6' : 'ipv4'))) {
+      invitation.reject({ statusCode: 403, reasonPhrase: 'Source Not Allowed' }).catch(() => {});
+      return;
+    }
+    if (!this.#takeInviteToken()) {
+      invitation.reject({ statusCode: 503, reasonPhrase: 'Too Many Calls', extraHeaders: ['Retry-After: 5'] }).catch(() => {});
+      return;
+    }
+    const contentType = request.getHeader('content-type') ?? '';
+    if (!invitation.body || !/^application\/sdp/i.test(contentType)) {
+      // A delayed offer (INVITE without SDP) would need the gateway to offer first; not supported yet.
+      invitation.reject({ statusCode: 488, reasonPhrase: 'SDP Offer Required' }).catch(() => {});
+      return;
+    }
+    const requestUser = request.getHeader(REQUEST_USER_HEADER) ?? request.ruri?.user ?? '';
+    const webUser = webUserFor(requestUser, this.#inboundRules, this.#options.config.inbound.defaultUser);
+    if (!webUser) {
+      invitation.reject({ statusCode: 404, reasonPhrase: 'No Such User' }).catch(() => {});
+      return;
+    }
+    const from = request.from.uri;
+    const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
+    const callId = randomUUID();
+    const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), { webrtc: isWebRtcOffer(invitation.body) });
+    leg.attachInvitation(invitation);
+    this.#legOfSession.set(invitation, leg);
+    const displayName = request.from.displayName;
+    this.#options.calls
+      .place({
+        id: callId,
+        caller: leg,
+        target: parseAddress(`web:${webUser}`),
+        sdp: invitation.body,
+        ...(displayName ? { fromName: displayName } : {}),
+      })
+      .catch((error: unknown) => {
+        const reason = error instanceof CallFailedError ? error.reason : error instanceof GatewayError && error.code === 'shutting-down' ? 'shutdown' : 'failed';
+        if (!(error instanceof CallFailedError || error instanceof GatewayError)) this.#logger.error({ err: error }, 'inbound SIP call failed');
+        invitation.reject(statusForEndReason(reason)).catch(() => {});
+      });
+  }
+
+  /** A token bucket shared by all sources: a flood of INVITEs cannot ring everyone. */
+  #takeInviteToken(): boolean {
+    const rate = this.#options.config.inbound.invitesPerSecond;
+    const now = Date.now();
+    this.#inviteTokens = Math.min(rate, this.#inviteTokens + ((now - this.#inviteRefillAt) / 1000) * rate);
+    this.#inviteRefillAt = now;
+    if (this.#inviteTokens < 1) return false;
+    this.#inviteTokens -= 1;
+    return true;
+  }
+}
+
+/** sip.js constructs its transport itself; this hands it the hub's transport instead. */
+class HubTransportShim {
+  constructor(_logger: unknown, options: { transport: object }) {
+    return options.transport as HubTransportShim;
+  }
+}
+
+function isWebRtcOffer(sdp: string): boolean {
+  return /^a=fingerprint:/m.test(sdp) && /^a=ice-ufrag:/m.test(sdp);
+}
+
+function makeBlockList(networks: string[]): BlockList | undefined {
+  if (networks.length === 0) return undefined;
+  const list = new BlockList();
+  for (const network of networks) {
+    const [address, bits] = network.split('/');
+    const type = isIP(address!) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address!, type);
+    else list.addSubnet(address!, Number(bits), type);
+  }
+  return list;
+}

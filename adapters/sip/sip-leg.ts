@@ -1,0 +1,230 @@
+import { Inviter, SessionState, type Invitation, type Session, type URI, type UserAgent } from 'sip.js';
+import {
+  BaseLeg,
+  CallFailedError,
+  type Address,
+  type EndReason,
+  type IncomingCall,
+  type Leg,
+  type LegMediaCapabilities,
+  type Logger,
+} from '../../src/index.js';
+import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
+import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
+
+/** One pending SDP the session description handler waits for. */
+interface Pending {
+  promise: Promise<string>;
+  resolve: (sdp: string) => void;
+}
+
+function pending(): Pending {
+  let resolve!: (sdp: string) => void;
+  const promise = new Promise<string>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * A SIP dialog as one leg of a call: an Invitation (the SIP party called the
+ * gateway) or an Inviter (the gateway calls the SIP party). SDP goes through
+ * the leg's session description handler: sip.js asks it for our descriptions
+ * and hands it theirs; the leg turns that into leg events and back.
+ */
+export class SipLeg extends BaseLeg implements Leg {
+  readonly capabilities: LegMediaCapabilities;
+  #session: Session | undefined;
+  #answered = false;
+  /** Our next description: the initial offer or answer, or the answer to a re-offer. */
+  #local: Pending = pending();
+  /** Set while our offer awaits the SIP party's answer. */
+  #awaitingAnswer = false;
+  #remoteAnswer: string | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly address: Address,
+    private readonly logger: Logger,
+    private readonly options: {
+      webrtc: boolean;
+      /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
+      outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
+    },
+  ) {
+    super();
+    this.capabilities = { webrtc: options.webrtc, trickle: false };
+  }
+
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  // ------------------------------------------------------------ the SIP party called us
+
+  /** Binds an incoming INVITE; the caller places the call with its offer afterwards. */
+  attachInvitation(invitation: Invitation): void {
+    this.#session = invitation;
+    this.#watch(invitation);
+  }
+
+  // ------------------------------------------------------------ the gateway calls the SIP party
+
+  /** Sends the INVITE with the offer; resolves once it is on its way. */
+  async deliverCall(call: IncomingCall): Promise<void> {
+    const outbound = this.options.outbound;
+    if (!outbound) throw new CallFailedError('failed', 'this SIP leg cannot call out');
+    const inviter = new Inviter(outbound.ua, outbound.target, {
+      params: { fromDisplayName: call.fromName ?? call.from.user },
+    });
+    outbound.register(inviter, this);
+    this.#session = inviter;
+    this.#watch(inviter);
+    this.#local.resolve(call.sdp);
+    this.#awaitingAnswer = true;
+    await inviter.invite({
+      requestDelegate: {
+        onProgress: (response) => {
+          if (response.message.statusCode === 180 || response.message.statusCode === 183) this.emitEvent('ringing');
+        },
+        onAccept: () => {
+          this.#answered = true;
+          const answer = this.#remoteAnswer;
+          if (!answer) {
+            this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
+            return;
+          }
+          this.emitEvent('answered', answer);
+        },
+        onReject: (response) => {
+          const statusCode = response.message.statusCode ?? 500;
+          this.partyEnded(endReasonForStatus(statusCode), describeStatus(statusCode, response.message.reasonPhrase ?? ''));
+        },
+      },
+    });
+  }
+
+  // ------------------------------------------------------------ commands from the call
+
+  notifyRinging(): void {
+    const invitation = this.#invitation();
+    if (invitation?.state === SessionState.Initial) {
+      invitation.progress().catch((error: unknown) => this.logger.debug({ err: error }, '180 failed'));
+    }
+  }
+
+  notifyAnswered(sdp: string): void {
+    const invitation = this.#invitation();
+    if (!invitation) return;
+    this.#local.resolve(sdp);
+    this.#answered = true;
+    invitation.accept().catch((error: unknown) => {
+      this.logger.warn({ err: error, callId: this.id }, 'SIP accept failed');
+      this.partyEnded('failed', 'could not answer the SIP call');
+    });
+  }
+
+  sendCandidate(): void {
+    // SIP parties get complete SDP; there is nothing to trickle.
+  }
+
+  /** A re-offer towards the SIP party (relay mode): a re-INVITE carrying it. */
+  sendOffer(sdp: string): void {
+    if (!this.#session || this.#session.state !== SessionState.Established) return;
+    this.#local = pending();
+    this.#local.resolve(sdp);
+    this.#awaitingAnswer = true;
+    this.#session
+      .invite({
+        requestDelegate: {
+          onAccept: () => {
+            if (this.#remoteAnswer) this.emitEvent('answer', this.#remoteAnswer);
+          },
+        },
+      })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 're-INVITE failed'));
+  }
+
+  sendAnswer(sdp: string): void {
+    this.#local.resolve(sdp);
+  }
+
+  /** DTMF as SIP INFO (application/dtmf-relay), for parties that did not negotiate RFC 4733. */
+  sendDtmf(digits: string): void {
+    const session = this.#session;
+    if (!session || session.state !== SessionState.Established) return;
+    let chain = Promise.resolve();
+    for (const digit of digits) {
+      chain = chain
+        .then(() => session.info({ requestOptions: { body: dtmfInfoBody(digit) } }))
+        .then(() => undefined);
+    }
+    chain.catch((error: unknown) => this.logger.debug({ err: error }, 'INFO failed'));
+  }
+
+  protected onEnd(reason: EndReason, detail?: string): void {
+    const session = this.#session;
+    if (!session) return;
+    const done = (error: unknown) => this.logger.debug({ err: error, callId: this.id }, 'ending the SIP session failed');
+    if (session.state === SessionState.Established) {
+      session.bye().catch(done);
+    } else if (session instanceof Inviter) {
+      if (session.state === SessionState.Initial || session.state === SessionState.Establishing) session.cancel().catch(done);
+    } else {
+      const invitation = session as Invitation;
+      if (invitation.state === SessionState.Initial || invitation.state === SessionState.Establishing) {
+        invitation.reject(statusForEndReason(reason)).catch(done);
+      }
+    }
+    void detail;
+  }
+
+  // ------------------------------------------------------------ from the session description handler
+
+  /** sip.js asks for our description (INVITE body, 200 OK body, re-INVITE answer). */
+  localDescription(): Promise<string> {
+    const current = this.#local;
+    // The next request for a description is a new one (the answer to a later re-offer).
+    current.promise.then(() => {
+      if (this.#local === current) this.#local = pending();
+    });
+    return current.promise;
+  }
+
+  /** sip.js hands us the party's description: our offer's answer, or a re-offer. */
+  remoteDescription(sdp: string): void {
+    if (this.#awaitingAnswer) {
+      this.#awaitingAnswer = false;
+      this.#remoteAnswer = sdp;
+      return;
+    }
+    if (this.#answered) this.emitEvent('offer', sdp);
+    // Otherwise it is the initial offer of an incoming INVITE, which the call already has.
+  }
+
+  // ------------------------------------------------------------
+
+  #invitation(): Invitation | undefined {
+    return this.#session && !(this.#session instanceof Inviter) ? (this.#session as Invitation) : undefined;
+  }
+
+  #watch(session: Session): void {
+    session.delegate = {
+      onInfo: (info) => {
+        const digits = parseDtmfInfo(info.request.getHeader('content-type') ?? '', info.request.body);
+        if (digits === undefined) {
+          info.reject({ statusCode: 415 }).catch(() => {});
+          return;
+        }
+        info.accept().catch(() => {});
+        this.emitEvent('dtmf', digits);
+      },
+    };
+    session.stateChange.addListener((state) => {
+      if (state !== SessionState.Terminated || this.ended) return;
+      // BYE from the party after answer; CANCEL (or a failure) before it. sip.js terminates the
+      // session before it reports a final response, so let onReject give the precise reason first.
+      setImmediate(() => {
+        if (!this.ended) this.partyEnded('hangup');
+      });
+    });
+  }
+}

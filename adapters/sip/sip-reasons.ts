@@ -1,0 +1,71 @@
+import type { EndReason } from '../../src/index.js';
+
+/**
+ * SIP final responses <-> the core's end reasons, in one place (RFC 3261
+ * section 21). Only this file knows SIP status numbers.
+ */
+export function endReasonForStatus(status: number): EndReason {
+  switch (status) {
+    case 486:
+    case 600:
+      return 'busy';
+    case 603:
+      return 'declined';
+    case 404:
+    case 484:
+    case 604:
+      return 'not-found';
+    case 480:
+      return 'offline';
+    case 408:
+      return 'no-answer';
+    case 403:
+    case 401:
+    case 407:
+      return 'forbidden';
+    case 488:
+    case 606:
+    case 415:
+      return 'incompatible-media';
+    case 487:
+      return 'cancelled';
+    case 503:
+    case 502:
+    case 504:
+      return 'unreachable';
+    default:
+      return status >= 500 ? 'unreachable' : 'failed';
+  }
+}
+
+/** The response a SIP caller gets when the call could not be set up for `reason`. */
+export function statusForEndReason(reason: EndReason): { statusCode: number; reasonPhrase: string } {
+  switch (reason) {
+    case 'busy':
+      return { statusCode: 486, reasonPhrase: 'Busy Here' };
+    case 'declined':
+      return { statusCode: 603, reasonPhrase: 'Decline' };
+    case 'not-found':
+      return { statusCode: 404, reasonPhrase: 'Not Found' };
+    case 'offline':
+      return { statusCode: 480, reasonPhrase: 'Temporarily Unavailable' };
+    case 'no-answer':
+      return { statusCode: 480, reasonPhrase: 'No Answer' };
+    case 'forbidden':
+      return { statusCode: 403, reasonPhrase: 'Forbidden' };
+    case 'incompatible-media':
+      return { statusCode: 488, reasonPhrase: 'Not Acceptable Here' };
+    case 'cancelled':
+      return { statusCode: 487, reasonPhrase: 'Request Terminated' };
+    case 'shutdown':
+    case 'unreachable':
+      return { statusCode: 503, reasonPhrase: 'Service Unavailable' };
+    default:
+      return { statusCode: 500, reasonPhrase: 'Server Internal Error' };
+  }
+}
+
+/** `SIP 486 Busy Here`: the detail browsers see with the end reason. */
+export function describeStatus(status: number, phrase: string): string {
+  return `SIP ${status} ${phrase}`.trim();
+}

@@ -1,0 +1,31 @@
+import type { SipProtocol } from './sip-uri-target.js';
+
+/** Figures for /metrics: what crossed the wire and what the hub refused or repeated. */
+export interface SipTransportCounters {
+  readonly received: Record<SipProtocol, number>;
+  readonly sent: Record<SipProtocol, number>;
+  /** Datagrams and messages that are not SIP (peek failed). */
+  parseErrors: number;
+  /** Streams closed because they could not be framed (RFC 3261 section 18.3). */
+  framingErrors: number;
+  /** Responses whose Via branch matches no request a UserAgent sent. */
+  unmatchedResponses: number;
+  /** 400/503 answers the hub gave itself. */
+  statelessReplies: number;
+  retransmissionsSent: number;
+  retransmissionsAbsorbed: number;
+}
+
+export function emptyCounters(): SipTransportCounters {
+  const perProtocol = (): Record<SipProtocol, number> => ({ UDP: 0, TCP: 0, TLS: 0, WS: 0, WSS: 0 });
+  return {
+    received: perProtocol(),
+    sent: perProtocol(),
+    parseErrors: 0,
+    framingErrors: 0,
+    unmatchedResponses: 0,
+    statelessReplies: 0,
+    retransmissionsSent: 0,
+    retransmissionsAbsorbed: 0,
+  };
+}

@@ -1,0 +1,143 @@
+import type { ConnectionPool } from './connection-pool.js';
+import type { SipTransportCounters } from './hub-counters.js';
+import type { OutboundPath } from './hub-outbound.js';
+import { serverTransactionKey, type HubRoutingTables, type InboundFlow, type SipSource } from './hub-routing-tables.js';
+import type { SipJsTransport } from './sip-js-transport.js';
+import { missingMandatoryFields, peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
+import { parseSipUri } from './sip-uri-target.js';
+import { addReceivedRport, setTopViaSentBy } from './sip-via-rewrite.js';
+import { buildStatelessResponse } from './stateless-response.js';
+import type { ThrottledLog } from './throttled-log.js';
+import type { UdpRetransmitter } from './udp-retransmitter.js';
+
+/** Picks the UserAgent for a request outside any dialog or transaction the hub knows. */
+export type SipRequestRouter = (request: PeekedRequest, source: SipSource) => SipJsTransport | undefined;
+
+export type DropReason = 'not-sip' | 'unroutable-request' | 'unmatched-response' | 'no-user-agent' | 'retransmission';
+
+export interface InboundContext {
+  readonly advertisedHost: string;
+  readonly pool: ConnectionPool;
+  readonly tables: HubRoutingTables;
+  readonly retransmitter: UdpRetransmitter;
+  readonly counters: SipTransportCounters;
+  readonly log: ThrottledLog;
+  readonly outbound: OutboundPath;
+  router(): SipRequestRouter | undefined;
+  defaultTransport(): SipJsTransport | undefined;
+  dropped(reason: DropReason, source: SipSource): void;
+}
+
+/**
+ * The receiving half of the hub (RFC 3261 section 18.1.2 for responses,
+ * 18.2.1 for requests): each framed message is checked, stamped and handed
+ * to the one sip.js UserAgent it belongs to.
+ */
+export class InboundPath {
+  readonly #context: InboundContext;
+
+  constructor(context: InboundContext) {
+    this.#context = context;
+  }
+
+  receive(message: string, flow: InboundFlow): void {
+    const context = this.#context;
+    context.counters.received[flow.protocol]++;
+    const peeked = peekSipMessage(message);
+    if (!peeked) {
+      context.counters.parseErrors++;
+      context.log.debug('not-sip', { protocol: flow.protocol, address: flow.address, port: flow.port, bytes: message.length }, 'dropped a message that is not SIP');
+      context.dropped('not-sip', flow);
+      return;
+    }
+    if (peeked.kind === 'request') this.#receiveRequest(message, peeked, flow);
+    else this.#receiveResponse(message, peeked, flow);
+  }
+
+  #receiveRequest(message: string, request: PeekedRequest, flow: InboundFlow): void {
+    const context = this.#context;
+    const missing = missingMandatoryFields(request);
+    const stamped = request.topVia ? addReceivedRport(message, flow.address, flow.port) : undefined;
+    if (missing.length > 0 || !stamped) {
+      // RFC 3261 section 21.4.1 (400) with a Warning naming the problem (section 20.43); never answer an ACK (17.2.1).
+      context.log.debug('unroutable-request', { method: request.method, missing, address: flow.address }, 'request lacks mandatory header fields');
+      context.dropped('unroutable-request', flow);
+      if (request.method !== 'ACK' && stamped) this.#replyStatelessly(stamped, flow, 400, 'Bad Request', `Missing or malformed header fields: ${missing.join(', ')}`);
+      return;
+    }
+    if (flow.protocol === 'UDP' && context.retransmitter.onIncomingRequest(request) === 'absorb') {
+      context.dropped('retransmission', flow);
+      return;
+    }
+    const key = serverTransactionKey(request.topVia!);
+    const transport =
+      (key ? context.tables.serverTransaction(key)?.transport : undefined) ??
+      context.tables.dialogOwner(request.callId, request.toTag) ??
+      context.router()?.(request, { protocol: flow.protocol, address: flow.address, port: flow.port }) ??
+      context.defaultTransport();
+    if (key && transport) context.tables.recordServerTransaction(key, { transport, flow });
+    if (flow.connection && (flow.protocol === 'WS' || flow.protocol === 'WSS')) this.#aliasWebSocketFlow(request, flow);
+    if (!transport || !this.#deliver(transport, stamped)) {
+      context.log.debug('no-user-agent', { method: request.method, requestUri: request.requestUri }, 'no connected UserAgent for request');
+      context.dropped('no-user-agent', flow);
+      if (request.method !== 'ACK') this.#replyStatelessly(stamped, flow, 503, 'Service Unavailable', 'No user agent available');
+    }
+  }
+
+  #receiveResponse(message: string, response: PeekedResponse, flow: InboundFlow): void {
+    const context = this.#context;
+    const branch = response.topVia?.branch;
+    const route = branch ? context.tables.clientTransaction(branch) : undefined;
+    // RFC 3261 section 18.1.2: a response matching no client transaction is discarded.
+    if (!route || response.viaCount !== 1) {
+      context.counters.unmatchedResponses++;
+      context.log.debug('unmatched-response', { status: response.status, branch, address: flow.address }, 'dropped a response for no request of ours');
+      context.dropped('unmatched-response', flow);
+      return;
+    }
+    if (flow.protocol === 'UDP' && context.retransmitter.onIncomingResponse(response) === 'absorb') {
+      context.dropped('retransmission', flow);
+      return;
+    }
+    // Give sip.js its own Via back: its sanity check drops responses whose
+    // sent-by differs from its viaHost or carries a port (user-agent.js, rfc3261_18_1_2).
+    const restored = setTopViaSentBy(message, { ...route.sentBy, port: undefined });
+    if (!restored || !this.#deliver(route.transport, restored)) {
+      context.dropped('no-user-agent', flow);
+    }
+  }
+
+  /** Hands a message to sip.js; an exception thrown in there must not take the socket's event loop down. */
+  #deliver(transport: SipJsTransport, message: string): boolean {
+    try {
+      return transport.receive(message);
+    } catch (error) {
+      this.#context.log.debug('user-agent-threw', { transport: transport.name, error: (error as Error).message }, 'sip.js threw on an incoming message');
+      return true;
+    }
+  }
+
+  /**
+   * RFC 7118 section 5: a WebSocket client writes a made-up host (often
+   * `<random>.invalid`) in its Via and Contact. Requests to it, in dialog,
+   * target that Contact, so the flow is remembered under those hosts.
+   */
+  #aliasWebSocketFlow(request: PeekedRequest, flow: InboundFlow): void {
+    const connection = flow.connection!;
+    const via = request.topVia!;
+    this.#context.pool.alias(connection, via.host, '*');
+    const contact = request.contactUri ? parseSipUri(request.contactUri) : undefined;
+    if (contact) this.#context.pool.alias(connection, contact.host, '*');
+  }
+
+  #replyStatelessly(stampedRequest: string, flow: InboundFlow, status: number, reason: string, warning: string): void {
+    const context = this.#context;
+    const text = buildStatelessResponse(stampedRequest, { status, reason, warning: { agent: context.advertisedHost, text: warning } });
+    const response = peekSipMessage(text);
+    if (response?.kind !== 'response') return;
+    context.counters.statelessReplies++;
+    context.outbound.sendResponse(text, response, flow).catch((error: Error) => {
+      context.log.debug('stateless-reply-failed', { status, error: error.message }, 'stateless reply failed');
+    });
+  }
+}

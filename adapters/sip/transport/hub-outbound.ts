@@ -1,0 +1,183 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { ConnectionPool } from './connection-pool.js';
+import type { HubListeners } from './hub-listeners.js';
+import type { SipTransportCounters } from './hub-counters.js';
+import { serverTransactionKey, type HubRoutingTables, type InboundFlow } from './hub-routing-tables.js';
+import type { SipConnection } from './sip-connection.js';
+import type { SipJsTransport } from './sip-js-transport.js';
+import { peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
+import { SipTransportError } from './sip-transport-error.js';
+import { targetOfUri, type SipProtocol, type SipTarget } from './sip-uri-target.js';
+import { setTopViaSentBy } from './sip-via-rewrite.js';
+import type { ThrottledLog } from './throttled-log.js';
+import type { UdpRetransmitter } from './udp-retransmitter.js';
+
+export interface OutboundContext {
+  readonly advertisedHost: string;
+  /** The port written in our Via per transport (bound or advertised). */
+  readonly viaPorts: Partial<Record<SipProtocol, number>>;
+  readonly listeners: HubListeners;
+  readonly pool: ConnectionPool;
+  readonly tables: HubRoutingTables;
+  readonly retransmitter: UdpRetransmitter;
+  readonly counters: SipTransportCounters;
+  readonly log: ThrottledLog;
+  /** RFC 3261 section 18.1.1 switch of requests over 1300 bytes from UDP to TCP (needs a TCP listener). */
+  readonly largeRequestsOverTcp: boolean;
+}
+
+/**
+ * RFC 3261 section 18.1.1: a request larger than 1300 bytes, when the path
+ * MTU is unknown, MUST go over a congestion-controlled transport.
+ */
+const UDP_SIZE_LIMIT = 1300;
+
+/** A way to put bytes towards one peer, and the Via port that goes with it. */
+interface Flow {
+  readonly protocol: SipProtocol;
+  readonly viaPort: number | undefined;
+  send(message: string): Promise<void>;
+}
+
+/**
+ * The sending half of the hub (RFC 3261 section 18.1 for requests, 18.2.2
+ * and RFC 3581 section 4 for responses). sip.js gives send() no destination,
+ * so everything is read from the message itself.
+ */
+export class OutboundPath {
+  readonly #context: OutboundContext;
+
+  constructor(context: OutboundContext) {
+    this.#context = context;
+  }
+
+  async sendFromTransport(transport: SipJsTransport, message: string): Promise<void> {
+    const peeked = peekSipMessage(message);
+    if (!peeked) throw new SipTransportError('unroutable-message', `${transport.name} sent something that is not a SIP message`);
+    if (peeked.kind === 'request') {
+      await this.#sendRequest(transport, message, peeked);
+    } else {
+      this.#context.tables.recordDialog(peeked.callId, peeked.toTag, transport);
+      await this.sendResponse(message, peeked, undefined);
+    }
+  }
+
+  /**
+   * Sends a response on the flow its request came in on (connection-oriented
+   * transports), else where the top Via says: `received`/`rport` when
+   * present, sent-by otherwise. `flow` overrides the transaction table, for
+   * stateless answers to requests that never reached a transaction.
+   */
+  async sendResponse(message: string, response: PeekedResponse, flow: InboundFlow | undefined): Promise<void> {
+    const via = response.topVia;
+    if (!via) throw new SipTransportError('unroutable-message', 'response without a Via');
+    const key = serverTransactionKey(via);
+    const knownFlow = flow ?? (key ? this.#context.tables.serverTransaction(key)?.flow : undefined);
+    if (knownFlow?.connection && !knownFlow.connection.closed) {
+      await this.#sendOn(knownFlow.connection, message);
+      return;
+    }
+    const protocol = via.protocol as SipProtocol;
+    const host = via.received ?? via.host;
+    if (protocol === 'UDP') {
+      const port = via.rport ?? via.port ?? 5060;
+      const address = await this.#resolve(host, 'UDP');
+      const send = () => this.#sendUdp(message, address, port);
+      await send();
+      this.#context.retransmitter.trackOutgoingResponse(response, () => void send().catch(() => {}));
+      return;
+    }
+    if (protocol === 'TCP' || protocol === 'TLS') {
+      const port = via.rport ?? via.port ?? (protocol === 'TLS' ? 5061 : 5060);
+      const address = await this.#resolve(host, protocol);
+      const connection = this.#context.pool.find(protocol, address, port) ?? (await this.#context.pool.connect(protocol, address, via.port ?? port));
+      await this.#sendOn(connection, message);
+      return;
+    }
+    if (protocol === 'WS' || protocol === 'WSS') {
+      const connection = this.#context.pool.find(protocol, host, via.rport ?? via.port ?? 0);
+      if (!connection) throw new SipTransportError('no-transport', `the WebSocket flow to ${host} is gone`);
+      await this.#sendOn(connection, message);
+      return;
+    }
+    throw new SipTransportError('no-transport', `no ${via.protocol} transport`);
+  }
+
+  async #sendRequest(transport: SipJsTransport, message: string, request: PeekedRequest): Promise<void> {
+    const via = request.topVia;
+    const branch = via?.branch;
+    if (!via || !branch) throw new SipTransportError('unroutable-message', `${request.method} without a Via branch`);
+    // RFC 3261 section 8.1.2: the first Route (a loose router, or a strict one whose URI
+    // sip.js already moved into the Request-URI) is the next hop, else the Request-URI.
+    const nextHop = request.firstRoute ?? request.requestUri;
+    let target = targetOfUri(nextHop);
+    if (!target) throw new SipTransportError('unroutable-message', `cannot send to ${nextHop}`);
+    const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(message) > UDP_SIZE_LIMIT;
+    if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) {
+      target = { ...target, protocol: 'TCP' };
+    }
+    const flow = await this.#flowTo(target);
+    const wire = setTopViaSentBy(message, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
+    if (!wire) throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
+    // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
+    this.#context.tables.recordClientTransaction(branch, { transport, sentBy: { protocol: via.protocol, host: via.host, port: via.port } });
+    this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
+    await flow.send(wire);
+    if (flow.protocol === 'UDP') {
+      this.#context.retransmitter.trackOutgoingRequest(request, () => void flow.send(wire).catch(() => {}));
+    }
+  }
+
+  async #flowTo(target: SipTarget): Promise<Flow> {
+    const { protocol } = target;
+    const viaPort = this.#context.viaPorts[protocol];
+    if (protocol === 'UDP') {
+      const address = await this.#resolve(target.host, protocol);
+      return { protocol, viaPort, send: (message) => this.#sendUdp(message, address, target.port) };
+    }
+    if (protocol === 'TCP' || protocol === 'TLS') {
+      const address = await this.#resolve(target.host, protocol);
+      const connection = await this.#context.pool.connect(protocol, address, target.port, isIP(target.host) ? undefined : target.host);
+      return { protocol, viaPort: viaPort ?? connection.localPort, send: (message) => this.#sendOn(connection, message) };
+    }
+    // RFC 7118: the hub only accepts WebSocket connections, so a WebSocket peer is reachable
+    // only over the flow it opened, found by the host it wrote in its Via or Contact.
+    const connection = this.#context.pool.find(protocol, target.host, target.port);
+    if (!connection) throw new SipTransportError('no-transport', `no WebSocket flow to ${target.host}`);
+    return { protocol: connection.protocol, viaPort, send: (message) => this.#sendOn(connection, message) };
+  }
+
+  async #resolve(host: string, protocol: SipProtocol): Promise<string> {
+    if (isIP(host)) return host;
+    const family = this.#context.listeners.udp && isIP(this.#context.listeners.udp.bound.host) === 6 ? 6 : 4;
+    try {
+      // dns.lookup follows /etc/hosts (localhost) and the system resolver; no SRV/NAPTR (RFC 3263) yet.
+      const { address } = await lookup(host, { family: protocol === 'UDP' ? family : 0 });
+      return address;
+    } catch (error) {
+      throw new SipTransportError('unresolvable-host', `cannot resolve ${host}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async #sendOn(connection: SipConnection, message: string): Promise<void> {
+    await connection.send(message);
+    this.#context.counters.sent[connection.protocol]++;
+  }
+
+  #sendUdp(message: string, address: string, port: number): Promise<void> {
+    const udp = this.#context.listeners.udp;
+    if (!udp) return Promise.reject(new SipTransportError('no-transport', 'the hub has no UDP listener'));
+    return new Promise((resolve, reject) => {
+      udp.socket.send(Buffer.from(message, 'utf8'), port, address, (error) => {
+        if (error) {
+          this.#context.log.debug('udp-send-failed', { address, port, error: error.message }, 'UDP send failed');
+          reject(new SipTransportError('send-failed', `UDP send to ${address}:${port} failed: ${error.message}`, { cause: error }));
+          return;
+        }
+        this.#context.counters.sent.UDP++;
+        resolve();
+      });
+    });
+  }
+}

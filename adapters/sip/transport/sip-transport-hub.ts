@@ -1,0 +1,285 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { TypedEmitter, type Logger } from '../../../src/index.js';
+import { ConnectionPool, type TlsClientOptions } from './connection-pool.js';
+import { emptyCounters, type SipTransportCounters } from './hub-counters.js';
+import { InboundPath, type DropReason, type SipRequestRouter } from './hub-inbound.js';
+import { bindListeners, closeListeners, type BoundAddress, type HubListeners, type ListenAddress, type TlsListenAddress } from './hub-listeners.js';
+import { OutboundPath } from './hub-outbound.js';
+import { HubRoutingTables, type InboundFlow, type SipSource } from './hub-routing-tables.js';
+import { StreamConnection, WebSocketConnection, connectionInfo, type SipConnection, type SipConnectionInfo } from './sip-connection.js';
+import { SipJsTransport } from './sip-js-transport.js';
+import { DEFAULT_SIP_TIMERS, type SipTimerValues } from './sip-timers.js';
+import { SipTransportError } from './sip-transport-error.js';
+import type { SipProtocol } from './sip-uri-target.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.js';
+import { frameDatagram } from './datagram-framer.js';
+import { ThrottledLog } from './throttled-log.js';
+import { UdpRetransmitter } from './udp-retransmitter.js';
+
+export interface WebSocketOptions {
+  /** Upgrade path served (default `/sip`). */
+  readonly path?: string;
+  /** Port of the HTTP server, for the Via of requests sent over WebSocket flows. */
+  readonly advertisedPort?: number;
+}
+
+export interface SipTransportHubOptions {
+  /** Host (IP or name) written in our Via sent-by: where peers send responses. */
+  readonly advertisedHost: string;
+  readonly udp?: ListenAddress;
+  readonly tcp?: ListenAddress;
+  readonly tls?: TlsListenAddress;
+  /** Outgoing TLS connections: certificate checks. */
+  readonly tlsClient?: TlsClientOptions;
+  /** SIP over WebSocket (RFC 7118) through `handleUpgrade`. */
+  readonly ws?: boolean | WebSocketOptions;
+  readonly logger: Logger;
+  readonly timers?: Partial<SipTimerValues>;
+  readonly maxMessageBytes?: number;
+  /** TCP/TLS connections without traffic for this long are closed (default 15 minutes). */
+  readonly idleConnectionMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Also retransmit 2xx to INVITE on UDP (off: sip.js's SessionDialog does it). */
+  readonly retransmit2xx?: boolean;
+  /**
+   * Send requests over 1300 bytes by TCP instead of UDP when a TCP listener
+   * exists (RFC 3261 section 18.1.1, default true); turn off for UDP-only peers.
+   */
+  readonly largeRequestsOverTcp?: boolean;
+}
+
+export type SipTransportHubEvents = {
+  connectionopen: [connection: SipConnectionInfo];
+  connectionclose: [connection: SipConnectionInfo];
+  messagedropped: [reason: DropReason, source: SipSource];
+};
+
+export interface SipTransportHubAddresses {
+  readonly udp?: BoundAddress;
+  readonly tcp?: BoundAddress;
+  readonly tls?: BoundAddress;
+  readonly wsPath?: string;
+}
+
+/**
+ * Owns the SIP wire for every sip.js UserAgent of the gateway: sockets for
+ * UDP, TCP, TLS and WebSocket, RFC 3261 section 18 (where each message goes,
+ * which UserAgent gets each message that comes) and section 17's UDP
+ * retransmissions, none of which sip.js does itself in Node.
+ *
+ * Each UserAgent gets one SipJsTransport from `createTransport`, passed in
+ * with `transportConstructorFor(transport)`. Its sip.js options must match
+ * what the hub writes: `viaHost` is free (the hub rewrites the Via and
+ * restores it on responses), `contactParams.transport` must name the
+ * transport peers should use to reach us (`udp`/`tcp`; sip.js defaults to
+ * `ws`), and, because sip.js writes its Contact without a port, set
+ * `userAgent.contact.uri.port` to the listener's port when it is not 5060.
+ */
+export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
+  readonly #listeners: HubListeners;
+  readonly #pool: ConnectionPool;
+  readonly #tables = new HubRoutingTables();
+  readonly #retransmitter: UdpRetransmitter;
+  readonly #counters = emptyCounters();
+  readonly #inbound: InboundPath;
+  readonly #outbound: OutboundPath;
+  readonly #transports = new Set<SipJsTransport>();
+  readonly #webSockets: { server: WebSocketServer; path: string } | undefined;
+  readonly #maxMessageBytes: number;
+  readonly #idleMs: number;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #log: ThrottledLog;
+  #router: SipRequestRouter | undefined;
+  #defaultTransport: SipJsTransport | undefined;
+  #closed = false;
+
+  static async start(options: SipTransportHubOptions): Promise<SipTransportHub> {
+    // Listeners bind before the hub exists; whatever arrives in between is dropped.
+    let hub: SipTransportHub | undefined;
+    const listeners = await bindListeners(options, {
+      onDatagram: (datagram, address, port) => {
+        if (hub) hub.#onDatagram(datagram, address, port);
+      },
+      onStream: (socket, protocol) => {
+        if (hub) hub.#acceptStream(socket, protocol);
+        else socket.destroy();
+      },
+      onSocketError: (protocol, error) => options.logger.warn({ protocol, error: error.message }, 'SIP listener error'),
+    });
+    hub = new SipTransportHub(options, listeners);
+    return hub;
+  }
+
+  private constructor(options: SipTransportHubOptions, listeners: HubListeners) {
+    super();
+    this.#listeners = listeners;
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#idleMs = options.idleConnectionMs ?? 15 * 60_000;
+    const timers = { ...DEFAULT_SIP_TIMERS, ...options.timers };
+    const log = new ThrottledLog(options.logger);
+    this.#log = log;
+    this.#retransmitter = new UdpRetransmitter({ timers, retransmit2xx: options.retransmit2xx ?? false });
+    this.#pool = new ConnectionPool({
+      maxMessageBytes: this.#maxMessageBytes,
+      idleMs: this.#idleMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      tlsClient: options.tlsClient ?? {},
+      onConnection: (connection) => this.#wireConnection(connection),
+    });
+    const ws = options.ws === true ? {} : options.ws || undefined;
+    this.#webSockets = ws && {
+      path: ws.path ?? '/sip',
+      server: new WebSocketServer({ noServer: true, maxPayload: this.#maxMessageBytes, handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false) }),
+    };
+    const viaPorts: Partial<Record<SipProtocol, number>> = {
+      UDP: options.udp?.advertisedPort ?? listeners.udp?.bound.port,
+      TCP: options.tcp?.advertisedPort ?? listeners.tcp?.bound.port,
+      TLS: options.tls?.advertisedPort ?? listeners.tls?.bound.port,
+      WS: ws?.advertisedPort,
+      WSS: ws?.advertisedPort,
+    };
+    const shared = { advertisedHost: options.advertisedHost, pool: this.#pool, tables: this.#tables, retransmitter: this.#retransmitter, counters: this.#counters, log };
+    this.#outbound = new OutboundPath({ ...shared, viaPorts, listeners, largeRequestsOverTcp: options.largeRequestsOverTcp ?? true });
+    this.#inbound = new InboundPath({
+      ...shared,
+      outbound: this.#outbound,
+      router: () => this.#router,
+      defaultTransport: () => this.#defaultTransport,
+      dropped: (reason, source) => this.safeEmit('messagedropped', reason, { protocol: source.protocol, address: source.address, port: source.port }),
+    });
+    this.#sweeper = setInterval(() => this.#tables.sweep(), 30_000);
+    this.#sweeper.unref();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  addresses(): SipTransportHubAddresses {
+    return {
+      udp: this.#listeners.udp?.bound,
+      tcp: this.#listeners.tcp?.bound,
+      tls: this.#listeners.tls?.bound,
+      wsPath: this.#webSockets?.path,
+    };
+  }
+
+  /** One transport per sip.js UserAgent; `name` appears in logs and counters. */
+  createTransport(name: string): SipJsTransport {
+    if (this.#closed) throw new SipTransportError('closed', 'SIP transport hub closed');
+    const isClosed = () => this.#closed;
+    const transport = new SipJsTransport(name, {
+      get closed() {
+        return isClosed();
+      },
+      send: (from, message) => this.#outbound.sendFromTransport(from, message),
+      release: (released) => this.#release(released),
+    });
+    this.#transports.add(transport);
+    this.#defaultTransport ??= transport;
+    return transport;
+  }
+
+  /**
+   * Chooses the UserAgent for a request that belongs to no known dialog or
+   * transaction (an initial INVITE, OPTIONS, MESSAGE...). When it returns
+   * undefined, or none is set, the default transport gets the request.
+   */
+  setRequestRouter(router: SipRequestRouter | undefined): void {
+    this.#router = router;
+  }
+
+  /** The fallback UserAgent; the first transport created until set. */
+  setDefaultTransport(transport: SipJsTransport | undefined): void {
+    this.#defaultTransport = transport;
+  }
+
+  counters(): SipTransportCounters & { readonly transports: Record<string, { messagesIn: number; messagesOut: number }> } {
+    const transports: Record<string, { messagesIn: number; messagesOut: number }> = {};
+    for (const transport of this.#transports) transports[transport.name] = { ...transport.counters };
+    return {
+      ...this.#counters,
+      received: { ...this.#counters.received },
+      sent: { ...this.#counters.sent },
+      ...this.#retransmitter.counters,
+      transports,
+    };
+  }
+
+  /**
+   * Takes an HTTP upgrade for SIP over WebSocket (RFC 7118 section 4); false
+   * when the path is not ours so the caller can offer it elsewhere. A client
+   * that does not offer the `sip` subprotocol is refused (section 4.1).
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const webSockets = this.#webSockets;
+    if (!webSockets) return false;
+    let path: string;
+    try {
+      path = new URL(request.url ?? '/', 'http://upgrade.invalid').pathname;
+    } catch {
+      return false;
+    }
+    if (path !== webSockets.path) return false;
+    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim().toLowerCase());
+    if (this.#closed || !offered.includes('sip')) {
+      socket.end(`HTTP/1.1 ${this.#closed ? '503 Service Unavailable' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return true;
+    }
+    webSockets.server.handleUpgrade(request, socket, head, (webSocket) => {
+      const secure = (request.socket as TLSSocket).encrypted === true;
+      const remote = { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, localPort: request.socket.localPort ?? 0 };
+      this.#pool.add(new WebSocketConnection(webSocket, secure ? 'WSS' : 'WS', remote, this.#maxMessageBytes));
+    });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    for (const transport of [...this.#transports]) transport.hubClosed();
+    this.#retransmitter.close();
+    this.#pool.closeAll();
+    this.#webSockets?.server.close();
+    this.#tables.clear();
+    await closeListeners(this.#listeners);
+  }
+
+  #onDatagram(datagram: Buffer, address: string, port: number): void {
+    if (this.#closed) return;
+    const content = frameDatagram(datagram, this.#maxMessageBytes);
+    const flow: InboundFlow = { protocol: 'UDP', address: address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, ''), port, connection: undefined };
+    if (content.kind === 'message') this.#inbound.receive(content.message, flow);
+    else if (content.kind === 'invalid') {
+      this.#counters.parseErrors++;
+      this.safeEmit('messagedropped', 'not-sip', { protocol: 'UDP', address: flow.address, port });
+    }
+  }
+
+  #acceptStream(socket: Socket, protocol: 'TCP' | 'TLS'): void {
+    this.#pool.add(new StreamConnection(socket, protocol, { maxMessageBytes: this.#maxMessageBytes, idleMs: this.#idleMs, outbound: false }));
+  }
+
+  #wireConnection(connection: SipConnection): void {
+    const info = connectionInfo(connection);
+    const flow: InboundFlow = { protocol: connection.protocol, address: connection.remoteAddress, port: connection.remotePort, connection };
+    connection.on('message', (message) => this.#inbound.receive(message, flow));
+    connection.on('framingerror', (error) => {
+      this.#counters.framingErrors++;
+      this.#log.debug('framing-error', { connection: info, code: error.code, detail: error.detail }, 'closing a SIP connection that cannot be framed');
+    });
+    connection.on('close', () => this.safeEmit('connectionclose', info));
+    this.safeEmit('connectionopen', info);
+  }
+
+  #release(transport: SipJsTransport): void {
+    this.#transports.delete(transport);
+    this.#tables.forgetTransport(transport);
+    if (this.#defaultTransport === transport) this.#defaultTransport = undefined;
+  }
+}

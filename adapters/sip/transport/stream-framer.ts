@@ -1,0 +1,124 @@
+/**
+ * Splits a stream transport's bytes (TCP, TLS) into SIP messages: RFC 3261
+ * section 18.3 says the message ends after the empty line and Content-Length
+ * bytes of body, and that Content-Length MUST be present on a stream. No I/O:
+ * the connection pushes chunks and acts on what comes out.
+ */
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+export type FramedItem =
+  | { readonly kind: 'message'; readonly message: string; readonly bytes: number }
+  /** RFC 5626 section 3.5.1: a double-CRLF keep-alive ping; answer it with a single CRLF. */
+  | { readonly kind: 'ping' };
+
+export type FramingErrorCode = 'missing-content-length' | 'bad-content-length' | 'message-too-large';
+
+export interface FramingError {
+  readonly code: FramingErrorCode;
+  readonly detail: string;
+}
+
+export interface FramerOutput {
+  readonly items: FramedItem[];
+  /** Set once the stream cannot be framed any more; the connection should be closed. */
+  readonly error: FramingError | undefined;
+}
+
+const CR = 13;
+const LF = 10;
+const HEADER_END = Buffer.from('\r\n\r\n');
+const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*([^\s]*)[ \t]*\r?$/im;
+
+/**
+ * The Content-Length of a header block (compact `l` too); undefined when
+ * absent, NaN when present but not a number.
+ */
+export function readContentLength(headerBlock: string): number | undefined {
+  const match = CONTENT_LENGTH.exec(headerBlock);
+  if (!match) return undefined;
+  return /^\d{1,9}$/.test(match[1] ?? '') ? Number(match[1]) : NaN;
+}
+
+export class SipStreamFramer {
+  readonly #maxMessageBytes: number;
+  #buffer: Buffer = Buffer.alloc(0);
+  #failed: FramingError | undefined;
+
+  constructor(options: { maxMessageBytes?: number } = {}) {
+    this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  /** Bytes held back waiting for the rest of a message. */
+  get bufferedBytes(): number {
+    return this.#buffer.length;
+  }
+
+  push(chunk: Uint8Array): FramerOutput {
+    const items: FramedItem[] = [];
+    if (this.#failed) return { items, error: this.#failed };
+    this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const keepAlive = this.#takeKeepAlive();
+      if (keepAlive === 'ping') {
+        items.push({ kind: 'ping' });
+        continue;
+      }
+      if (keepAlive === 'wait') break;
+      const framed = this.#takeMessage();
+      if (framed === undefined) break;
+      if ('code' in framed) {
+        this.#failed = framed;
+        this.#buffer = Buffer.alloc(0);
+        return { items, error: framed };
+      }
+      items.push(framed);
+    }
+    return { items, error: undefined };
+  }
+
+  /**
+   * Consumes CRLFs before a message. A double CRLF is a ping; a single CRLF
+   * is a pong or stray line ending (RFC 3261 section 7.5 says to ignore it).
+   * A lone CRLF at the end of the buffer may be half of a ping, so wait.
+   */
+  #takeKeepAlive(): 'ping' | 'wait' | 'none' {
+    const buffer = this.#buffer;
+    if (buffer.length === 0) return 'wait';
+    if (buffer[0] !== CR && buffer[0] !== LF) return 'none';
+    if (buffer.length >= 4 && buffer.subarray(0, 4).equals(HEADER_END)) {
+      this.#buffer = buffer.subarray(4);
+      return 'ping';
+    }
+    if (buffer[0] === CR && buffer.length < 2) return 'wait';
+    const lineEnd = buffer[0] === CR && buffer[1] === LF ? 2 : 1;
+    if (buffer.length === lineEnd || (buffer.length < 4 && buffer[lineEnd] === CR)) return 'wait';
+    this.#buffer = buffer.subarray(lineEnd);
+    return this.#buffer.length === 0 ? 'wait' : this.#takeKeepAlive();
+  }
+
+  #takeMessage(): FramedItem | FramingError | undefined {
+    const buffer = this.#buffer;
+    const headerEnd = buffer.indexOf(HEADER_END);
+    if (headerEnd === -1) {
+      if (buffer.length > this.#maxMessageBytes) {
+        return { code: 'message-too-large', detail: `no end of headers within ${this.#maxMessageBytes} bytes` };
+      }
+      return undefined;
+    }
+    // Header bytes are ASCII (RFC 3261 section 25.1, UTF-8 only inside values), so latin1 keeps offsets.
+    const contentLength = readContentLength(buffer.toString('latin1', 0, headerEnd));
+    if (contentLength === undefined) {
+      return { code: 'missing-content-length', detail: 'RFC 3261 section 18.3: Content-Length is mandatory on a stream' };
+    }
+    if (Number.isNaN(contentLength)) return { code: 'bad-content-length', detail: 'Content-Length is not a number' };
+    const total = headerEnd + HEADER_END.length + contentLength;
+    if (total > this.#maxMessageBytes) {
+      return { code: 'message-too-large', detail: `${total} bytes exceed the ${this.#maxMessageBytes} byte limit` };
+    }
+    if (buffer.length < total) return undefined;
+    const message = buffer.toString('utf8', 0, total);
+    this.#buffer = buffer.subarray(total);
+    return { kind: 'message', message, bytes: total };
+  }
+}

@@ -1,0 +1,98 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext } from 'playwright-core';
+import type { Gateway } from '../../src/gateway.js';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
+import { startBaresip, type Baresip } from '../support/sip/baresip.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { SoftphonePage } from '../support/softphone-page.js';
+import { startTestGateway } from '../support/test-gateway.js';
+
+// Chromium on the demo page and baresip, a real SIP phone (auto-answer, a
+// 440 Hz tone as its microphone, a recorder as its speaker), call each other
+// over SIP/UDP through the gateway, which anchors the media: ICE + DTLS-SRTP
+// to the browser, plain RTP/AVP to the phone.
+
+let browser: TestBrowser;
+let gateway: Gateway | undefined;
+let phone: Baresip | undefined;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+  await phone?.stop();
+  phone = undefined;
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+async function setUp(): Promise<{ page: SoftphonePage; sipPort: number }> {
+  const sipPort = await allocatePort();
+  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort } });
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await SoftphonePage.open(context, `http://127.0.0.1:${gateway.httpPort}`);
+  await page.login('alice');
+  return { page, sipPort };
+}
+
+function expectBrowserHeardThePhone(audio: { packetsReceived: number; totalAudioEnergy: number; maxAudioLevel: number }): void {
+  expect(audio.packetsReceived).toBeGreaterThan(100);
+  expect(audio.totalAudioEnergy).toBeGreaterThan(0.01);
+  expect(audio.maxAudioLevel).toBeGreaterThan(0.05);
+}
+
+describe('browser and SIP phone (baresip) over SIP/UDP', () => {
+  it('the browser calls baresip: audio both ways, hang-up from the browser, then from the phone', async () => {
+    const { page } = await setUp();
+    phone = await startBaresip({ user: 'bob', toneHz: 440 });
+
+    await page.dial(phone.uri);
+    await phone.waitForCallEstablished(10_000);
+    await page.waitForState('active');
+    expectBrowserHeardThePhone(await page.inboundAudio(3000));
+    const heard = phone.recordedAudio({ skipS: 0.5 });
+    expect(heard.durationS).toBeGreaterThan(2);
+    expect(heard.rms).toBeGreaterThan(100); // the browser's fake microphone, not silence
+    const [call] = gateway!.calls.list();
+    expect(call?.type).toBe('web-sip');
+    expect(call?.media.mode).toBe('anchor');
+
+    await page.hangup();
+    await phone.waitForCallClosed(10_000);
+    await page.waitForState('ended');
+
+    // Second call: this time the phone hangs up.
+    await page.dial(phone.uri);
+    await phone.waitForCallEstablished(10_000);
+    await page.waitForState('active');
+    await phone.hangup();
+    await page.waitForState('ended');
+    expect(await page.endReason()).toBe('hangup');
+    await expect.poll(() => gateway!.calls.size).toBe(0);
+    expect(gateway!.media.ports.inUse).toBe(0);
+  }, 90_000);
+
+  it('baresip calls the web user: the page rings, answers, audio both ways', async () => {
+    const { page, sipPort } = await setUp();
+    phone = await startBaresip({ user: 'carol', toneHz: 440 });
+
+    await phone.dial(`sip:alice@127.0.0.1:${sipPort}`);
+    await page.answer();
+    await page.waitForState('active');
+    await phone.waitForCallEstablished(10_000);
+    expectBrowserHeardThePhone(await page.inboundAudio(3000));
+    expect(phone.recordedAudio({ skipS: 0.5 }).rms).toBeGreaterThan(100);
+
+    await phone.hangup();
+    await page.waitForState('ended');
+    expect(await page.endReason()).toBe('hangup');
+  }, 90_000);
+});

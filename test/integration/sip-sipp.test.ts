@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { createSilentLogger } from '../../src/logging/logger.js';
+import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { runSipp, startSippServer, type SippResult } from '../support/sip/sipp.js';
+import { startTestGateway } from '../support/test-gateway.js';
+import { WsTestClient } from '../support/ws-test-client.js';
+
+// sipp, a real SIP peer, against the gateway's SIP adapter on loopback. The
+// web user is a protocol client whose WebRTC side is a real node-datachannel
+// endpoint, so answered calls carry real ICE/DTLS towards the anchor.
+
+let gateway: Gateway | undefined;
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+async function sipGateway(): Promise<{ gateway: Gateway; sipPort: number }> {
+  const sipPort = await allocatePort();
+  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort } });
+  return { gateway, sipPort };
+}
+
+async function webUser(name: string): Promise<WsTestClient> {
+  const client = await WsTestClient.login(gateway!.httpPort, name);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/** Answers the next incoming call like a browser would: a WebRTC answer from a real ICE/DTLS endpoint. */
+async function answerNextCall(client: WsTestClient): Promise<{ callId: string; endpoint: WebRtcEndpoint }> {
+  const incoming = await client.next('incoming', () => true, 10_000);
+  const endpoint = new WebRtcEndpoint({
+    name: `web-${incoming.callId}`,
+    ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+    logger: createSilentLogger(),
+  });
+  cleanups.push(() => endpoint.close());
+  client.send({ type: 'ringing', callId: incoming.callId });
+  const answer = await endpoint.answerOffer(incoming.sdp, [{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }, { name: 'telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }]);
+  client.send({ type: 'accept', callId: incoming.callId, sdp: answer });
+  return { callId: incoming.callId, endpoint };
+}
+
+function expectSuccess(result: SippResult): void {
+  expect(result.exitCode, `sipp failed:\n${result.errors}\n${result.stderr.slice(-2000)}`).toBe(0);
+  expect(result.stats.successfulCalls).toBe(1);
+}
+
+describe('SIP peers call web users (sipp UAC over UDP)', () => {
+  it('a busy web user gives the SIP caller 486', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 15 });
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    expect(incoming.from).toMatch(/^sip:sipp@127\.0\.0\.1/);
+    alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('CANCEL before answer ends the call for the web user as cancelled', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-cancel', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 15 });
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    alice.send({ type: 'ringing', callId: incoming.callId });
+    expect(await alice.next('ended', () => true, 10_000)).toMatchObject({ callId: incoming.callId, reason: 'cancelled' });
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('an answered call ends with BYE from the SIP side', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 20 });
+    const { callId } = await answerNextCall(alice);
+    expect(await alice.next('ended', () => true, 15_000)).toMatchObject({ callId, reason: 'hangup' });
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('calls to unknown users get 404 and to offline users 480', async () => {
+    const { sipPort } = await sipGateway();
+    const offline = await runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${sipPort}`, service: 'nobody', timeoutS: 10 });
+    expect(offline.exitCode).not.toBe(0);
+    expect(offline.errors + offline.stdout).toMatch(/480/);
+  }, 30_000);
+});
+
+describe('web users call SIP peers (sipp UAS over UDP)', () => {
+  it('the SIP party answers, the web user hangs up with BYE', async () => {
+    const { sipPort } = await sipGateway();
+    expect(sipPort).toBeGreaterThan(0);
+    const server = await startSippServer({ scenario: 'uas-answer', calls: 1, timeoutS: 20 });
+    cleanups.push(() => server.stop());
+    const alice = await webUser('alice');
+    const browserSide = new WebRtcEndpoint({
+      name: 'alice-browser',
+      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+      logger: createSilentLogger(),
+    });
+    cleanups.push(() => browserSide.close());
+    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    alice.send({ type: 'call', id: 'c', callId: 'call-to-sipp-uas', to: `sip:bob@127.0.0.1:${server.port}`, sdp: offer });
+    await alice.next('ack', (f) => f.id === 'c');
+    const answered = await alice.next('answered', () => true, 10_000);
+    browserSide.acceptAnswer(answered.sdp);
+    alice.send({ type: 'hangup', callId: 'call-to-sipp-uas' });
+    const result = await server.done;
+    expectSuccess(result);
+  }, 30_000);
+
+  it('a busy SIP party ends the web call with busy', async () => {
+    await sipGateway();
+    const server = await startSippServer({ scenario: 'uas-busy', calls: 1, timeoutS: 20 });
+    cleanups.push(() => server.stop());
+    const alice = await webUser('alice');
+    const browserSide = new WebRtcEndpoint({
+      name: 'alice-browser',
+      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+      logger: createSilentLogger(),
+    });
+    cleanups.push(() => browserSide.close());
+    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    alice.send({ type: 'call', callId: 'call-to-busy-uas', to: `sip:bob@127.0.0.1:${server.port}`, sdp: offer });
+    expect(await alice.next('ended', () => true, 10_000)).toMatchObject({ reason: 'busy', detail: 'SIP 486 Busy Here' });
+    expectSuccess(await server.done);
+  }, 30_000);
+
+  it('the dial policy refuses other domains', async () => {
+    await sipGateway();
+    const alice = await webUser('alice');
+    alice.send({ type: 'call', id: 'toll', callId: 'call-toll-fraud', to: 'sip:+1900555@premium.example.com', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' });
+    expect(await alice.next('error', (f) => f.id === 'toll')).toMatchObject({ code: 'forbidden' });
+  }, 15_000);
+});
