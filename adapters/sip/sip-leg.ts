@@ -39,6 +39,8 @@ export class SipLeg extends BaseLeg implements Leg {
   /** Set while our offer awaits the SIP party's answer. */
   #awaitingAnswer = false;
   #remoteAnswer: string | undefined;
+  /** An incoming INVITE's offer, which sip.js hands over again when we accept: not a re-offer. */
+  #initialOfferPending = false;
 
   constructor(
     readonly id: string,
@@ -63,6 +65,7 @@ export class SipLeg extends BaseLeg implements Leg {
   /** Binds an incoming INVITE; the caller places the call with its offer afterwards. */
   attachInvitation(invitation: Invitation): void {
     this.#session = invitation;
+    this.#initialOfferPending = true;
     this.#watch(invitation);
   }
 
@@ -191,13 +194,16 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** sip.js hands us the party's description: our offer's answer, or a re-offer. */
   remoteDescription(sdp: string): void {
+    if (this.#initialOfferPending) {
+      this.#initialOfferPending = false; // the call already has it
+      return;
+    }
     if (this.#awaitingAnswer) {
       this.#awaitingAnswer = false;
       this.#remoteAnswer = sdp;
       return;
     }
     if (this.#answered) this.emitEvent('offer', sdp);
-    // Otherwise it is the initial offer of an incoming INVITE, which the call already has.
   }
 
   // ------------------------------------------------------------

@@ -110,9 +110,16 @@ export class AnchorMediaSession implements MediaSession {
     return undefined; // the other leg talks to the gateway, not to this party
   }
 
+  /**
+   * DTMF a party signaled (SIP INFO, a `dtmf` frame) goes into the other
+   * party's media as RFC 4733 when it negotiated telephone-event. A browser
+   * cannot observe in-band events, so it is also told with a `dtmf` frame.
+   */
   dtmf(from: Leg, digits: string): boolean {
-    const to = this.#other(this.#side(from)).name;
-    return this.#forwarder?.sendDtmf(to, digits) ?? false;
+    const to = this.#other(this.#side(from));
+    const inMedia = this.#forwarder?.sendDtmf(to.name, digits) ?? false;
+    if (inMedia && isWebRtcLeg(to.leg)) to.leg.sendDtmf(digits);
+    return inMedia;
   }
 
   close(): void {

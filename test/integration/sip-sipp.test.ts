@@ -3,6 +3,7 @@ import type { Gateway } from '../../src/gateway.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
 import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import { allocatePort } from '../support/sip/ports.js';
+import { startLossyUdpRelay } from '../support/sip/lossy-udp-relay.js';
 import { runSipp, startSippServer, type SippResult } from '../support/sip/sipp.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
@@ -48,7 +49,7 @@ async function answerNextCall(client: WsTestClient): Promise<{ callId: string; e
 }
 
 function expectSuccess(result: SippResult): void {
-  expect(result.exitCode, `sipp failed:\n${result.errors}\n${result.stderr.slice(-2000)}`).toBe(0);
+  expect(result.exitCode, `sipp failed:\n${result.errors}\n${result.stderr.slice(-2000)}\n${result.messages.slice(-6000)}`).toBe(0);
   expect(result.stats.successfulCalls).toBe(1);
 }
 
@@ -136,4 +137,57 @@ describe('web users call SIP peers (sipp UAS over UDP)', () => {
     alice.send({ type: 'call', id: 'toll', callId: 'call-toll-fraud', to: 'sip:+1900555@premium.example.com', sdp: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' });
     expect(await alice.next('error', (f) => f.id === 'toll')).toMatchObject({ code: 'forbidden' });
   }, 15_000);
+});
+
+describe('mid-call SIP (sipp UAC over UDP)', () => {
+  it('re-INVITE hold and resume are answered by the anchor (recvonly, then sendrecv); the web user stays in the call', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: "uac-hold", remote: `127.0.0.1:${sipPort}`, service: "alice", pauseMs: 300, timeoutS: 20 });
+    const { callId } = await answerNextCall(alice);
+    expectSuccess(await sipp);
+    // The browser was never asked to renegotiate: the anchor answered both re-INVITEs itself.
+    expect(alice.frames.filter((f) => f.type === 'offer')).toEqual([]);
+    expect(await alice.next('ended', () => true, 5000)).toMatchObject({ callId, reason: 'hangup' });
+  }, 30_000);
+
+  it('INFO DTMF (dtmf-relay and dtmf) reaches the web user', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-info-dtmf', remote: `127.0.0.1:${sipPort}`, service: 'alice', pauseMs: 300, timeoutS: 20 });
+    const { callId } = await answerNextCall(alice);
+    expect(await alice.next('dtmf', () => true, 10_000)).toMatchObject({ callId, digits: '5' });
+    expect(await alice.next('dtmf', () => true, 10_000)).toMatchObject({ callId, digits: '#' });
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('the web user hangs up: the gateway sends BYE to the SIP party', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-call-remote-bye', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 20 });
+    const { callId } = await answerNextCall(alice);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    alice.send({ type: 'hangup', callId });
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('over TCP too', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${sipPort}`, service: 'alice', transport: 't1', timeoutS: 20 });
+    await answerNextCall(alice);
+    expectSuccess(await sipp);
+  }, 30_000);
+
+  it('calls set up through a lossy UDP link (20% of packets dropped both ways) by retransmission', async () => {
+    const { sipPort } = await sipGateway();
+    const relay = await startLossyUdpRelay({ serverPort: sipPort, dropRate: 0.2, seed: 7 });
+    cleanups.push(() => relay.close());
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${relay.port}`, service: 'alice', lossyLink: true, timeoutS: 45 });
+    await answerNextCall(alice);
+    const result = await sipp;
+    expectSuccess(result);
+    expect(relay.stats.toServer.dropped + relay.stats.toClient.dropped).toBeGreaterThan(0);
+  }, 60_000);
 });
