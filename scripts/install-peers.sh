@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the real peers the test suite starts on
 # loopback (Chromium for the browser tests, coturn as TURN relay, sipp and
-# baresip as SIP peers, openssl for test certificates) and the
+# baresip as SIP peers, kamailio as SIP registrar/proxy, openssl for test
+# certificates) and the
 # tools of the container image test (buildah builds docker/Dockerfile,
 # debootstrap makes its local base image). Needs root.
 # Idempotent: skips apt when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip openssl buildah debootstrap)
+PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules openssl buildah debootstrap)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

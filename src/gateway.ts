@@ -136,6 +136,7 @@ export class Gateway {
       calls: this.calls,
       iceServersFor: (user, host) => buildIceServers(config, user, host, this.#stunPort),
       metrics: this.metrics,
+      registrars: this.#sip ? [this.#sip] : [],
       logger: this.#component('signaling'),
     });
     this.#http = createHttpServer({

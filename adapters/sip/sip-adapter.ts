@@ -5,6 +5,9 @@ import { BlockList, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation, type Session } from 'sip.js';
 import {
+  type RegistrationMessage,
+  type SipCredentials,
+  type UserRegistrar,
   CallFailedError,
   GatewayError,
   parseAddress,
@@ -18,10 +21,11 @@ import {
 } from '../../src/index.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { SipLeg } from './sip-leg.js';
+import { SipRegistration } from './sip-registration.js';
 import { statusForEndReason } from './sip-reasons.js';
 import { compileInboundRules, makeDialPolicy, webUserFor } from './sip-routing-rules.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
-import { SipTransportHub } from './transport/sip-transport-hub.js';
+import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { REQUEST_USER_HEADER, routeToGatewayUser } from './request-user-rewrite.js';
 
 export type SipConfig = GatewayConfig['sip'];
@@ -50,7 +54,7 @@ const GATEWAY_USER = 'switchboard';
  * Request-URI user is not its own, so new requests are re-addressed to the
  * gateway user at the edge, keeping the original user in a header.
  */
-export class SipAdapter implements LegFactory {
+export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #options: SipAdapterOptions;
   readonly #logger: Logger;
   readonly #legOfSession = new WeakMap<Session, SipLeg>();
@@ -61,6 +65,9 @@ export class SipAdapter implements LegFactory {
   readonly #advertisedHost: string;
   #hub: SipTransportHub | undefined;
   #ua: UserAgent | undefined;
+  readonly #registrations = new Map<string, { sessionId: string; registration: SipRegistration }>();
+  /** Unregistrations in flight, which close() waits for before the sockets go. */
+  readonly #stopping = new Set<Promise<void>>();
   #inviteTokens: number;
   #inviteRefillAt = Date.now();
 
@@ -103,8 +110,7 @@ export class SipAdapter implements LegFactory {
       // 180 only when the web user's phone really rings, not as soon as the INVITE arrives.
       sendInitialProvisionalResponse: false,
       userAgentString: 'Switchboard',
-      transportConstructor: HubTransportShim as never,
-      transportOptions: { transport },
+      transportConstructor: transportConstructorFor(transport),
       sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legOfSession),
       logBuiltinEnabled: false,
       logConnector: makeSipJsLogConnector(this.#logger.child({ component: 'sip.js' })),
@@ -149,7 +155,47 @@ export class SipAdapter implements LegFactory {
     });
   }
 
+  /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
+  loggedIn(user: string, sessionId: string, credentials: SipCredentials | undefined, report: (message: RegistrationMessage) => void): void {
+    const account = credentials ?? this.#options.config.accounts.find((a) => a.user === user);
+    const previous = this.#registrations.get(user);
+    this.#registrations.delete(user);
+    if (previous) this.#stopLater(previous.registration);
+    if (!account || !this.#hub) return;
+    const bound = this.#hub.addresses();
+    const registration = new SipRegistration({
+      webUser: user,
+      credentials: { aor: account.aor, password: account.password, ...(account.username ? { username: account.username } : {}), ...(account.registrar ? { registrar: account.registrar } : {}) },
+      hub: this.#hub,
+      advertisedHost: this.#advertisedHost,
+      contactPort: bound.udp?.port ?? bound.tcp?.port,
+      expiresSeconds: this.#options.config.registerExpiresSeconds,
+      logger: this.#logger.child({ user }),
+      report,
+    });
+    this.#registrations.set(user, { sessionId, registration });
+    registration.start().catch((error: unknown) => {
+      this.#logger.warn({ err: error, user }, 'SIP registration failed to start');
+      report({ type: 'registration', aor: account.aor, state: 'failed', reason: (error as Error).message });
+    });
+  }
+
+  loggedOut(user: string, sessionId: string): void {
+    const current = this.#registrations.get(user);
+    if (!current || current.sessionId !== sessionId) return;
+    this.#registrations.delete(user);
+    this.#stopLater(current.registration);
+  }
+
+  #stopLater(registration: SipRegistration): void {
+    const stopping = registration.stop().finally(() => this.#stopping.delete(stopping));
+    this.#stopping.add(stopping);
+  }
+
   async close(): Promise<void> {
+    for (const { registration } of this.#registrations.values()) this.#stopLater(registration);
+    this.#registrations.clear();
+    await Promise.all([...this.#stopping]);
     await this.#ua?.stop().catch(() => undefined);
     await this.#hub?.close();
   }
@@ -215,13 +261,6 @@ export class SipAdapter implements LegFactory {
     if (this.#inviteTokens < 1) return false;
     this.#inviteTokens -= 1;
     return true;
-  }
-}
-
-/** sip.js constructs its transport itself; this hands it the hub's transport instead. */
-class HubTransportShim {
-  constructor(_logger: unknown, options: { transport: object }) {
-    return options.transport as HubTransportShim;
   }
 }
 

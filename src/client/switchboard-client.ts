@@ -11,6 +11,8 @@ import {
   type PresenceStatus,
   type ServerMessage,
   type WelcomeMessage,
+  type RegistrationMessage,
+  type SipCredentials,
 } from '../protocol/messages.js';
 import {
   Call,
@@ -47,6 +49,8 @@ export interface LoginOptions {
   token?: string;
   /** Anonymous name (when the gateway allows it). */
   name?: string;
+  /** A SIP account the gateway registers for this user; progress comes as `registration` events. */
+  sip?: SipCredentials;
 }
 
 export interface PresenceEntry {
@@ -65,6 +69,8 @@ export interface ClientEvents {
   call: [call: Call];
   /** Presence entries as received; `snapshot` is true for the full list that follows `subscribePresence()`. */
   presence: [users: PresenceEntry[], snapshot: boolean];
+  /** The SIP registration the gateway holds for this user changed state. */
+  registration: [registration: RegistrationMessage];
   /** An error frame no pending request was waiting for, or a background failure. */
   error: [error: SwitchboardError];
 }
@@ -184,6 +190,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     const frame: Omit<LoginMessage, 'id'> = { type: 'login', protocol: PROTOCOL_VERSION };
     if (options.token) frame.token = options.token;
     if (options.name) frame.name = options.name;
+    if (options.sip) frame.sip = options.sip;
     const reply = await this.request(frame);
     if (reply.type !== 'welcome') {
       throw new SwitchboardError('bad-message', `expected welcome, got ${reply.type}`);
@@ -327,6 +334,9 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
         return;
       case 'incoming':
         void this.onIncoming(msg);
+        return;
+      case 'registration':
+        this.emit('registration', msg);
         return;
       default:
         if (CALL_FRAMES.has(msg.type) && typeof msg.callId === 'string') {

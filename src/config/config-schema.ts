@@ -193,6 +193,21 @@ const sipSchema = z
         allow: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
+    /** SIP accounts registered for web users while they are online (a login may bring its own instead). */
+    accounts: z
+      .array(
+        z.strictObject({
+          /** The web user this account belongs to. */
+          user: z.string().min(1),
+          aor: sipUri,
+          password: z.string().min(1),
+          username: z.string().min(1).optional(),
+          registrar: sipUri.optional(),
+        }),
+      )
+      .default([]),
+    /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
+    registerExpiresSeconds: z.number().int().min(60).default(600),
   })
   .prefault({});
 

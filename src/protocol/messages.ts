@@ -101,6 +101,19 @@ export interface LoginMessage extends Request {
   token?: string;
   /** Anonymous name, honoured only when `auth.anonymous` is on. */
   name?: string;
+  /** Register this user to a SIP registrar through the gateway (like Janus's SIP plugin). */
+  sip?: SipCredentials;
+}
+
+/** A SIP account the gateway registers on a web user's behalf (RFC 3261 section 10, digest per RFC 8760). */
+export interface SipCredentials {
+  /** Address of record, e.g. `sip:alice@pbx.example.com`. */
+  aor: string;
+  password: string;
+  /** Digest user name when it is not the AOR's user part. */
+  username?: string;
+  /** Registrar URI; default: the AOR's domain. */
+  registrar?: string;
 }
 
 export interface PingMessage extends Request {
@@ -274,6 +287,16 @@ export interface RemoteAnswerMessage {
   sdp: string;
 }
 
+/** State of the SIP registration the gateway holds for this user. */
+export interface RegistrationMessage {
+  type: 'registration';
+  aor: string;
+  state: 'registering' | 'registered' | 'failed' | 'unregistered';
+  /** SIP status of a failure: 401/407 wrong credentials, 403 forbidden, 423 interval too brief... */
+  code?: number;
+  reason?: string;
+}
+
 export interface RemoteDtmfMessage {
   type: 'dtmf';
   callId: string;
@@ -293,6 +316,7 @@ export type ServerMessage =
   | RemoteCandidateMessage
   | RemoteOfferMessage
   | RemoteAnswerMessage
-  | RemoteDtmfMessage;
+  | RemoteDtmfMessage
+  | RegistrationMessage;
 
 export type ServerMessageType = ServerMessage['type'];

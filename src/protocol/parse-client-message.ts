@@ -26,6 +26,14 @@ const schemas = {
     protocol: z.number().int(),
     token: z.string().min(1).max(4096).optional(),
     name: z.string().min(1).max(64).optional(),
+    sip: z
+      .strictObject({
+        aor: z.string().regex(/^sips?:[^\s<>"@]+@[^\s<>"]+$/, 'must be a sip: URI with a user part').max(300),
+        password: z.string().min(1).max(256),
+        username: z.string().min(1).max(128).optional(),
+        registrar: z.string().regex(/^sips?:[^\s<>"]+$/, 'must be a sip: URI').max(300).optional(),
+      })
+      .optional(),
   }),
   ping: z.strictObject({ type: z.literal('ping'), id: id.optional() }),
   'presence-subscribe': z.strictObject({ type: z.literal('presence-subscribe'), id: id.optional() }),

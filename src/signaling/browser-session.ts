@@ -204,6 +204,9 @@ export class BrowserSession {
       sessionId: this.id,
       iceServers: this.context.iceServersFor(user, this.requestHost),
     });
+    for (const registrar of this.context.registrars) {
+      registrar.loggedIn(user, this.id, message.sip, (frame) => this.send(frame));
+    }
   }
 
   async #authenticate(message: Message<'login'>): Promise<string> {
@@ -313,6 +316,7 @@ export class BrowserSession {
     sessions.delete(this.id);
     this.context.onSessionClosed(this);
     if (this.user) {
+      for (const registrar of this.context.registrars) registrar.loggedOut(this.user, this.id);
       directory.unregister(this.user, this.id).catch((error: unknown) => {
         this.#logger.error({ err: error }, 'directory unregister failed');
       });

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { IceServer } from '../protocol/messages.js';
 import type { BrowserSession } from './browser-session.js';
+import type { UserRegistrar } from './user-registrar.js';
 
 /** What browser sessions share: passed in once by the signaling server. */
 export interface SignalingContext {
@@ -18,6 +19,8 @@ export interface SignalingContext {
   calls: CallRegistry;
   iceServersFor(user: string, requestHost: string | undefined): IceServer[];
   metrics: GatewayMetrics;
+  /** Registers logged-in users elsewhere (SIP), when an adapter offers it. */
+  registrars: UserRegistrar[];
   logger: Logger;
   onSessionClosed(session: BrowserSession): void;
 }

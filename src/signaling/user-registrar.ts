@@ -1,0 +1,19 @@
+import type { RegistrationMessage, SipCredentials } from '../protocol/messages.js';
+
+/**
+ * Something that registers web users elsewhere while they are online (the
+ * SIP adapter to a SIP registrar). The core tells it about logins and
+ * logouts; it reports progress for the browser as `registration` frames.
+ *
+ * Contract: `loggedOut` for a session that is no longer the user's current
+ * one (the user logged in again elsewhere) MUST be ignored.
+ */
+export interface UserRegistrar {
+  loggedIn(
+    user: string,
+    sessionId: string,
+    credentials: SipCredentials | undefined,
+    report: (message: RegistrationMessage) => void,
+  ): void;
+  loggedOut(user: string, sessionId: string): void;
+}

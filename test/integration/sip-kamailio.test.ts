@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { createSilentLogger } from '../../src/logging/logger.js';
+import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
+import type { RegistrationMessage } from '../../src/protocol/messages.js';
+import { startKamailio, type Kamailio } from '../support/sip/kamailio.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { runSipp } from '../support/sip/sipp.js';
+import { startTestGateway } from '../support/test-gateway.js';
+import { WsTestClient } from '../support/ws-test-client.js';
+
+// Kamailio as registrar and proxy: the gateway registers a web user with
+// digest authentication, and a SIP UA reaches that user through Kamailio.
+
+let gateway: Gateway | undefined;
+let kamailio: Kamailio | undefined;
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await gateway?.stop();
+  gateway = undefined;
+  await kamailio?.stop();
+  kamailio = undefined;
+});
+
+async function loginWithSip(name: string, sip: { aor: string; password: string }): Promise<WsTestClient> {
+  const client = await WsTestClient.connect(gateway!.httpPort);
+  cleanups.push(() => client.close());
+  client.send({ type: 'login', id: 'login', protocol: 1, name, sip });
+  await client.next('welcome');
+  return client;
+}
+
+async function registrationState(client: WsTestClient, state: RegistrationMessage['state']): Promise<RegistrationMessage> {
+  return client.next('registration', (f) => f.state === state, 10_000);
+}
+
+describe('registration to Kamailio on behalf of web users', () => {
+  it('registers with digest auth, receives a call routed by Kamailio, and unregisters on logout', async () => {
+    kamailio = await startKamailio({ users: { alice: 'alice-secret' } });
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    const alice = await loginWithSip('alice', { aor: `sip:alice@${kamailio.domain}`, password: 'alice-secret' });
+    await registrationState(alice, 'registering');
+    expect(await registrationState(alice, 'registered')).toMatchObject({ aor: `sip:alice@${kamailio.domain}` });
+
+    // A SIP UA calls alice's address of record at Kamailio; Kamailio forwards to the gateway's contact.
+    const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${kamailio.udpPort}`, service: 'alice', timeoutS: 20 });
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    const endpoint = new WebRtcEndpoint({
+      name: 'alice-web',
+      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+      logger: createSilentLogger(),
+    });
+    cleanups.push(() => endpoint.close());
+    const answer = await endpoint.answerOffer(incoming.sdp, [{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    alice.send({ type: 'accept', callId: incoming.callId, sdp: answer });
+    expect(await alice.next('ended', () => true, 15_000)).toMatchObject({ reason: 'hangup' });
+    const result = await sipp;
+    expect(result.exitCode, result.errors).toBe(0);
+
+    // Logout unregisters: Kamailio no longer has a contact for alice and answers 404 itself.
+    alice.close();
+    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const afterLogout = await runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${kamailio.udpPort}`, service: 'alice', timeoutS: 10 });
+    expect(afterLogout.exitCode).not.toBe(0);
+    expect(afterLogout.errors + afterLogout.stdout).toMatch(/404/);
+  }, 45_000);
+
+  it('a wrong password is reported as a failed registration with the SIP status', async () => {
+    kamailio = await startKamailio({ users: { bob: 'right-password' } });
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    const bob = await loginWithSip('bob', { aor: `sip:bob@${kamailio.domain}`, password: 'wrong-password' });
+    const failed = await registrationState(bob, 'failed');
+    expect(failed.code === 401 || failed.code === 403 || failed.code === 407).toBe(true);
+    expect(failed.reason).toMatch(/credentials|forbids/);
+  }, 30_000);
+});
