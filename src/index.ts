@@ -4,7 +4,7 @@
  * each other; test/unit/architecture.test.ts checks it.
  */
 export { parseAddress, AddressError, webAddress, type Address, type AddressScheme } from './calls/address.js';
-export { BaseLeg, type IncomingCall, type Leg, type LegEvents, type LegMediaCapabilities } from './calls/leg.js';
+export { BaseLeg, type IncomingCall, type Leg, type LegEvents, type LegMediaCapabilities, type TransferOutcome } from './calls/leg.js';
 export type { LegFactory, OutboundLegRequest } from './calls/router.js';
 export type { Router } from './calls/router.js';
 export type { CallRegistry, PlaceCallRequest } from './calls/call-registry.js';

@@ -151,6 +151,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const webrtc = /;transport=wss?\b/i.test(uri);
     return new SipLeg(request.callId, parseAddress(uri), this.#logger, {
       webrtc,
+      domain: this.#domain,
       outbound: { ua, target, register: (session, leg) => this.#legOfSession.set(session, leg) },
     });
   }
@@ -233,7 +234,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const from = request.from.uri;
     const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
     const callId = randomUUID();
-    const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), { webrtc: isWebRtcOffer(invitation.body) });
+    const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), { webrtc: isWebRtcOffer(invitation.body), domain: this.#domain });
     leg.attachInvitation(invitation);
     this.#legOfSession.set(invitation, leg);
     const displayName = request.from.displayName;

@@ -1,4 +1,4 @@
-import { Inviter, SessionState, type Invitation, type Session, type URI, type UserAgent } from 'sip.js';
+import { Inviter, SessionState, UserAgent, type Invitation, type Session, type URI } from 'sip.js';
 import {
   BaseLeg,
   CallFailedError,
@@ -8,7 +8,9 @@ import {
   type Leg,
   type LegMediaCapabilities,
   type Logger,
+  type TransferOutcome,
 } from '../../src/index.js';
+import { randomUUID } from 'node:crypto';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
 import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
 
@@ -48,6 +50,8 @@ export class SipLeg extends BaseLeg implements Leg {
     private readonly logger: Logger,
     private readonly options: {
       webrtc: boolean;
+      /** The gateway's SIP domain: where a transfer to a web user must send the SIP party. */
+      domain: string;
       /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
       outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
     },
@@ -163,6 +167,54 @@ export class SipLeg extends BaseLeg implements Leg {
     chain.catch((error: unknown) => this.logger.debug({ err: error }, 'INFO failed'));
   }
 
+  /** Blind transfer out: REFER the SIP party to `target` (RFC 3515); it calls the target itself. */
+  override requestTransfer(target: string, _transferId: string): boolean {
+    const session = this.#session;
+    if (!session || session.state !== SessionState.Established) return false;
+    const uri = UserAgent.makeURI(this.#sipUriFor(target));
+    if (!uri) return false;
+    session
+      .refer(uri, {
+        // RFC 3515 section 2.4.5: the transferee reports progress; a final 2xx means the
+        // transfer took place, and the transferor leaves the call.
+        onNotify: (notification) => {
+          notification.accept().catch(() => {});
+          const status = Number(/^SIP\/2\.0 (\d{3})/m.exec(notification.request.body)?.[1] ?? 0);
+          if (status >= 200 && status < 300 && !this.ended) {
+            session.bye().catch(() => {});
+            this.partyEnded('hangup', 'transferred');
+          }
+        },
+      })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER failed'));
+    return true;
+  }
+
+  /** The REFER this party sent us: tell it how the transferred call went (NOTIFY with sipfrag, RFC 3515 section 2.4.5). */
+  override transferOutcome(_transferId: string, outcome: TransferOutcome): void {
+    const status = outcome.state === 'trying' ? 'SIP/2.0 100 Trying' : outcome.state === 'succeeded' ? 'SIP/2.0 200 OK' : `SIP/2.0 ${statusForEndReason(outcome.reason).statusCode} ${statusForEndReason(outcome.reason).reasonPhrase}`;
+    this.#notifyReferrer(status, outcome.state !== 'trying');
+  }
+
+  #notifyReferrer(sipfrag: string, final: boolean): void {
+    const dialog = this.#session?.dialog;
+    if (!dialog || this.#session?.state !== SessionState.Established) return;
+    try {
+      dialog.notify(undefined, {
+        extraHeaders: ['Event: refer', `Subscription-State: ${final ? 'terminated;reason=noresource' : 'active;expires=60'}`],
+        body: { contentDisposition: 'render', contentType: 'message/sipfrag;version=2.0', content: sipfrag },
+      });
+    } catch (error) {
+      this.logger.debug({ err: error }, 'NOTIFY failed');
+    }
+  }
+
+  #sipUriFor(target: string): string {
+    if (target.startsWith('web:')) return `sip:${target.slice(4)}@${this.options.domain}`;
+    if (target.startsWith('tel:')) return `sip:${target.slice(4)}@${this.options.domain};user=phone`;
+    return target;
+  }
+
   protected onEnd(reason: EndReason, detail?: string): void {
     const session = this.#session;
     if (!session) return;
@@ -214,6 +266,18 @@ export class SipLeg extends BaseLeg implements Leg {
 
   #watch(session: Session): void {
     session.delegate = {
+      // A REFER from the SIP party (it transfers the other party, RFC 3515): accept, report
+      // progress, and let the call ask the other party to follow it.
+      onRefer: (referral) => {
+        const target = referral.referTo.uri.toString();
+        referral
+          .accept()
+          .then(() => {
+            this.#notifyReferrer('SIP/2.0 100 Trying', false);
+            this.emitEvent('transfer', target, randomUUID());
+          })
+          .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER accept failed'));
+      },
       onInfo: (info) => {
         const digits = parseDtmfInfo(info.request.getHeader('content-type') ?? '', info.request.body);
         if (digits === undefined) {

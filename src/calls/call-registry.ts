@@ -21,7 +21,12 @@ export interface PlaceCallRequest {
   target: Address;
   sdp: string;
   fromName?: string;
+  /** This call follows a transfer: its outcome is reported to the transferor. */
+  transferId?: string;
 }
+
+/** How long a transferred party has to place the follow-up call. */
+const TRANSFER_FOLLOW_UP_MS = 60_000;
 
 export interface CallRegistryOptions {
   router: Router;
@@ -34,6 +39,8 @@ export interface CallRegistryOptions {
 /** Owns every active call: places new ones through the router and forgets them when they end. */
 export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
   readonly #calls = new Map<string, Call>();
+  /** Transfers waiting for their follow-up call, by transfer id: who asked, and until when. */
+  readonly #transfers = new Map<string, { requester: Leg; expiresAt: number }>();
   #accepting = true;
 
   constructor(private readonly options: CallRegistryOptions) {
@@ -91,6 +98,10 @@ export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
       logger: this.options.logger,
     });
     this.#calls.set(call.id, call);
+    call.on('transfer', (transferId, requester) => {
+      this.#transfers.set(transferId, { requester, expiresAt: Date.now() + TRANSFER_FOLLOW_UP_MS });
+    });
+    if (request.transferId) this.#followTransfer(request.transferId, call);
     call.on('answered', (setupMs) => this.safeEmit('callanswer', call, setupMs));
     call.on('ended', (reason) => {
       this.#calls.delete(call.id);
@@ -100,6 +111,21 @@ export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
     this.options.logger.info({ callId: call.id, from: request.caller.address.uri, to: callee.address.uri }, 'call placed');
     call.start(request.sdp, request.fromName);
     return call;
+  }
+
+  /** Reports the follow-up call's progress to the leg that asked for the transfer (SIP: NOTIFY). */
+  #followTransfer(transferId: string, call: Call): void {
+    const now = Date.now();
+    for (const [id, entry] of this.#transfers) if (entry.expiresAt < now) this.#transfers.delete(id);
+    const transfer = this.#transfers.get(transferId);
+    if (!transfer) return;
+    this.#transfers.delete(transferId);
+    const { requester } = transfer;
+    requester.transferOutcome(transferId, { state: 'trying' });
+    call.on('answered', () => requester.transferOutcome(transferId, { state: 'succeeded' }));
+    call.on('ended', (reason) => {
+      if (call.answeredAt === undefined) requester.transferOutcome(transferId, { state: 'failed', reason });
+    });
   }
 
   /** Ends every call with `reason`. */

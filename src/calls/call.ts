@@ -13,6 +13,8 @@ export type CallState = 'ringing' | 'active' | 'ended';
 
 export type CallEvents = {
   answered: [setupMs: number];
+  /** A party asked for a blind transfer and the other party was asked to follow it. */
+  transfer: [transferId: string, requester: Leg];
   ended: [reason: EndReason, detail?: string];
   listenererror: [event: string, error: unknown];
 };
@@ -108,6 +110,11 @@ export class Call extends TypedEmitter<CallEvents> {
       }),
     );
     from.on('answer', (sdp) => this.#enqueue(async () => to.sendAnswer(await this.media.answer(from, sdp))));
+    from.on('transfer', (target, transferId) => {
+      if (this.#state !== 'active') return from.transferOutcome(transferId, { state: 'failed', reason: 'failed' });
+      if (to.requestTransfer(target, transferId)) this.safeEmit('transfer', transferId, from);
+      else from.transferOutcome(transferId, { state: 'failed', reason: 'failed' });
+    });
     from.on('dtmf', (digits) => {
       if (!this.media.dtmf(from, digits)) to.sendDtmf(digits);
     });

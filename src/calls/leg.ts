@@ -18,6 +18,8 @@ export type LegEvents = {
   /** The party's answer to a re-offer it was sent. */
   answer: [sdp: string];
   dtmf: [digits: string];
+  /** The party asks that the other party call `target` instead (blind transfer). */
+  transfer: [target: string, transferId: string];
   /** The party ended the call, or its signaling was lost. Emitted once. */
   ended: [reason: EndReason, detail?: string];
   listenererror: [event: string, error: unknown];
@@ -30,6 +32,9 @@ export interface LegMediaCapabilities {
   /** Accepts trickled candidates instead of complete SDP. */
   trickle: boolean;
 }
+
+/** Where a transfer got to: `trying`, then `succeeded` (answered) or failed with the end reason. */
+export type TransferOutcome = { state: 'trying' } | { state: 'succeeded' } | { state: 'failed'; reason: EndReason };
 
 export interface IncomingCall {
   callId: string;
@@ -65,6 +70,10 @@ export interface Leg extends TypedEmitter<LegEvents> {
   sendOffer(sdp: string): void;
   sendAnswer(sdp: string): void;
   sendDtmf(digits: string): void;
+  /** Ask this party to call `target` instead (a `transfer` frame, a SIP REFER); false when it cannot. */
+  requestTransfer(target: string, transferId: string): boolean;
+  /** How a transfer this party asked for went (SIP: the NOTIFY to the transferor). */
+  transferOutcome(transferId: string, outcome: TransferOutcome): void;
   /** The call is over for this party, for `reason`. */
   end(reason: EndReason, detail?: string): void;
 }
@@ -97,6 +106,13 @@ export abstract class BaseLeg extends TypedEmitter<LegEvents> {
 
   /** Free sockets, timers and listeners; called once after either kind of end. */
   protected release(): void {}
+
+  /** Legs that cannot transfer say so; those that can override this. */
+  requestTransfer(_target: string, _transferId: string): boolean {
+    return false;
+  }
+
+  transferOutcome(_transferId: string, _outcome: TransferOutcome): void {}
 
   protected emitEvent<K extends keyof LegEvents & string>(event: K, ...args: LegEvents[K]): void {
     if (this.#ended) return;

@@ -65,6 +65,11 @@ export interface CallEvents {
   remotestream: [stream: MediaStream];
   /** DTMF digits the other party sent as a `dtmf` frame (e.g. SIP INFO). */
   dtmf: [digits: string];
+  /**
+   * The other party transferred this user to `to` (e.g. a SIP REFER). Follow it with
+   * `client.call(to, { transferId })` and hang this call up; the demo page does so.
+   */
+  transfer: [to: string, transferId: string];
   /** The gateway reported an error about this call. */
   error: [error: SwitchboardError];
 }
@@ -287,6 +292,11 @@ export class Call extends TypedEmitter<CallEvents> {
    * audio sender's RTCDTMFSender when it can insert DTMF, otherwise as a `dtmf`
    * frame. Returns which of the two was used.
    */
+  /** Blind transfer: asks the other party to call `to` instead (a SIP party gets a REFER). */
+  async transfer(to: string): Promise<void> {
+    await this.signaling.request({ type: 'transfer', callId: this.id, to });
+  }
+
   sendDtmf(digits: string): 'rtp' | 'signaling' {
     const tones = String(digits).toUpperCase();
     if (!DTMF_DIGITS.test(tones)) throw new TypeError(`invalid DTMF digits ${JSON.stringify(digits)}: use 0-9, *, #, A-D`);
@@ -341,7 +351,7 @@ export class Call extends TypedEmitter<CallEvents> {
    * @internal Outgoing calls: creates the offer and sends `call`; resolves on
    * the gateway's ack. On failure the call is ended and the error rethrown.
    */
-  async start(to: string): Promise<void> {
+  async start(to: string, transferId?: string): Promise<void> {
     try {
       if (!this.audioTransceiver()) this.pc.addTransceiver('audio', { direction: 'recvonly' });
       let sdp = '';
@@ -350,7 +360,7 @@ export class Call extends TypedEmitter<CallEvents> {
         sdp = this.pc.localDescription?.sdp ?? '';
       });
       if (!this.live) throw this.endedError();
-      const ack = this.signaling.request({ type: 'call', callId: this.id, to, sdp });
+      const ack = this.signaling.request({ type: 'call', callId: this.id, to, sdp, ...(transferId ? { transferId } : {}) });
       this.startLocalSignaling();
       await ack;
     } catch (err) {
@@ -423,6 +433,9 @@ export class Call extends TypedEmitter<CallEvents> {
         return;
       case 'dtmf':
         if (typeof msg.digits === 'string') this.emit('dtmf', msg.digits);
+        return;
+      case 'transfer':
+        if (typeof msg.to === 'string' && typeof msg.transferId === 'string') this.emit('transfer', msg.to, msg.transferId);
         return;
       case 'error':
         this.emit('error', new SwitchboardError(msg.code, msg.message, { callId: this.id }));

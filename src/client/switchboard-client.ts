@@ -42,6 +42,8 @@ export interface CallOptions {
   video?: boolean;
   /** Merged over the client's configuration for this call only. */
   rtcConfig?: Partial<RTCConfiguration>;
+  /** Set when following a `transfer` event, so the transferor learns how it went. */
+  transferId?: string;
 }
 
 export interface LoginOptions {
@@ -100,7 +102,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const CALL_FRAMES = new Set(['ringing', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf']);
+const CALL_FRAMES = new Set(['ringing', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf', 'transfer']);
 
 export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   readonly url: string;
@@ -254,7 +256,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     call.attachLocalStream(stream, owned);
     this.calls.set(call.id, call);
     this.emit('call', call);
-    await call.start(call.remote);
+    await call.start(call.remote, options.transferId);
     return call;
   }
 

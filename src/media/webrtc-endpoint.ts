@@ -105,8 +105,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
     const offer = parseAudioDescription(offerSdp);
     if (!offer.webrtc) throw new CallFailedError('incompatible-media', 'the offer has no ICE/DTLS: not a WebRTC endpoint');
     if (!this.#track) this.#addTrack(offer.mid ?? '0', codecs, 'sendrecv');
-    this.#call(() => this.#pc.setRemoteDescription(offerSdp, 'offer'));
-    this.#remoteSet();
+    this.#setRemote(offerSdp, 'offer', offer.mid ?? '0');
     await this.#waitForGathering();
     return this.#localSdp(answerDirection(offer.direction));
   }
@@ -123,8 +122,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
   /** Takes the browser's answer to `createOffer`. */
   acceptAnswer(answerSdp: string): void {
     this.#assertOpen();
-    this.#call(() => this.#pc.setRemoteDescription(answerSdp, 'answer'));
-    this.#remoteSet();
+    this.#setRemote(answerSdp, 'answer', this.#track?.mid() ?? '0');
   }
 
   /** Trickled browser candidates wait until there is a remote description to match them. */
@@ -134,10 +132,19 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
       this.#pendingCandidates.push(candidate);
       return;
     }
-    const line = candidate.candidate.replace(/^a=/, '');
+    this.#addCandidate(candidate.candidate.replace(/^a=/, ''), candidate.sdpMid ?? '0', 0);
+  }
+
+  #addCandidate(line: string, mid: string, attempt: number): void {
+    if (this.#closed) return;
     try {
-      this.#pc.addRemoteCandidate(line, candidate.sdpMid ?? '0');
+      this.#pc.addRemoteCandidate(line, mid);
     } catch (error) {
+      // The ICE transport may come up a moment after the description: try again shortly.
+      if (/without ICE transport/i.test(String((error as Error).message)) && attempt < 20) {
+        setTimeout(() => this.#addCandidate(line, mid, attempt + 1), 10).unref();
+        return;
+      }
       // A candidate the agent cannot use is not worth ending a call over.
       this.#logger.debug({ err: error, candidate: line }, 'remote candidate refused');
     }
@@ -207,8 +214,23 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
     this.safeEmit('rtp', packet);
   }
 
+  /**
+   * Candidates go in separately after the description: libdatachannel at times
+   * rejects a description whose candidates arrive before its ICE transport
+   * exists ("remote candidate without ICE transport"); queued, they just wait.
+   */
+  #setRemote(sdp: string, type: 'offer' | 'answer', mid: string): void {
+    const candidates = sdp.split(/\r?\n/).filter((line) => line.startsWith('a=candidate:'));
+    const withoutCandidates = sdp
+      .split(/\r?\n/)
+      .filter((line) => !line.startsWith('a=candidate:'))
+      .join('\r\n');
+    this.#call(() => this.#pc.setRemoteDescription(withoutCandidates, type));
+    for (const line of candidates) this.#pendingCandidates.push({ candidate: line.slice(2), sdpMid: mid });
+    this.#remoteSet();
+  }
+
   #remoteSet(): void {
-    if (this.#hasRemote) return;
     this.#hasRemote = true;
     for (const candidate of this.#pendingCandidates.splice(0)) this.addRemoteCandidate(candidate);
   }

@@ -131,6 +131,8 @@ export interface CallMessage extends Request {
   /** `web:bob`, `sip:+15551234@pbx.example.com`, `xmpp:carol@example.org`, `service:echo`. */
   to: string;
   sdp: string;
+  /** Set when this call follows a `transfer` frame: the gateway reports its outcome to the transferor. */
+  transferId?: string;
 }
 
 export interface RingingMessage extends Request {
@@ -178,6 +180,13 @@ export interface AnswerMessage extends Request {
   sdp: string;
 }
 
+/** Blind transfer: asks the other party to call `to` instead (SIP: REFER, RFC 3515). */
+export interface TransferMessage extends Request {
+  type: 'transfer';
+  callId: string;
+  to: string;
+}
+
 export interface DtmfMessage extends Request {
   type: 'dtmf';
   callId: string;
@@ -197,7 +206,8 @@ export type ClientMessage =
   | CandidateMessage
   | OfferMessage
   | AnswerMessage
-  | DtmfMessage;
+  | DtmfMessage
+  | TransferMessage;
 
 export type ClientMessageType = ClientMessage['type'];
 
@@ -287,6 +297,17 @@ export interface RemoteAnswerMessage {
   sdp: string;
 }
 
+/**
+ * The other party asks this user to call `to` instead (it was transferred,
+ * e.g. by a SIP REFER). Place that call with `transferId`, then hang up.
+ */
+export interface RemoteTransferMessage {
+  type: 'transfer';
+  callId: string;
+  to: string;
+  transferId: string;
+}
+
 /** State of the SIP registration the gateway holds for this user. */
 export interface RegistrationMessage {
   type: 'registration';
@@ -317,6 +338,7 @@ export type ServerMessage =
   | RemoteOfferMessage
   | RemoteAnswerMessage
   | RemoteDtmfMessage
+  | RemoteTransferMessage
   | RegistrationMessage;
 
 export type ServerMessageType = ServerMessage['type'];

@@ -37,7 +37,15 @@ const schemas = {
   }),
   ping: z.strictObject({ type: z.literal('ping'), id: id.optional() }),
   'presence-subscribe': z.strictObject({ type: z.literal('presence-subscribe'), id: id.optional() }),
-  call: z.strictObject({ type: z.literal('call'), id: id.optional(), callId, to: z.string().min(1).max(300), sdp }),
+  call: z.strictObject({
+    type: z.literal('call'),
+    id: id.optional(),
+    callId,
+    to: z.string().min(1).max(300),
+    sdp,
+    transferId: z.string().min(1).max(64).optional(),
+  }),
+  transfer: z.strictObject({ type: z.literal('transfer'), id: id.optional(), callId, to: z.string().min(1).max(300) }),
   ringing: z.strictObject({ type: z.literal('ringing'), id: id.optional(), callId }),
   accept: z.strictObject({ type: z.literal('accept'), id: id.optional(), callId, sdp }),
   reject: z.strictObject({

@@ -171,6 +171,18 @@ export class BrowserSession {
       case 'dtmf':
         this.#answeredLeg(message.callId).partyDtmf(message.digits.toUpperCase());
         break;
+      case 'transfer': {
+        const leg = this.#answeredLeg(message.callId);
+        let target;
+        try {
+          target = parseAddress(message.to);
+        } catch (error) {
+          if (error instanceof AddressError) throw new GatewayError('bad-address', error.message);
+          throw error;
+        }
+        leg.partyTransfer(target.uri, randomUUID());
+        break;
+      }
     }
     this.#ack(message);
   }
@@ -255,7 +267,13 @@ export class BrowserSession {
     const leg = new WebLeg(message.callId, self, 'caller', this);
     this.#legs.set(message.callId, leg);
     try {
-      await calls.place({ id: message.callId, caller: leg, target, sdp: message.sdp });
+      await calls.place({
+        id: message.callId,
+        caller: leg,
+        target,
+        sdp: message.sdp,
+        ...(message.transferId ? { transferId: message.transferId } : {}),
+      });
     } catch (error) {
       if (error instanceof CallFailedError && !isRoutingFailure(error)) {
         // The destination exists but refused (busy...): an ordinary call outcome, not a bad request.

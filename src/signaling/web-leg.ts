@@ -71,6 +71,17 @@ export class WebLeg extends BaseLeg implements Leg {
     this.#send({ type: 'dtmf', callId: this.id, digits });
   }
 
+  /** The browser is asked to call `target` itself, quoting `transferId` (as Janus's SIP plugin does). */
+  override requestTransfer(target: string, transferId: string): boolean {
+    if (this.ended) return false;
+    this.#send({ type: 'transfer', callId: this.id, to: target, transferId });
+    return true;
+  }
+
+  partyTransfer(target: string, transferId: string): void {
+    this.emitEvent('transfer', target, transferId);
+  }
+
   // ------------------------------------------------------------ from the browser
 
   partyRinging(): void {

@@ -364,9 +364,14 @@ function adopt(call: Call): void {
   call.on('dtmf', (digits) => {
     ui.dtmfReceived.textContent = `received DTMF ${digits}`;
   });
+  // Transferred by the other party (a SIP REFER): call where we were sent, then leave this call.
+  call.on('transfer', (to, transferId) => {
+    current = undefined; // the follow-up call becomes the page's call
+    void dial(to, transferId).finally(() => call.hangup());
+  });
   call.on('ended', () => {
     addLogEntry(call);
-    ui.remoteAudio.srcObject = null;
+    if (current === call || current === undefined) ui.remoteAudio.srcObject = null;
     render();
   });
   render();
@@ -431,7 +436,7 @@ ui.dialForm.addEventListener('submit', (event) => {
   void dial(ui.dial.value);
 });
 
-async function dial(input: string): Promise<void> {
+async function dial(input: string, transferId?: string): Promise<void> {
   if (!input.trim()) {
     ui.dial.focus();
     return;
@@ -443,7 +448,7 @@ async function dial(input: string): Promise<void> {
   ui.dial.value = to;
   ui.call.disabled = true;
   try {
-    await client.call(to);
+    await client.call(to, transferId ? { transferId } : {});
   } catch (error) {
     showError(error);
   } finally {

@@ -191,3 +191,62 @@ describe('mid-call SIP (sipp UAC over UDP)', () => {
     expect(relay.stats.toServer.dropped + relay.stats.toClient.dropped).toBeGreaterThan(0);
   }, 60_000);
 });
+
+describe('blind transfer (REFER, RFC 3515)', () => {
+  it('a SIP party transfers the web user: the web user follows to the target, the transferor gets NOTIFY 100 then 200', async () => {
+    const { sipPort } = await sipGateway();
+    const target = await startSippServer({ scenario: 'uas-answer', calls: 1, timeoutS: 25 });
+    cleanups.push(() => target.stop());
+    const alice = await webUser('alice');
+    const transferor = runSipp({
+      scenario: 'uac-refer',
+      remote: `127.0.0.1:${sipPort}`,
+      service: 'alice',
+      pauseMs: 300,
+      timeoutS: 25,
+      variables: { refer_to: `sip:carol@127.0.0.1:${target.port}` },
+    });
+    const { callId } = await answerNextCall(alice);
+    const transfer = await alice.next('transfer', () => true, 10_000);
+    expect(transfer).toMatchObject({ callId, to: `sip:carol@127.0.0.1:${target.port}` });
+
+    // The web user follows the transfer like the SDK and demo page do.
+    const browserSide = new WebRtcEndpoint({
+      name: 'alice-follow-up',
+      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+      logger: createSilentLogger(),
+    });
+    cleanups.push(() => browserSide.close());
+    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    alice.send({ type: 'call', id: 'follow', callId: 'call-after-transfer', to: transfer.to, sdp: offer, transferId: transfer.transferId });
+    const answered = await alice.next('answered', (f) => f.callId === 'call-after-transfer', 10_000);
+    browserSide.acceptAnswer(answered.sdp);
+
+    // NOTIFY 200 lets the transferor hang up its call with the web user.
+    expect(await alice.next('ended', (f) => f.callId === callId, 15_000)).toMatchObject({ reason: 'hangup' });
+    expectSuccess(await transferor);
+    alice.send({ type: 'hangup', callId: 'call-after-transfer' });
+    expectSuccess(await target.done);
+  }, 45_000);
+
+  it('the web user transfers a SIP party: the gateway sends REFER', async () => {
+    await sipGateway();
+    const transferee = await startSippServer({ scenario: 'uas-refer', calls: 1, timeoutS: 20 });
+    cleanups.push(() => transferee.stop());
+    const alice = await webUser('alice');
+    const browserSide = new WebRtcEndpoint({
+      name: 'alice-browser',
+      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
+      logger: createSilentLogger(),
+    });
+    cleanups.push(() => browserSide.close());
+    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    alice.send({ type: 'call', callId: 'call-to-transfer', to: `sip:bob@127.0.0.1:${transferee.port}`, sdp: offer });
+    const answered = await alice.next('answered', () => true, 10_000);
+    browserSide.acceptAnswer(answered.sdp);
+    alice.send({ type: 'transfer', id: 'xfer', callId: 'call-to-transfer', to: 'sip:dave@127.0.0.1:5999' });
+    await alice.next('ack', (f) => f.id === 'xfer');
+    expect(await alice.next('ended', () => true, 15_000)).toMatchObject({ callId: 'call-to-transfer', reason: 'hangup' });
+    expectSuccess(await transferee.done);
+  }, 30_000);
+});

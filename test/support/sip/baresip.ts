@@ -51,9 +51,8 @@ export interface BaresipRegistrar {
 }
 
 export interface BaresipOptions {
-  /** SIP port on 127.0.0.1, UDP and TCP (a free one when omitted). */
+  /** SIP port on 127.0.0.1, UDP and TCP (a free one when omitted); baresip also takes the port above it for TLS. */
   sipPort?: number;
-  /** (baresip also takes sipPort + 1 for SIP over TLS.) */
   /** User part of the account's AOR (default `baresip`). */
   user?: string;
   /** Answer incoming calls at once (default true); otherwise call `answer()`. */
@@ -173,7 +172,10 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
     '',
   ].join('\n');
   writeFileSync(join(configDir, 'config'), config);
-  writeFileSync(join(configDir, 'accounts'), accountLine(user, options, codecs) + '\n');
+  // A registering account is added over ctrl_tcp once it is connected (uanew), so that its
+  // REGISTER_OK/REGISTER_FAIL events are not sent before anyone listens.
+  const account = accountLine(user, options, codecs);
+  writeFileSync(join(configDir, 'accounts'), options.registrar ? '' : `${account}\n`);
   writeFileSync(join(configDir, 'contacts'), '');
 
   const args = ['-f', configDir];
@@ -187,6 +189,7 @@ export async function startBaresip(options: BaresipOptions = {}): Promise<Baresi
   try {
     await child.waitFor(/baresip is ready/, 10_000);
     control = await openControl(ctrlPort);
+    if (options.registrar) await control.command('uanew', account);
   } catch (error) {
     await cleanup();
     throw error;
@@ -315,7 +318,11 @@ async function openControl(port: number): Promise<Control> {
       const colon = buffer.indexOf(0x3a);
       if (colon < 0) break;
       const length = Number(buffer.subarray(0, colon).toString());
-      if (!Number.isInteger(length)) throw new Error(`bad netstring from baresip: ${buffer.toString().slice(0, 100)}`);
+      if (!Number.isInteger(length)) {
+        fail(new Error(`bad netstring from baresip: ${buffer.toString().slice(0, 100)}`));
+        socket.destroy();
+        return;
+      }
       if (buffer.length < colon + 1 + length + 1) break;
       const message = JSON.parse(buffer.subarray(colon + 1, colon + 1 + length).toString()) as Record<string, unknown>;
       buffer = buffer.subarray(colon + 1 + length + 1);
@@ -331,12 +338,13 @@ async function openControl(port: number): Promise<Control> {
       }
     }
   });
-  const fail = (error: Error) => {
+  function fail(error: Error): void {
+    if (closedError) return;
     closedError = error;
     for (const waiter of pending.values()) waiter.reject(error);
     pending.clear();
     for (const listener of listeners) listener();
-  };
+  }
   socket.on('error', (error) => fail(error));
   socket.on('close', () => fail(new Error('baresip control connection closed')));
 

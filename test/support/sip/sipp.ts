@@ -12,14 +12,18 @@
  * - It always binds the media port (-mp, 6000 by default) and the port two
  *   above, echo or not, so a free pair is passed; the SDP in the scenarios
  *   carries [media_port]. -rtp_echo sends back what arrives there.
- * - Over TCP a sipp UAS fails a call that is still in its closing
- *   <timewait> when the peer closes the connection (sipp against sipp over
- *   TCP always does). The scenarios in test/sip/scenarios declare globals
- *   `reliable_transport` (skip the timewait) and `lossy_link` (32 s instead
- *   of 1 s); this module sets them for t1 runs and for `lossyLink`.
- * - A call is counted (stats, -m) only once its timewait is over, and
- *   SIGTERM ends sipp with exit code 0 whatever happened: await `done` of a
- *   server to judge it, stop() only to clean up.
+ * - Over TCP sipp counts a call as failed if the peer closes the connection
+ *   while the call still has a step to run (its closing <timewait>, say),
+ *   which is what a sipp peer does when it exits. The scenarios in
+ *   test/sip/scenarios declare globals `reliable_transport` (end right after
+ *   the last message) and `lossy_link` (linger 32 s instead of 1 s for
+ *   retransmissions); this module sets them for t1 runs and for `lossyLink`.
+ * - A call is counted (stats, -m) only once its timewait is over. SIGTERM
+ *   ends sipp with exit code 0 whatever state its calls are in: await `done`
+ *   of a server to judge it, use stop() to clean up.
+ * - A sipp UAS aborts a call when a retransmitted INVITE arrives after it
+ *   sent its 200 (it does not resend the 200), so over a lossy link a lost
+ *   100 Trying can fail a sipp-to-sipp call; a real UAS handles that.
  * - Exit code 0: every call succeeded; 1: some call failed; 97: stopped by a
  *   command; 99: ended without processing a call; 255 (-1): fatal, including
  *   -timeout with -timeout_error.
