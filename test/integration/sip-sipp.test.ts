@@ -250,3 +250,54 @@ describe('blind transfer (REFER, RFC 3515)', () => {
     expectSuccess(await transferee.done);
   }, 30_000);
 });
+
+describe('bad SIP input', () => {
+  it('INVITEs from a source outside sip.inbound.allowedSources get 403', async () => {
+    const sipPort = await allocatePort();
+    gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, inbound: { allowedSources: ['192.0.2.0/24'] } } });
+    await webUser('alice');
+    const result = await runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 10 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.errors).toMatch(/403 Source Not Allowed/);
+  }, 20_000);
+
+  it('a flood of INVITEs beyond sip.inbound.invitesPerSecond gets 503 with Retry-After; the web user rings only within the limit', async () => {
+    const sipPort = await allocatePort();
+    gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, inbound: { invitesPerSecond: 2 } } });
+    const alice = await webUser('alice');
+    let rung = 0;
+    alice.socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; callId?: string };
+      if (frame.type !== 'incoming') return;
+      rung += 1;
+      alice.send({ type: 'reject', callId: frame.callId!, reason: 'busy' });
+    });
+    const result = await runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${sipPort}`, service: 'alice', calls: 20, rate: 40, timeoutS: 15 });
+    expect(result.stats.successfulCalls).toBeGreaterThanOrEqual(1);
+    expect(result.stats.failedCalls).toBeGreaterThanOrEqual(10);
+    expect(result.errors).toMatch(/503 Too Many Calls/);
+    expect(result.errors).toMatch(/Retry-After: 5/);
+    expect(rung).toBe(result.stats.successfulCalls);
+  }, 30_000);
+
+  it('a malformed request gets a stateless 400 and the gateway keeps serving calls', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const { createSocket } = await import('node:dgram');
+    const socket = createSocket('udp4');
+    cleanups.push(() => socket.close());
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const reply = new Promise<string>((resolve) => socket.once('message', (data) => resolve(String(data))));
+    // No Call-ID, no CSeq: RFC 3261 section 8.1.1 mandatory headers are missing.
+    socket.send(
+      ['INVITE sip:alice@127.0.0.1 SIP/2.0', `Via: SIP/2.0/UDP 127.0.0.1:${(socket.address()).port};branch=z9hG4bKbroken`, 'From: <sip:x@127.0.0.1>;tag=1', 'To: <sip:alice@127.0.0.1>', 'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n'),
+      sipPort,
+      '127.0.0.1',
+    );
+    expect(await reply).toMatch(/^SIP\/2\.0 400 /);
+    const sipp = runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 10 });
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
+    expectSuccess(await sipp);
+  }, 20_000);
+});
