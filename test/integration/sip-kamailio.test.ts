@@ -24,7 +24,7 @@ afterEach(async () => {
   kamailio = undefined;
 });
 
-async function loginWithSip(name: string, sip: { aor: string; password: string }): Promise<WsTestClient> {
+async function loginWithSip(name: string, sip: { aor: string; password: string; registrar?: string }): Promise<WsTestClient> {
   const client = await WsTestClient.connect(gateway!.httpPort);
   cleanups.push(() => client.close());
   client.send({ type: 'login', id: 'login', protocol: 1, name, sip });
@@ -67,6 +67,20 @@ describe('registration to Kamailio on behalf of web users', () => {
     expect(afterLogout.exitCode).not.toBe(0);
     expect(afterLogout.errors + afterLogout.stdout).toMatch(/404/);
   }, 45_000);
+
+  it('registers over TCP when the registrar URI says so', async () => {
+    // UDP and TCP on different ports: only TCP listens on the registrar's port, so success proves TCP.
+    kamailio = await startKamailio({ users: { carol: 'carol-secret' }, udpPort: await allocatePort(), tcpPort: await allocatePort() });
+    expect(kamailio.tcpPort).not.toBe(kamailio.udpPort);
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    const carol = await loginWithSip('carol', {
+      aor: `sip:carol@${kamailio.domain}`,
+      password: 'carol-secret',
+      registrar: `sip:127.0.0.1:${kamailio.tcpPort};transport=tcp`,
+    } as { aor: string; password: string });
+    expect(await registrationState(carol, 'registered')).toMatchObject({ aor: `sip:carol@${kamailio.domain}` });
+    expect(kamailio.process.output()).not.toMatch(/ERROR/);
+  }, 30_000);
 
   it('a wrong password is reported as a failed registration with the SIP status', async () => {
     kamailio = await startKamailio({ users: { bob: 'right-password' } });
