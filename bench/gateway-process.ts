@@ -140,6 +140,8 @@ async function childMain(): Promise<void> {
     // same per-candidate filter a production deployment with networks would.
     ice: { candidateNetworks: ['127.0.0.0/8', '::1'] },
     log: { level: 'silent' },
+    // Not measured here, and enabled by default it would listen on 0.0.0.0:5060 (UDP, TCP).
+    sip: { enabled: false },
     // signaling.rateLimit stays at its default on purpose: the benchmark
     // measures the gateway as deployed, and paces its calls to fit.
   });

@@ -5,6 +5,7 @@
  * figure, for comparing runs) and bench/results/<name>.md (the tables), and
  * the Markdown is printed on stdout; progress goes to stderr.
  */
+import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -37,6 +38,7 @@ export interface Benchmark {
  */
 const BENCHMARKS: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'signaling', load: async () => (await import('./signaling-bench.js')).signalingBenchmark },
+  { name: 'media', load: async () => (await import('./media-bench.js')).mediaBenchmark },
 ];
 
 // ---------------------------------------------------------------- helpers for benchmarks
@@ -175,9 +177,11 @@ async function main(): Promise<void> {
   }
 }
 
-// Not a top-level await: benchmarks import helpers from this module, and a
-// module still awaiting at top level cannot be imported until it finishes.
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Only when run as the program: benchmarks import helpers from this module, and importing it must
+// not start every benchmark. Not a top-level await, for the same reason.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

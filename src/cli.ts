@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { signAccessToken } from './auth/access-token.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { Gateway } from './gateway.js';
-import { MediaEngine } from './media/media-engine.js';
 
 const USAGE = `Usage:
   switchboard [--config FILE]                     start the gateway
@@ -95,10 +94,10 @@ async function runGateway(gateway: Gateway): Promise<number> {
       if (stopping) return;
       stopping = true;
       gateway.stop().then(
-        () => {
-          MediaEngine.shutdown();
-          resolve(0);
-        },
+        // node-datachannel's cleanup() is deliberately not called: with tracks that V8 has
+        // collected it can crash (a segfault in Track::close, seen after many calls), and
+        // process.exit ends its native threads anyway.
+        () => resolve(0),
         (error: unknown) => {
           gateway.logger.error({ err: error }, 'stop failed');
           resolve(1);

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { announceAddress } from './announced-address.js';
 import { PortAllocator } from './port-allocator.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
-import { shutdownWebRtc, WebRtcEndpoint, type WebRtcIceOptions } from './webrtc-endpoint.js';
+import { WebRtcEndpoint, type WebRtcIceOptions } from './webrtc-endpoint.js';
 
 export interface MediaEngineOptions {
   /** Address RTP sockets bind to. */
@@ -17,8 +17,7 @@ export interface MediaEngineOptions {
 
 /**
  * Makes the anchor's media endpoints and owns what they share: the RTP port
- * range, the ICE settings, the address announced to parties, and the native
- * WebRTC library's process-wide lifetime.
+ * range, the ICE settings and the address announced to parties.
  */
 export class MediaEngine {
   readonly ports: PortAllocator;
@@ -51,10 +50,6 @@ export class MediaEngine {
     return announced ? announceAddress(sdp, announced) : sdp;
   }
 
-  /** Ends node-datachannel's native threads; call once at process shutdown. */
-  static shutdown(): void {
-    shutdownWebRtc();
-  }
 }
 
 /** A wildcard bind cannot go into SDP: use the first external IPv4 address, or loopback. */

@@ -302,8 +302,3 @@ function directionName(direction: MediaDirection): 'SendRecv' | 'SendOnly' | 'Re
       return 'SendRecv';
   }
 }
-
-/** node-datachannel's process-wide shutdown: ends its native threads. */
-export function shutdownWebRtc(): void {
-  nodeDataChannel.cleanup();
-}
