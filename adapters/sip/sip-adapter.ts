@@ -152,6 +152,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     return new SipLeg(request.callId, parseAddress(uri), this.#logger, {
       webrtc,
       domain: this.#domain,
+      ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
       outbound: { ua, target, register: (session, leg) => this.#legOfSession.set(session, leg) },
     });
   }
@@ -234,7 +235,11 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const from = request.from.uri;
     const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
     const callId = randomUUID();
-    const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), { webrtc: isWebRtcOffer(invitation.body), domain: this.#domain });
+    const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
+      webrtc: isWebRtcOffer(invitation.body),
+      domain: this.#domain,
+      ...(isIP(source) ? { signalingAddress: source } : {}),
+    });
     leg.attachInvitation(invitation);
     this.#legOfSession.set(invitation, leg);
     const displayName = request.from.displayName;

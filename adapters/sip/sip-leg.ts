@@ -34,6 +34,7 @@ function pending(): Pending {
  */
 export class SipLeg extends BaseLeg implements Leg {
   readonly capabilities: LegMediaCapabilities;
+  readonly signalingAddress: string | undefined;
   #session: Session | undefined;
   #answered = false;
   /** Our next description: the initial offer or answer, or the answer to a re-offer. */
@@ -52,12 +53,15 @@ export class SipLeg extends BaseLeg implements Leg {
       webrtc: boolean;
       /** The gateway's SIP domain: where a transfer to a web user must send the SIP party. */
       domain: string;
+      /** Where the party's SIP comes from: its media may latch from there (NAT). */
+      signalingAddress?: string;
       /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
       outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
     },
   ) {
     super();
     this.capabilities = { webrtc: options.webrtc, trickle: false };
+    this.signalingAddress = options.signalingAddress;
   }
 
   get answered(): boolean {

@@ -59,6 +59,12 @@ export interface Leg extends TypedEmitter<LegEvents> {
   readonly address: Address;
   readonly capabilities: LegMediaCapabilities;
   readonly ended: boolean;
+  /**
+   * The IP address the party's signaling comes from, when the protocol knows
+   * it (SIP). Media from that address may latch even when the SDP names a
+   * private one: a phone behind NAT (symmetric RTP).
+   */
+  readonly signalingAddress?: string;
 
   /** Present a new call to this party (this leg is the callee). */
   deliverCall(call: IncomingCall): Promise<void>;

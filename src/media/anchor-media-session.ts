@@ -91,7 +91,7 @@ export class AnchorMediaSession implements MediaSession {
     side.negotiated = match.answered;
     other.negotiated = match.offered;
     if (side.webrtc) side.webrtc.acceptAnswer(clean);
-    if (side.rtp) side.rtp.setRemote(rtpRemote(description));
+    if (side.rtp) side.rtp.setRemote(rtpRemote(description, side.leg));
 
     const codecs = negotiatedList(other.negotiated);
     const offer = other.pendingOffer;
@@ -149,7 +149,7 @@ export class AnchorMediaSession implements MediaSession {
     this.#forwarder?.setReceiving(side.name, wantsMedia(description.direction));
     const codecs = negotiatedList(side.negotiated!);
     if (side.webrtc) return this.engine.announce(await side.webrtc.answerOffer(sdp, codecs));
-    side.rtp!.setRemote(rtpRemote(description));
+    side.rtp!.setRemote(rtpRemote(description, side.leg));
     return this.#rtpSdp(side, side.rtp!, codecs, answerDirection(description.direction));
   }
 
@@ -159,7 +159,7 @@ export class AnchorMediaSession implements MediaSession {
       return;
     }
     if (isWebRtcLeg(side.leg)) throw new CallFailedError('incompatible-media', 'a WebRTC party sent an offer without ICE/DTLS');
-    (await this.#rtp(side)).setRemote(rtpRemote(description));
+    (await this.#rtp(side)).setRemote(rtpRemote(description, side.leg));
   }
 
   #startForwarding(offerDirection: MediaDirection, answerDirectionGiven: MediaDirection): void {
@@ -230,12 +230,13 @@ function negotiatedList(negotiated: NegotiatedAudio): Codec[] {
   return negotiated.dtmf ? [negotiated.audio, negotiated.dtmf] : [negotiated.audio];
 }
 
-function rtpRemote(description: AudioDescription) {
+function rtpRemote(description: AudioDescription, leg: Leg) {
   return {
     address: description.address,
     port: description.port,
     ...(description.rtcpPort === undefined ? {} : { rtcpPort: description.rtcpPort }),
     rtcpMux: description.rtcpMux,
+    ...(leg.signalingAddress ? { signalingAddress: leg.signalingAddress } : {}),
   };
 }
 

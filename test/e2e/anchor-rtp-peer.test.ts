@@ -198,6 +198,29 @@ describe('browser and plain-RTP party through the anchor', () => {
     await page.hangup();
   }, 60_000);
 
+  it('a phone behind NAT (SDP names an address it does not send from) is latched by its signaling address', async () => {
+    gateway = await startTestGateway();
+    // The phone really sits on 127.0.0.2 (its signaling source) but writes 127.0.0.3 in its SDP, as a
+    // phone behind NAT writes its private address. 127.0.0.3 is loopback: nothing leaves the machine.
+    routeTelTo(async (callId, target) => {
+      const peer = await tonePeer({ host: '127.0.0.2' });
+      return new RtpPeerLeg(callId, target, peer, {
+        signalingAddress: '127.0.0.2',
+        answerSdp: (offer) => peer.answerSdp(offer).replace(/127\.0\.0\.2/g, '127.0.0.3'),
+      });
+    });
+    const page = await openPage('frank');
+    await page.dial('tel:500');
+    await page.waitForState('active');
+    const heard = await page.inboundAudio(2500);
+    expect(heard.packetsReceived).toBeGreaterThan(80);
+    expect(heard.totalAudioEnergy).toBeGreaterThan(0.01);
+    await expect.poll(() => legs[0]!.peer.received.packets, { timeout: 5000 }).toBeGreaterThan(50);
+    const stats = anchorOf(gateway).stats().b as { rtp: { latched?: string } };
+    expect(stats.rtp.latched).toMatch(/^127\.0\.0\.2:/);
+    await page.hangup();
+  }, 60_000);
+
   it('no common codec fails clearly on both legs', async () => {
     gateway = await startTestGateway();
     // A phone that answers with a codec the browser never offered.

@@ -21,10 +21,13 @@ export class RtpPeerLeg extends BaseLeg implements Leg {
     readonly id: string,
     readonly address: Address,
     public peer: RtpTonePeer,
-    private readonly options: { answerSdp?: (offer: string) => string } = {},
+    private readonly options: { answerSdp?: (offer: string) => string; signalingAddress?: string } = {},
   ) {
     super();
+    this.signalingAddress = options.signalingAddress;
   }
+
+  readonly signalingAddress: string | undefined;
 
   async deliverCall(call: IncomingCall): Promise<void> {
     this.receivedOffer = call.sdp;
@@ -38,7 +41,7 @@ export class RtpPeerLeg extends BaseLeg implements Leg {
     setImmediate(() => {
       this.emitEvent('ringing');
       this.emitEvent('answered', answer);
-      if (!this.ended && !this.options.answerSdp) this.peer.start();
+      if (!this.ended && (!this.options.answerSdp || this.options.signalingAddress)) this.peer.start();
     });
   }
 
