@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the real peers the test suite starts on
-# loopback (Chromium for the browser tests, coturn as TURN relay, sipp and
-# baresip as SIP peers, kamailio as SIP registrar/proxy, openssl for test
-# certificates) and the
-# tools of the container image test (buildah builds docker/Dockerfile,
-# debootstrap makes its local base image). Needs root.
-# Idempotent: skips apt when everything is present already.
+# loopback: Chromium (browser tests), coturn (TURN), sipp and baresip (SIP
+# peers), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
+# compose lab's XMPP config check), openssl (test certificates), and buildah +
+# debootstrap (the container image test). Needs root. Idempotent: skips apt
+# when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules openssl buildah debootstrap)
+PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody openssl buildah debootstrap)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
