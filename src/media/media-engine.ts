@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from '../logging/logger.js';
+import { CallFailedError } from '../errors/gateway-error.js';
 import { announceAddress } from './announced-address.js';
 import { PortAllocator } from './port-allocator.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
@@ -24,6 +25,7 @@ export class MediaEngine {
   readonly announcedAddress: string;
   readonly #options: MediaEngineOptions;
   #endpointCount = 0;
+  #liveWebRtcEndpoints = 0;
 
   constructor(options: MediaEngineOptions) {
     this.#options = options;
@@ -31,13 +33,32 @@ export class MediaEngine {
     this.announcedAddress = options.announcedAddress ?? defaultAnnouncedAddress(options.rtpHost);
   }
 
+  /**
+   * A WebRTC endpoint takes one UDP port of the ICE range (rtcp-mux, one
+   * component). node-datachannel aborts the whole process when it finds no
+   * free port, so a full range refuses the call here instead.
+   */
   createWebRtcEndpoint(label: string): WebRtcEndpoint {
+    const { portRangeBegin, portRangeEnd } = this.#options.ice;
+    if (portRangeBegin !== undefined && portRangeEnd !== undefined && this.#liveWebRtcEndpoints >= portRangeEnd - portRangeBegin + 1) {
+      throw new CallFailedError('unreachable', 'the media anchor has no free ICE port (media.icePortMin..icePortMax is full)');
+    }
     this.#endpointCount += 1;
-    return new WebRtcEndpoint({
+    this.#liveWebRtcEndpoints += 1;
+    const endpoint = new WebRtcEndpoint({
       name: `${label}-${this.#endpointCount}`,
       ice: this.#options.ice,
       logger: this.#options.logger,
     });
+    endpoint.once('close', () => {
+      this.#liveWebRtcEndpoints -= 1;
+    });
+    return endpoint;
+  }
+
+  /** WebRTC endpoints open now (each holds an ICE port). */
+  get webRtcEndpoints(): number {
+    return this.#liveWebRtcEndpoints;
   }
 
   createRtpEndpoint(clockRate = 8000): Promise<RtpEndpoint> {
