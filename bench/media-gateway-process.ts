@@ -11,7 +11,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Address } from '../src/calls/address.js';
-import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../src/calls/leg.js';
+import type { IncomingCall, Leg, LegMediaCapabilities } from '../src/calls/leg.js';
+import { LocalPartyLeg } from '../src/calls/local-party-leg.js';
 import { validateConfig } from '../src/config/load-config.js';
 import { Gateway } from '../src/gateway.js';
 import { createSilentLogger } from '../src/logging/logger.js';
@@ -79,7 +80,7 @@ export async function startMediaGateway(options: { cpuProfileDir?: string } = {}
  * the call is anchored. Its offer goes to the parent, whose answer comes back
  * as `tel-answer`; ringing and answer are then immediate, like an auto-answer.
  */
-class IpcTelLeg extends BaseLeg implements Leg {
+class IpcTelLeg extends LocalPartyLeg implements Leg {
   readonly capabilities: LegMediaCapabilities = { webrtc: false, trickle: false };
 
   constructor(
@@ -103,13 +104,6 @@ class IpcTelLeg extends BaseLeg implements Leg {
     this.partyEnded('failed', detail);
   }
 
-  notifyRinging(): void {}
-  notifyAnswered(): void {}
-  sendCandidate(): void {}
-  sendOffer(): void {}
-  sendAnswer(): void {}
-  sendDtmf(): void {}
-  protected onEnd(): void {}
 
   protected override release(): void {
     this.onRelease(this);

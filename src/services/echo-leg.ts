@@ -1,7 +1,8 @@
 import type { Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import type { Address } from '../calls/address.js';
-import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../calls/leg.js';
+import type { IncomingCall, Leg, LegMediaCapabilities } from '../calls/leg.js';
+import { LocalPartyLeg } from '../calls/local-party-leg.js';
 import { CallFailedError } from '../errors/gateway-error.js';
 import type { Logger } from '../logging/logger.js';
 import { supportedAudioCodecs, telephoneEventAt } from '../media/codecs.js';
@@ -17,7 +18,7 @@ const ECHO_HOST = '127.0.0.1';
  * echo call crosses the whole anchor (ICE, DTLS-SRTP, forwarder, RTP) twice:
  * what the browser hears back proves its microphone and its path.
  */
-export class EchoLeg extends BaseLeg implements Leg {
+export class EchoLeg extends LocalPartyLeg implements Leg {
   readonly address: Address = { scheme: 'service', user: 'echo', uri: 'service:echo' };
   readonly capabilities: LegMediaCapabilities = { webrtc: false, trickle: false };
   #sockets: { rtp: Socket; rtcp: Socket; port: number } | undefined;
@@ -63,15 +64,6 @@ export class EchoLeg extends BaseLeg implements Leg {
     // Answer on the next turn, as any party would: the call must have sent its offer first.
     setImmediate(() => this.emitEvent('answered', answer));
   }
-
-  notifyRinging(): void {}
-  notifyAnswered(): void {}
-  sendCandidate(): void {}
-  sendOffer(): void {}
-  sendAnswer(): void {}
-  sendDtmf(): void {}
-
-  protected onEnd(): void {}
 
   protected override release(): void {
     const sockets = this.#sockets;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { AccessTokenError, USER_NAME_PATTERN, verifyAccessToken } from '../auth/access-token.js';
-import { AddressError, parseAddress, webAddress } from '../calls/address.js';
+import { AddressError, parseAddress, webAddress, type Address } from '../calls/address.js';
 import { CallFailedError, GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../logging/logger.js';
 import {
@@ -171,18 +171,9 @@ export class BrowserSession {
       case 'dtmf':
         this.#answeredLeg(message.callId).partyDtmf(message.digits.toUpperCase());
         break;
-      case 'transfer': {
-        const leg = this.#answeredLeg(message.callId);
-        let target;
-        try {
-          target = parseAddress(message.to);
-        } catch (error) {
-          if (error instanceof AddressError) throw new GatewayError('bad-address', error.message);
-          throw error;
-        }
-        leg.partyTransfer(target.uri, randomUUID());
+      case 'transfer':
+        this.#answeredLeg(message.callId).partyTransfer(parseTarget(message.to).uri, randomUUID());
         break;
-      }
     }
     this.#ack(message);
   }
@@ -255,13 +246,7 @@ export class BrowserSession {
     if (this.#legs.size >= config.maxCallsPerConnection) {
       throw new GatewayError('too-many-calls', `at most ${config.maxCallsPerConnection} calls per connection`);
     }
-    let target;
-    try {
-      target = parseAddress(message.to);
-    } catch (error) {
-      if (error instanceof AddressError) throw new GatewayError('bad-address', error.message);
-      throw error;
-    }
+    const target = parseTarget(message.to);
     const self = webAddress(this.user!);
     if (target.uri === self.uri) throw new GatewayError('bad-address', 'you cannot call yourself');
     const leg = new WebLeg(message.callId, self, 'caller', this);
@@ -340,6 +325,16 @@ export class BrowserSession {
       });
       this.#logger.info({ user: this.user }, 'logged out');
     }
+  }
+}
+
+/** An address from a frame; unparsable ones are `bad-address` request errors. */
+function parseTarget(text: string): Address {
+  try {
+    return parseAddress(text);
+  } catch (error) {
+    if (error instanceof AddressError) throw new GatewayError('bad-address', error.message);
+    throw error;
   }
 }
 

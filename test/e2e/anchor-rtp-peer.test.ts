@@ -1,45 +1,32 @@
 import { createSocket } from 'node:dgram';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import { parseAddress } from '../../src/calls/address.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { AnchorMediaSession } from '../../src/media/anchor-media-session.js';
 import { buildRtpPacket } from '../../src/media/rtp-packet.js';
 import { RtpTonePeer, type RtpTonePeerOptions } from '../../src/testing/rtp-tone-peer.js';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
+import { useBrowserPages } from '../support/browser-pages.js';
 import { RtpPeerLeg } from '../support/rtp-peer-leg.js';
-import { SoftphonePage } from '../support/softphone-page.js';
+import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
 
 // A browser (ICE + DTLS-SRTP) and a plain-RTP party (RTP/AVP over UDP, like a
 // desk phone) talk through the gateway's media anchor. The RTP party is a real
 // UDP peer playing a 440 Hz tone and measuring what it receives.
 
-let browser: TestBrowser;
+const pages = useBrowserPages();
 let gateway: Gateway | undefined;
-const contexts: BrowserContext[] = [];
 const legs: RtpPeerLeg[] = [];
 
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
 afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
   for (const leg of legs.splice(0)) await leg.peer.close();
   await gateway?.stop();
   gateway = undefined;
 });
 
 async function openPage(name: string): Promise<SoftphonePage> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await SoftphonePage.open(context, `http://127.0.0.1:${gateway!.httpPort}`);
+  const page = await pages.openPage(`http://127.0.0.1:${gateway!.httpPort}`);
   await page.login(name);
   return page;
 }

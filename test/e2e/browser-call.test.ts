@@ -1,39 +1,26 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
+import { useBrowserPages } from '../support/browser-pages.js';
 import { startCoturn, type Coturn } from '../support/coturn.js';
-import { SoftphonePage } from '../support/softphone-page.js';
+import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
 
 // Two Chromium pages on the demo softphone call each other through the gateway;
 // media flows browser to browser (relay mode), on loopback.
 
-let browser: TestBrowser;
+const pages = useBrowserPages();
 let gateway: Gateway | undefined;
 let coturn: Coturn | undefined;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
   await gateway?.stop();
   gateway = undefined;
   await coturn?.stop();
   coturn = undefined;
 });
 
-async function openPage(query = ''): Promise<SoftphonePage> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return SoftphonePage.open(context, `http://127.0.0.1:${gateway!.httpPort}`, query);
+function openPage(query = ''): Promise<SoftphonePage> {
+  return pages.openPage(`http://127.0.0.1:${gateway!.httpPort}`, query);
 }
 
 /** The minimum a second of the fake microphone's beeps produces at the other end. */

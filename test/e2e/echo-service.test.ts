@@ -1,36 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
-import { SoftphonePage } from '../support/softphone-page.js';
+import { useBrowserPages } from '../support/browser-pages.js';
+import type { SoftphonePage } from '../support/softphone-page.js';
 import { ANCHOR_ON_LOOPBACK, startTestGateway } from '../support/test-gateway.js';
 
 // A browser dials service:echo: the gateway terminates ICE/DTLS-SRTP with
 // node-datachannel, forwards the RTP to its echo reflector over plain RTP and
 // back, and the browser hears its own microphone.
 
-let browser: TestBrowser;
+const pages = useBrowserPages();
 let gateway: Gateway | undefined;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
   await gateway?.stop();
   gateway = undefined;
 });
 
-async function openPage(): Promise<SoftphonePage> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return SoftphonePage.open(context, `http://127.0.0.1:${gateway!.httpPort}`);
+function openPage(): Promise<SoftphonePage> {
+  return pages.openPage(`http://127.0.0.1:${gateway!.httpPort}`);
 }
 
 describe('service:echo through the media anchor', () => {

@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { launchChromium, type TestBrowser } from '../support/chromium.js';
+import { useBrowserPages } from '../support/browser-pages.js';
 import { startBaresip, type Baresip } from '../support/sip/baresip.js';
 import { allocatePort } from '../support/sip/ports.js';
-import { SoftphonePage } from '../support/softphone-page.js';
+import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
 
 // Chromium on the demo page and baresip, a real SIP phone (auto-answer, a
@@ -12,21 +11,11 @@ import { startTestGateway } from '../support/test-gateway.js';
 // over SIP/UDP through the gateway, which anchors the media: ICE + DTLS-SRTP
 // to the browser, plain RTP/AVP to the phone.
 
-let browser: TestBrowser;
+const pages = useBrowserPages();
 let gateway: Gateway | undefined;
 let phone: Baresip | undefined;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
 
 afterEach(async () => {
-  for (const context of contexts.splice(0)) await context.close();
   await phone?.stop();
   phone = undefined;
   await gateway?.stop();
@@ -36,9 +25,7 @@ afterEach(async () => {
 async function setUp(): Promise<{ page: SoftphonePage; sipPort: number }> {
   const sipPort = await allocatePort();
   gateway = await startTestGateway({ sip: { enabled: true, port: sipPort } });
-  const context = await browser.newContext();
-  contexts.push(context);
-  const page = await SoftphonePage.open(context, `http://127.0.0.1:${gateway.httpPort}`);
+  const page = await pages.openPage(`http://127.0.0.1:${gateway.httpPort}`);
   await page.login('alice');
   return { page, sipPort };
 }

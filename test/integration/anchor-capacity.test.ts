@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { createSilentLogger } from '../../src/logging/logger.js';
-import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 
 // node-datachannel aborts the process when its ICE port range is exhausted;
 // the anchor must refuse the call that would need one port too many instead.
@@ -19,9 +18,8 @@ afterEach(async () => {
 });
 
 async function offer(name: string): Promise<string> {
-  const endpoint = new WebRtcEndpoint({ name, ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 }, logger: createSilentLogger() });
-  closers.push(() => endpoint.close());
-  return endpoint.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+  const endpoint = makeWebRtcTestPeer(name, (close) => closers.push(close));
+  return endpoint.createOffer([PCMU]);
 }
 
 describe('anchor ICE port capacity', () => {

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'sdp-transform';
 import type { Gateway } from '../../src/gateway.js';
-import { createSilentLogger } from '../../src/logging/logger.js';
-import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import { RtpTonePeer } from '../../src/testing/rtp-tone-peer.js';
 import { RtpPeerLeg } from '../support/rtp-peer-leg.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 
 // The announced (public) address must be what parties see in the gateway's SDP
 // and candidates. Only the SDP text is inspected: no party ever sends media to
@@ -39,13 +38,8 @@ describe('media.announcedAddress', () => {
       },
     });
     // A WebRTC party made with the gateway's own endpoint class, on loopback.
-    const browserSide = new WebRtcEndpoint({
-      name: 'test-browser',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    closers.push(() => browserSide.close());
-    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const browserSide = makeWebRtcTestPeer('test-browser', (close) => closers.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
     const client = await WsTestClient.login(gateway.httpPort, 'alice');
     closers.push(() => client.close());
 

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { createSilentLogger } from '../../src/logging/logger.js';
-import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import type { RegistrationMessage } from '../../src/protocol/messages.js';
 import { startKamailio, type Kamailio } from '../support/sip/kamailio.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { runSipp } from '../support/sip/sipp.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 
 // Kamailio as registrar and proxy: the gateway registers a web user with
 // digest authentication, and a SIP UA reaches that user through Kamailio.
@@ -47,13 +46,8 @@ describe('registration to Kamailio on behalf of web users', () => {
     // A SIP UA calls alice's address of record at Kamailio; Kamailio forwards to the gateway's contact.
     const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${kamailio.udpPort}`, service: 'alice', timeoutS: 20 });
     const incoming = await alice.next('incoming', () => true, 10_000);
-    const endpoint = new WebRtcEndpoint({
-      name: 'alice-web',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    cleanups.push(() => endpoint.close());
-    const answer = await endpoint.answerOffer(incoming.sdp, [{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const endpoint = makeWebRtcTestPeer('alice-web', (close) => cleanups.push(close));
+    const answer = await endpoint.answerOffer(incoming.sdp, [PCMU]);
     alice.send({ type: 'accept', callId: incoming.callId, sdp: answer });
     expect(await alice.next('ended', () => true, 15_000)).toMatchObject({ reason: 'hangup' });
     const result = await sipp;

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { createSilentLogger } from '../../src/logging/logger.js';
-import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { startLossyUdpRelay } from '../support/sip/lossy-udp-relay.js';
 import { runSipp, startSippServer, type SippResult } from '../support/sip/sipp.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import type { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
+import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
 
 // sipp, a real SIP peer, against the gateway's SIP adapter on loopback. The
 // web user is a protocol client whose WebRTC side is a real node-datachannel
@@ -36,14 +36,9 @@ async function webUser(name: string): Promise<WsTestClient> {
 /** Answers the next incoming call like a browser would: a WebRTC answer from a real ICE/DTLS endpoint. */
 async function answerNextCall(client: WsTestClient): Promise<{ callId: string; endpoint: WebRtcEndpoint }> {
   const incoming = await client.next('incoming', () => true, 10_000);
-  const endpoint = new WebRtcEndpoint({
-    name: `web-${incoming.callId}`,
-    ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-    logger: createSilentLogger(),
-  });
-  cleanups.push(() => endpoint.close());
+  const endpoint = makeWebRtcTestPeer(`web-${incoming.callId}`, (close) => cleanups.push(close));
   client.send({ type: 'ringing', callId: incoming.callId });
-  const answer = await endpoint.answerOffer(incoming.sdp, [{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }, { name: 'telephone-event', clockRate: 8000, channels: 1, payloadType: 101 }]);
+  const answer = await endpoint.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]);
   client.send({ type: 'accept', callId: incoming.callId, sdp: answer });
   return { callId: incoming.callId, endpoint };
 }
@@ -98,13 +93,8 @@ describe('web users call SIP peers (sipp UAS over UDP)', () => {
     const server = await startSippServer({ scenario: 'uas-answer', calls: 1, timeoutS: 20 });
     cleanups.push(() => server.stop());
     const alice = await webUser('alice');
-    const browserSide = new WebRtcEndpoint({
-      name: 'alice-browser',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    cleanups.push(() => browserSide.close());
-    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => cleanups.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
     alice.send({ type: 'call', id: 'c', callId: 'call-to-sipp-uas', to: `sip:bob@127.0.0.1:${server.port}`, sdp: offer });
     await alice.next('ack', (f) => f.id === 'c');
     const answered = await alice.next('answered', () => true, 10_000);
@@ -119,13 +109,8 @@ describe('web users call SIP peers (sipp UAS over UDP)', () => {
     const server = await startSippServer({ scenario: 'uas-busy', calls: 1, timeoutS: 20 });
     cleanups.push(() => server.stop());
     const alice = await webUser('alice');
-    const browserSide = new WebRtcEndpoint({
-      name: 'alice-browser',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    cleanups.push(() => browserSide.close());
-    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => cleanups.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
     alice.send({ type: 'call', callId: 'call-to-busy-uas', to: `sip:bob@127.0.0.1:${server.port}`, sdp: offer });
     expect(await alice.next('ended', () => true, 10_000)).toMatchObject({ reason: 'busy', detail: 'SIP 486 Busy Here' });
     expectSuccess(await server.done);
@@ -211,13 +196,8 @@ describe('blind transfer (REFER, RFC 3515)', () => {
     expect(transfer).toMatchObject({ callId, to: `sip:carol@127.0.0.1:${target.port}` });
 
     // The web user follows the transfer like the SDK and demo page do.
-    const browserSide = new WebRtcEndpoint({
-      name: 'alice-follow-up',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    cleanups.push(() => browserSide.close());
-    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const browserSide = makeWebRtcTestPeer('alice-follow-up', (close) => cleanups.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
     alice.send({ type: 'call', id: 'follow', callId: 'call-after-transfer', to: transfer.to, sdp: offer, transferId: transfer.transferId });
     const answered = await alice.next('answered', (f) => f.callId === 'call-after-transfer', 10_000);
     browserSide.acceptAnswer(answered.sdp);
@@ -234,13 +214,8 @@ describe('blind transfer (REFER, RFC 3515)', () => {
     const transferee = await startSippServer({ scenario: 'uas-refer', calls: 1, timeoutS: 20 });
     cleanups.push(() => transferee.stop());
     const alice = await webUser('alice');
-    const browserSide = new WebRtcEndpoint({
-      name: 'alice-browser',
-      ice: { bindAddress: '127.0.0.1', iceServers: [], gatherTimeoutMs: 2000 },
-      logger: createSilentLogger(),
-    });
-    cleanups.push(() => browserSide.close());
-    const offer = await browserSide.createOffer([{ name: 'PCMU', clockRate: 8000, channels: 1, payloadType: 0 }]);
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => cleanups.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
     alice.send({ type: 'call', callId: 'call-to-transfer', to: `sip:bob@127.0.0.1:${transferee.port}`, sdp: offer });
     const answered = await alice.next('answered', () => true, 10_000);
     browserSide.acceptAnswer(answered.sdp);
