@@ -22,6 +22,7 @@ import {
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { SipLeg } from './sip-leg.js';
 import { SipRegistration } from './sip-registration.js';
+import { answerSessionTimer, MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, SessionTimerHeaders } from './session-timer.js';
 import { statusForEndReason } from './sip-reasons.js';
 import { compileInboundRules, makeDialPolicy, webUserFor } from './sip-routing-rules.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
@@ -66,6 +67,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   #hub: SipTransportHub | undefined;
   #ua: UserAgent | undefined;
   readonly #registrations = new Map<string, { sessionId: string; registration: SipRegistration }>();
+  readonly #sessionTimerHeaders = new SessionTimerHeaders();
   /** Unregistrations in flight, which close() waits for before the sockets go. */
   readonly #stopping = new Set<Promise<void>>();
   #inviteTokens: number;
@@ -109,6 +111,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       forceRport: true,
       // 180 only when the web user's phone really rings, not as soon as the INVITE arrives.
       sendInitialProvisionalResponse: false,
+      sipExtensionExtraSupported: ['timer'],
       userAgentString: 'Switchboard',
       transportConstructor: transportConstructorFor(transport),
       sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legOfSession),
@@ -121,6 +124,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
+    this.#sessionTimerHeaders.attach(transport);
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
     const contactPort = bound.udp?.port ?? bound.tcp?.port;
@@ -226,6 +230,14 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       invitation.reject({ statusCode: 488, reasonPhrase: 'SDP Offer Required' }).catch(() => {});
       return;
     }
+    const sessionTimer = parseSessionExpires(request.getHeader('session-expires') ?? request.getHeader('x'));
+    if (sessionTimer && sessionTimer.seconds < MIN_SESSION_EXPIRES_SECONDS) {
+      // RFC 4028 section 8.1: too brief an interval is refused with our minimum.
+      invitation
+        .reject({ statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${MIN_SESSION_EXPIRES_SECONDS}`] })
+        .catch(() => {});
+      return;
+    }
     const requestUser = request.getHeader(REQUEST_USER_HEADER) ?? request.ruri?.user ?? '';
     const webUser = webUserFor(requestUser, this.#inboundRules, this.#options.config.inbound.defaultUser);
     if (!webUser) {
@@ -238,6 +250,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
       webrtc: isWebRtcOffer(invitation.body),
       domain: this.#domain,
+      ...(sessionTimer ? { sessionTimer: { ...answerSessionTimer(sessionTimer), headers: this.#sessionTimerHeaders } } : {}),
       ...(isIP(source) ? { signalingAddress: source } : {}),
     });
     leg.attachInvitation(invitation);

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { randomUUID } from 'node:crypto';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
+import type { SessionTimerHeaders } from './session-timer.js';
 import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
 
 /** One pending SDP the session description handler waits for. */
@@ -44,6 +45,11 @@ export class SipLeg extends BaseLeg implements Leg {
   #remoteAnswer: string | undefined;
   /** An incoming INVITE's offer, which sip.js hands over again when we accept: not a re-offer. */
   #initialOfferPending = false;
+  /** The last description we gave, for session refreshes that change nothing. */
+  #lastLocal: string | undefined;
+  #sessionTimer: NodeJS.Timeout | undefined;
+  /** Set while our own refresh re-INVITE is out, so its answer is not taken for a change. */
+  #refreshing = false;
 
   constructor(
     readonly id: string,
@@ -55,6 +61,8 @@ export class SipLeg extends BaseLeg implements Leg {
       domain: string;
       /** Where the party's SIP comes from: its media may latch from there (NAT). */
       signalingAddress?: string;
+      /** The session timer agreed with a calling party that asked for one (RFC 4028), and where its headers go. */
+      sessionTimer?: { seconds: number; refresher: 'uac' | 'uas'; headers: SessionTimerHeaders };
       /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
       outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
     },
@@ -127,7 +135,9 @@ export class SipLeg extends BaseLeg implements Leg {
     if (!invitation) return;
     this.#local.resolve(sdp);
     this.#answered = true;
-    invitation.accept().catch((error: unknown) => {
+    const timer = this.options.sessionTimer;
+    if (timer) timer.headers.set(invitation.request.callId, timer);
+    invitation.accept().then(() => this.#armSessionTimer(), (error: unknown) => {
       this.logger.warn({ err: error, callId: this.id }, 'SIP accept failed');
       this.partyEnded('failed', 'could not answer the SIP call');
     });
@@ -219,6 +229,12 @@ export class SipLeg extends BaseLeg implements Leg {
     return target;
   }
 
+  protected override release(): void {
+    clearTimeout(this.#sessionTimer);
+    const invitation = this.#invitation();
+    if (invitation) this.options.sessionTimer?.headers.delete(invitation.request.callId);
+  }
+
   protected onEnd(reason: EndReason, detail?: string): void {
     const session = this.#session;
     if (!session) return;
@@ -241,6 +257,9 @@ export class SipLeg extends BaseLeg implements Leg {
   /** sip.js asks for our description (INVITE body, 200 OK body, re-INVITE answer). */
   localDescription(): Promise<string> {
     const current = this.#local;
+    void current.promise.then((sdp) => {
+      this.#lastLocal = sdp;
+    });
     // The next request for a description is a new one (the answer to a later re-offer).
     current.promise.then(() => {
       if (this.#local === current) this.#local = pending();
@@ -250,6 +269,11 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** sip.js hands us the party's description: our offer's answer, or a re-offer. */
   remoteDescription(sdp: string): void {
+    this.#armSessionTimer(); // any re-INVITE from the party refreshes the session (RFC 4028 section 10)
+    if (this.#refreshing) {
+      this.#refreshing = false; // the answer to our own refresh: nothing changed
+      return;
+    }
     if (this.#initialOfferPending) {
       this.#initialOfferPending = false; // the call already has it
       return;
@@ -263,6 +287,37 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   // ------------------------------------------------------------
+
+  /**
+   * RFC 4028 section 10: the refresher refreshes before the interval ends; the
+   * other side ends a session that was not refreshed in time (BYE).
+   */
+  #armSessionTimer(): void {
+    const timer = this.options.sessionTimer;
+    if (!timer || this.ended) return;
+    clearTimeout(this.#sessionTimer);
+    if (timer.refresher === 'uas') {
+      this.#sessionTimer = setTimeout(() => this.#refresh(), (timer.seconds * 1000) / 2);
+    } else {
+      // Section 10: the expiry is the interval minus a third of it, or 32 s, whichever is less.
+      const graceMs = Math.min(32, timer.seconds / 3) * 1000;
+      this.#sessionTimer = setTimeout(() => {
+        this.#session?.bye().catch(() => {});
+        this.partyEnded('failed', 'SIP session timer expired');
+      }, timer.seconds * 1000 - graceMs);
+    }
+    this.#sessionTimer.unref();
+  }
+
+  /** Our refresh: a re-INVITE with the description already in force. */
+  #refresh(): void {
+    const session = this.#session;
+    if (!session || session.state !== SessionState.Established || !this.#lastLocal) return;
+    this.#local = pending();
+    this.#local.resolve(this.#lastLocal);
+    this.#refreshing = true;
+    session.invite().catch((error: unknown) => this.logger.debug({ err: error }, 'session refresh failed'));
+  }
 
   #invitation(): Invitation | undefined {
     return this.#session && !(this.#session instanceof Inviter) ? (this.#session as Invitation) : undefined;

@@ -276,3 +276,20 @@ describe('bad SIP input', () => {
     expectSuccess(await sipp);
   }, 20_000);
 });
+
+describe('session timers (RFC 4028)', () => {
+  it('a caller asking for a 90 s timer gets it agreed (refresher=uac) in the 200 and in the answer to its refresh', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-session-timer', remote: `127.0.0.1:${sipPort}`, service: 'alice', pauseMs: 300, timeoutS: 20 });
+    const { callId } = await answerNextCall(alice);
+    expectSuccess(await sipp);
+    expect(await alice.next('ended', (f) => f.callId === callId, 5000)).toMatchObject({ reason: 'hangup' });
+  }, 30_000);
+
+  it('an interval below 90 s is refused with 422 and Min-SE', async () => {
+    const { sipPort } = await sipGateway();
+    await webUser('alice');
+    expectSuccess(await runSipp({ scenario: 'uac-session-timer-too-small', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 10 }));
+  }, 20_000);
+});
