@@ -102,11 +102,16 @@ export class SipLeg extends BaseLeg implements Leg {
     await inviter.invite({
       requestDelegate: {
         onProgress: (response) => {
-          if (response.message.statusCode === 180 || response.message.statusCode === 183) this.emitEvent('ringing');
+          const { statusCode } = response.message;
+          if (statusCode === 180 || statusCode === 183) this.emitEvent('ringing');
+          // Early media (RFC 3261 section 13.2.1, RFC 3960): a provisional answer with SDP.
+          if (statusCode === 183 && /^application\/sdp/i.test(response.message.getHeader('content-type') ?? '') && response.message.body) {
+            this.emitEvent('progress', response.message.body);
+          }
         },
-        onAccept: () => {
+        onAccept: (response) => {
           this.#answered = true;
-          const answer = this.#remoteAnswer;
+          const answer = response.message.body || this.#remoteAnswer;
           if (!answer) {
             this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
             return;

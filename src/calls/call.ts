@@ -46,6 +46,8 @@ export class Call extends TypedEmitter<CallEvents> {
   answeredAt: number | undefined;
   #state: CallState = 'ringing';
   #queue: Promise<void> = Promise.resolve();
+  /** The answer the caller got with early media: the final answer repeats it, media is set up once. */
+  #earlyAnswer: { from: string; to: string } | undefined;
   #ringTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
 
@@ -91,10 +93,23 @@ export class Call extends TypedEmitter<CallEvents> {
     from.on('ringing', () => {
       if (isCallee && this.#state === 'ringing') to.notifyRinging();
     });
+    from.on('progress', (sdp) => {
+      if (!isCallee || this.#state !== 'ringing' || this.#earlyAnswer) return;
+      this.#enqueue(async () => {
+        const answer = await this.media.answer(from, sdp);
+        this.#earlyAnswer = { from: sdp, to: answer };
+        to.notifyEarlyMedia(answer);
+      });
+    });
     from.on('answered', (sdp) => {
       if (!isCallee || this.#state !== 'ringing') return;
       this.#setActive();
-      this.#enqueue(async () => to.notifyAnswered(await this.media.answer(from, sdp)));
+      this.#enqueue(async () => {
+        const early = this.#earlyAnswer;
+        // RFC 3261 section 13.2.1: the 2xx repeats the early answer; media is already in place.
+        if (early && (early.from === sdp || this.media.mode === 'anchor')) return to.notifyAnswered(early.to);
+        to.notifyAnswered(await this.media.answer(from, sdp));
+      });
     });
     from.on('candidate', (candidate) => {
       this.#enqueue(async () => {

@@ -9,6 +9,8 @@ import type { Address } from './address.js';
 export type LegEvents = {
   /** The party is being alerted (SIP 180, Jingle ringing, browser `ringing`). */
   ringing: [];
+  /** Early media: the party's answer to the offer before it answers (SIP 183 with SDP). */
+  progress: [sdp: string];
   /** The party answered; `sdp` is its answer to the offer it was given. */
   answered: [sdp: string];
   /** A trickled ICE candidate; null marks the end of candidates. */
@@ -70,6 +72,8 @@ export interface Leg extends TypedEmitter<LegEvents> {
   deliverCall(call: IncomingCall): Promise<void>;
   /** The callee is ringing (this leg is the caller). */
   notifyRinging(): void;
+  /** The callee sent early media with `sdp`, before answering (this leg is the caller). */
+  notifyEarlyMedia(sdp: string): void;
   /** The callee answered with `sdp` (this leg is the caller). */
   notifyAnswered(sdp: string): void;
   sendCandidate(candidate: IceCandidate | null): void;
@@ -112,6 +116,9 @@ export abstract class BaseLeg extends TypedEmitter<LegEvents> {
 
   /** Free sockets, timers and listeners; called once after either kind of end. */
   protected release(): void {}
+
+  /** Parties without early media get the answer alone, when it comes. */
+  notifyEarlyMedia(_sdp: string): void {}
 
   /** Legs that cannot transfer say so; those that can override this. */
   requestTransfer(_target: string, _transferId: string): boolean {

@@ -58,6 +58,8 @@ export interface CallEvents {
   statechange: [state: CallState];
   /** The callee's device is ringing (outgoing calls). */
   ringing: [];
+  /** Early media from the callee (ringback, announcements) is playing, before answer. */
+  progress: [];
   /** The call was answered: by the remote party (outgoing) or by `answer()` (incoming). */
   answered: [];
   ended: [reason: EndReason, detail: string | undefined];
@@ -414,6 +416,9 @@ export class Call extends TypedEmitter<CallEvents> {
           this.emit('ringing');
         }
         return;
+      case 'progress':
+        if (typeof msg.sdp === 'string') this.onEarlyMedia(msg.sdp);
+        return;
       case 'answered':
         if (typeof msg.sdp === 'string') this.onAnswered(msg.sdp);
         return;
@@ -471,6 +476,20 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   // ------------------------------------------------------------------ internal: signaling
+
+  /** Early media: the callee's answer as a provisional one (pranswer), so ringback plays before answer. */
+  private onEarlyMedia(sdp: string): void {
+    if (this.direction !== 'outgoing' || (this.state !== 'calling' && this.state !== 'ringing')) return;
+    this.enqueue(async () => {
+      if (!this.live) return;
+      await this.pc.setRemoteDescription({ type: 'pranswer', sdp });
+      this.flushRemoteCandidates();
+      if (this.state === 'calling') this.setState('ringing');
+      this.emit('progress');
+    }).catch((err) => {
+      if (this.live) this.hangupAs('incompatible-media', errorText(err));
+    });
+  }
 
   private onAnswered(sdp: string): void {
     if (this.direction !== 'outgoing' || (this.state !== 'calling' && this.state !== 'ringing')) return;

@@ -102,7 +102,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const CALL_FRAMES = new Set(['ringing', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf', 'transfer']);
+const CALL_FRAMES = new Set(['ringing', 'progress', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf', 'transfer']);
 
 export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   readonly url: string;

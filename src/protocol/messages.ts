@@ -265,6 +265,16 @@ export interface CallRingingMessage {
   callId: string;
 }
 
+/**
+ * Early media: the called party's answer SDP before it answers (SIP 183 with
+ * SDP: ringback, announcements). Apply it; `answered` follows, or `ended`.
+ */
+export interface ProgressMessage {
+  type: 'progress';
+  callId: string;
+  sdp: string;
+}
+
 export interface AnsweredMessage {
   type: 'answered';
   callId: string;
@@ -332,6 +342,7 @@ export type ServerMessage =
   | PresenceMessage
   | IncomingMessage
   | CallRingingMessage
+  | ProgressMessage
   | AnsweredMessage
   | EndedMessage
   | RemoteCandidateMessage

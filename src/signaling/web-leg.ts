@@ -50,6 +50,10 @@ export class WebLeg extends BaseLeg implements Leg {
     this.#send({ type: 'ringing', callId: this.id });
   }
 
+  override notifyEarlyMedia(sdp: string): void {
+    this.#send({ type: 'progress', callId: this.id, sdp });
+  }
+
   notifyAnswered(sdp: string): void {
     this.#answered = true;
     this.#send({ type: 'answered', callId: this.id, sdp });

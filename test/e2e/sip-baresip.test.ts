@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { useBrowserPages } from '../support/browser-pages.js';
 import { startBaresip, type Baresip } from '../support/sip/baresip.js';
+import { startSippServer } from '../support/sip/sipp.js';
 import { allocatePort } from '../support/sip/ports.js';
 import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
@@ -82,4 +83,19 @@ describe('browser and SIP phone (baresip) over SIP/UDP', () => {
     await page.waitForState('ended');
     expect(await page.endReason()).toBe('hangup');
   }, 90_000);
+
+  it('early media: a PBX answering with 183 + SDP then 200 brings the page to active', async () => {
+    const { page } = await setUp();
+    const pbx = await startSippServer({ scenario: 'uas-early-media', calls: 1, pauseMs: 1500, timeoutS: 20 });
+    try {
+      await page.dial(`sip:pbx@127.0.0.1:${pbx.port}`);
+      await page.waitForState('ringing');
+      await page.waitForState('active');
+      await page.hangup();
+      const result = await pbx.done;
+      expect(result.exitCode, result.errors).toBe(0);
+    } finally {
+      await pbx.stop();
+    }
+  }, 60_000);
 });

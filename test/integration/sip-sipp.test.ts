@@ -293,3 +293,23 @@ describe('session timers (RFC 4028)', () => {
     expectSuccess(await runSipp({ scenario: 'uac-session-timer-too-small', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 10 }));
   }, 20_000);
 });
+
+describe('early media', () => {
+  it('a 183 with SDP reaches the browser as `progress` before `answered`, and the call is set up once', async () => {
+    await sipGateway();
+    const server = await startSippServer({ scenario: 'uas-early-media', calls: 1, pauseMs: 1000, timeoutS: 20 });
+    cleanups.push(() => server.stop());
+    const alice = await webUser('alice');
+    const browserSide = makeWebRtcTestPeer('alice-early', (close) => cleanups.push(close));
+    const offer = await browserSide.createOffer([PCMU]);
+    alice.send({ type: 'call', callId: 'call-early-media', to: `sip:pbx@127.0.0.1:${server.port}`, sdp: offer });
+    const progress = await alice.next('progress', () => true, 10_000);
+    expect(progress.sdp).toContain('a=fingerprint:');
+    expect(alice.frames.some((f) => f.type === 'answered')).toBe(false);
+    const answered = await alice.next('answered', () => true, 10_000);
+    expect(answered.sdp).toBe(progress.sdp); // the anchor negotiated once: the final answer repeats it
+    browserSide.acceptAnswer(answered.sdp);
+    alice.send({ type: 'hangup', callId: 'call-early-media' });
+    expectSuccess(await server.done);
+  }, 30_000);
+});
