@@ -22,6 +22,7 @@ import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { SipAdapter } from '../adapters/sip/index.js';
+import { XmppAdapter } from '../adapters/xmpp/index.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
@@ -71,6 +72,7 @@ export class Gateway {
   readonly #http: Server;
   readonly #stun: StunServer | undefined;
   readonly #sip: SipAdapter | undefined;
+  readonly #xmpp: XmppAdapter | undefined;
   #stunPort: number | undefined;
   #started = false;
   #draining = false;
@@ -119,6 +121,10 @@ export class Gateway {
         ringTimeoutMs: config.signaling.ringTimeoutMs,
       });
       this.router.register(['sip', 'sips', 'tel'], this.#sip);
+    }
+    if (config.xmpp.enabled) {
+      this.#xmpp = new XmppAdapter({ config: config.xmpp, calls: this.calls, logger: this.#component('xmpp') });
+      this.router.register(['xmpp'], this.#xmpp);
     }
     this.#signaling = new SignalingServer({
       config: config.signaling,
@@ -183,6 +189,7 @@ export class Gateway {
     this.#started = true;
     if (this.#stun) this.#stunPort = (await this.#stun.start()).port;
     await this.#sip?.start();
+    await this.#xmpp?.start();
     await new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
       this.#http.listen(this.config.server.port, this.config.server.host, () => {
@@ -212,6 +219,10 @@ export class Gateway {
   /** The SIP adapter, when enabled (its bound addresses, for tests and logs). */
   get sip(): SipAdapter | undefined {
     return this.#sip;
+  }
+
+  get xmpp(): XmppAdapter | undefined {
+    return this.#xmpp;
   }
 
   get draining(): boolean {
@@ -279,6 +290,7 @@ export class Gateway {
     });
     await this.#stun?.close();
     await this.#sip?.close();
+    await this.#xmpp?.close();
     await this.directory.close();
     this.logger.info('switchboard gateway stopped');
   }

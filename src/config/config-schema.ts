@@ -224,6 +224,28 @@ const metricsSchema = z
   })
   .prefault({});
 
+const xmppSchema = z
+  .strictObject({
+    /** The XMPP adapter (issue #5): XMPP clients (Conversations, Dino...) call web users with Jingle. Off by default. */
+    enabled: z.boolean().default(false),
+    /** The XMPP server, `xmpp://host:port` (plain TCP / STARTTLS) or `xmpps://host:port` (direct TLS). */
+    server: z.string().regex(/^xmpps?:\/\/[^\s/]+$/, 'expected xmpp://host:port or xmpps://host:port').default('xmpp://127.0.0.1:5222'),
+    /**
+     * Service account mode: the gateway logs in as this account and a web user is a resource of it
+     * (`gateway@example.com/alice` rings `web:alice`).
+     */
+    service: z
+      .strictObject({
+        jid: z.string().regex(/^[^\s@/]+@[^\s@/]+$/, 'expected a bare JID user@domain'),
+        password: z.string().min(1),
+        /** The resource the gateway's own session binds (JMI proceed and Jingle IQs come from it). */
+        resource: z.string().min(1).default('switchboard'),
+      })
+      .optional(),
+  })
+  .prefault({})
+  .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined, { message: 'xmpp.service is required when xmpp.enabled is true', path: ['service'] });
+
 export const configSchema = z
   .strictObject({
     server: serverSchema,
@@ -234,6 +256,7 @@ export const configSchema = z
     stun: stunSchema,
     media: mediaSchema,
     sip: sipSchema,
+    xmpp: xmppSchema,
     metrics: metricsSchema,
     admin: adminSchema,
   })
