@@ -6,12 +6,13 @@ import { connect as connectTcp, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect as connectTls, createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { Messager, UserAgent, TransportState, type Message } from 'sip.js';
+import { Messager, UserAgent, TransportState } from 'sip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { SipTransportHub, transportConstructorFor, type SipJsTransport } from '../../adapters/sip/transport/index.js';
+import { SipTransportHub } from '../../adapters/sip/transport/index.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
 import { startProcess } from '../support/child-process.js';
+import { startMessageAgent, type MessageAgent } from '../support/sip/message-agent.js';
 import { freePort } from '../support/free-port.js';
 
 // A sip.js UserAgent on the hub against real peers on loopback: SIPp (Debian
@@ -20,11 +21,8 @@ import { freePort } from '../support/free-port.js';
 const SCENARIOS = resolve(import.meta.dirname, '../sip/scenarios');
 const SIPP = '/usr/bin/sipp';
 
-interface Gateway {
+interface Gateway extends MessageAgent {
   hub: SipTransportHub;
-  transport: SipJsTransport;
-  userAgent: UserAgent;
-  messages: string[];
 }
 
 let gateway: Gateway;
@@ -102,25 +100,9 @@ beforeAll(async () => {
     logger: createSilentLogger(),
     timers: { t1: 100, t2: 400, t4: 500 },
   });
-  const transport = hub.createTransport('gateway');
-  const messages: string[] = [];
-  const userAgent = new UserAgent({
-    uri: UserAgent.makeURI('sip:gateway@127.0.0.1'),
-    // Deliberately not the advertised host: the hub writes the real Via and restores this one.
-    viaHost: 'switchboard.invalid',
-    contactName: 'gateway',
-    contactParams: { transport: 'udp' },
-    transportConstructor: transportConstructorFor(transport),
-    logBuiltinEnabled: false,
-    delegate: {
-      onMessage: (message: Message) => {
-        messages.push(message.request.body);
-        void message.accept();
-      },
-    },
-  });
-  await userAgent.start();
-  gateway = { hub, transport, userAgent, messages };
+  // Deliberately not the advertised host: the hub writes the real Via and restores this one.
+  const agent = await startMessageAgent(hub, 'gateway', 'switchboard.invalid');
+  gateway = { hub, ...agent };
 });
 
 afterAll(async () => {

@@ -1,25 +1,21 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as connectTcp, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import { Messager, TransportState, UserAgent, type Message } from 'sip.js';
+import { Messager, TransportState, UserAgent } from 'sip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   SipTransportError,
   SipTransportHub,
-  transportConstructorFor,
   type DropReason,
   type SipJsTransport,
 } from '../../adapters/sip/transport/index.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
+import { startMessageAgent, type MessageAgent } from '../support/sip/message-agent.js';
 
 // The hub's own RFC 3261 section 18 behaviour, seen from raw sockets on
 // loopback: stateless answers, absorbed retransmissions, keep-alives,
 // framing errors, routing between UserAgents, connection reuse, close.
 
-interface Agent {
-  transport: SipJsTransport;
-  userAgent: UserAgent;
-  messages: string[];
-}
+type Agent = MessageAgent;
 
 let hub: SipTransportHub;
 let gateway: Agent;
@@ -28,25 +24,8 @@ let idle: SipJsTransport;
 let peer: UdpSocket;
 const drops: DropReason[] = [];
 
-async function startAgent(user: string): Promise<Agent> {
-  const transport = hub.createTransport(user);
-  const messages: string[] = [];
-  const userAgent = new UserAgent({
-    uri: UserAgent.makeURI(`sip:${user}@127.0.0.1`),
-    viaHost: `${user}.invalid`,
-    contactName: user,
-    contactParams: { transport: 'udp' },
-    transportConstructor: transportConstructorFor(transport),
-    logBuiltinEnabled: false,
-    delegate: {
-      onMessage: (message: Message) => {
-        messages.push(message.request.body);
-        void message.accept();
-      },
-    },
-  });
-  await userAgent.start();
-  return { transport, userAgent, messages };
+function startAgent(user: string): Promise<Agent> {
+  return startMessageAgent(hub, user);
 }
 
 function request(method: string, user: string, branch: string, extra: string[] = [], body = ''): string {

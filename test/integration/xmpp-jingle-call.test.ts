@@ -90,6 +90,17 @@ function waitConnected(endpoint: WebRtcEndpoint, timeoutMs = 15_000): Promise<vo
   });
 }
 
+/** Carol proposes and initiates a call to web user alice; resolves once alice's page sees it ringing. */
+async function carolCallsAlice() {
+  const { carol } = await setup();
+  const alice = await webUser('alice');
+  const sid = randomUUID();
+  const gatewayJid = await propose(carol, 'gateway@localhost/alice', sid);
+  await initiate(carol, gatewayJid, sid, webrtcPeer('carol'));
+  const incoming = await alice.next('incoming', () => true, 10_000);
+  return { carol, alice, sid, gatewayJid, incoming };
+}
+
 async function stanzaErrorOf(promise: Promise<unknown>): Promise<string | undefined> {
   try {
     await promise;
@@ -154,12 +165,7 @@ describe('XMPP clients call web users (JMI + Jingle via Prosody)', () => {
   }, 40_000);
 
   it('alice rejecting as busy sends session-terminate <busy/> and JMI finish to carol', async () => {
-    const { carol } = await setup();
-    const alice = await webUser('alice');
-    const sid = randomUUID();
-    const gatewayJid = await propose(carol, 'gateway@localhost/alice', sid);
-    await initiate(carol, gatewayJid, sid, webrtcPeer('carol'));
-    const incoming = await alice.next('incoming', () => true, 10_000);
+    const { carol, alice, sid, gatewayJid, incoming } = await carolCallsAlice();
     alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
     const terminate = await carol.jingle('session-terminate');
     expect(terminate.getChild('reason')?.getChild('busy')).toBeDefined();
@@ -167,12 +173,7 @@ describe('XMPP clients call web users (JMI + Jingle via Prosody)', () => {
   }, 30_000);
 
   it('carol giving up before alice answers (session-terminate, then JMI retract) ends the call for alice as cancelled', async () => {
-    const { carol } = await setup();
-    const alice = await webUser('alice');
-    const sid = randomUUID();
-    const gatewayJid = await propose(carol, 'gateway@localhost/alice', sid);
-    await initiate(carol, gatewayJid, sid, webrtcPeer('carol'));
-    const incoming = await alice.next('incoming', () => true, 10_000);
+    const { carol, alice, sid, gatewayJid, incoming } = await carolCallsAlice();
     await carol.request(jingleIq(gatewayJid, 'session-terminate', sid, [xml('reason', {}, xml('cancel'))]));
     expect(await alice.next('ended', () => true, 10_000)).toMatchObject({ callId: incoming.callId, reason: 'cancelled' });
     // A retract for a proposal that never got a session-initiate is simply forgotten.
