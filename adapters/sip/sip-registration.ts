@@ -1,7 +1,7 @@
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import type { Logger, RegistrationMessage, SipCredentials } from '../../src/index.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
-import { transportConstructorFor, type SipTransportHub } from './transport/index.js';
+import { targetOfUri, transportConstructorFor, type SipTransportHub } from './transport/index.js';
 
 export interface SipRegistrationOptions {
   webUser: string;
@@ -45,11 +45,15 @@ export class SipRegistration {
       return;
     }
     const transport = hub.createTransport(`registration:${webUser}`);
+    // RFC 7118 section 5: registered over WebSocket, the Contact says transport=ws; the
+    // registrar reaches us back over our flow, since only a WebSocket client opens connections.
+    const registrarProtocol = targetOfUri(credentials.registrar ?? credentials.aor)?.protocol;
+    const contactTransport = registrarProtocol === 'WS' || registrarProtocol === 'WSS' ? 'ws' : 'udp';
     const ua = new UserAgent({
       uri: aor,
       viaHost: advertisedHost,
       contactName: webUser,
-      contactParams: { transport: 'udp' },
+      contactParams: { transport: contactTransport },
       forceRport: true,
       userAgentString: 'Switchboard',
       transportConstructor: transportConstructorFor(transport),

@@ -76,6 +76,43 @@ describe('registration to Kamailio on behalf of web users', () => {
     expect(kamailio.process.output()).not.toMatch(/ERROR/);
   }, 30_000);
 
+  it('registers over WebSocket as an RFC 7118 client, and a SIP UA reaches the web user through that flow', async () => {
+    kamailio = await startKamailio({ users: { dave: 'dave-secret' }, wsPort: await allocatePort() });
+    // No UDP or TCP listener: the WebSocket flow the gateway opens to Kamailio is its only SIP path,
+    // so the INVITE, the ACK and the BYE can only reach it over that flow.
+    gateway = await startTestGateway({ sip: { enabled: true, port: 0, udp: false, tcp: false, ws: true } });
+    expect(gateway.sip!.addresses()).toMatchObject({ udp: undefined, tcp: undefined });
+    const dave = await loginWithSip('dave', {
+      aor: `sip:dave@${kamailio.domain}`,
+      password: 'dave-secret',
+      registrar: `sip:127.0.0.1:${kamailio.wsPort};transport=ws`,
+    });
+    expect(await registrationState(dave, 'registered')).toMatchObject({ aor: `sip:dave@${kamailio.domain}` });
+    // Kamailio saw the REGISTER (challenged, then with credentials) arrive over WS.
+    expect(kamailio.process.output()).toMatch(/SB REGISTER sip:127\.0\.0\.1:\d+;transport=ws from 127\.0\.0\.1:\d+ \(ws\)/);
+
+    const sipp = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${kamailio.udpPort}`, service: 'dave', timeoutS: 20 });
+    const incoming = await dave.next('incoming', () => true, 10_000);
+    expect(incoming.from).toMatch(/^sip:sipp@127\.0\.0\.1/);
+    const endpoint = makeWebRtcTestPeer('dave-web', (close) => cleanups.push(close));
+    const answer = await endpoint.answerOffer(incoming.sdp, [PCMU]);
+    dave.send({ type: 'accept', callId: incoming.callId, sdp: answer });
+    // sipp's BYE comes back through Kamailio over the flow: the web user's call ends as a hangup.
+    expect(await dave.next('ended', () => true, 15_000)).toMatchObject({ callId: incoming.callId, reason: 'hangup' });
+    const result = await sipp;
+    expect(result.exitCode, result.errors).toBe(0);
+    expect(result.stats.successfulCalls).toBe(1);
+
+    // Logout unregisters over the same flow: Kamailio answers 404 for dave again.
+    dave.close();
+    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const afterLogout = await runSipp({ scenario: 'uac-busy', remote: `127.0.0.1:${kamailio.udpPort}`, service: 'dave', timeoutS: 10 });
+    expect(afterLogout.exitCode).not.toBe(0);
+    expect(afterLogout.errors + afterLogout.stdout).toMatch(/404/);
+    expect(kamailio.process.output()).not.toMatch(/ERROR/);
+  }, 45_000);
+
   it('a wrong password is reported as a failed registration with the SIP status', async () => {
     kamailio = await startKamailio({ users: { bob: 'right-password' } });
     gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });

@@ -2,6 +2,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { StreamConnection, type ConnectionProtocol, type SipConnection } from './sip-connection.js';
 import { SipTransportError } from './sip-transport-error.js';
+import { openWebSocketFlow } from './websocket-client.js';
 
 export interface TlsClientOptions {
   /** Verify the server's certificate (default true); false only for tests and closed networks. */
@@ -72,8 +73,11 @@ export class ConnectionPool {
     return anyPort && !anyPort.closed ? anyPort : undefined;
   }
 
-  /** An open flow to address:port, or a new TCP/TLS connection to it. */
-  async connect(protocol: 'TCP' | 'TLS', address: string, port: number, serverName?: string): Promise<SipConnection> {
+  /**
+   * An open flow to address:port, or a new TCP/TLS connection to it, or a
+   * WebSocket one (RFC 7118 client: `address` is then the host as written).
+   */
+  async connect(protocol: ConnectionProtocol, address: string, port: number, serverName?: string): Promise<SipConnection> {
     const existing = this.find(protocol, address, port);
     if (existing) return existing;
     if (this.#closed) throw new SipTransportError('closed', 'SIP transport hub closed');
@@ -91,7 +95,8 @@ export class ConnectionPool {
     for (const connection of [...this.#connections]) connection.close();
   }
 
-  async #open(protocol: 'TCP' | 'TLS', address: string, port: number, serverName: string | undefined): Promise<SipConnection> {
+  async #open(protocol: ConnectionProtocol, address: string, port: number, serverName: string | undefined): Promise<SipConnection> {
+    if (protocol === 'WS' || protocol === 'WSS') return this.#openWebSocket(protocol, address, port);
     const tls = this.#options.tlsClient;
     const socket: Socket =
       protocol === 'TLS'
@@ -124,6 +129,18 @@ export class ConnectionPool {
     this.add(connection);
     // Also index by the address we dialled, in case the socket reports it differently (IPv4-mapped, names).
     this.alias(connection, address, port);
+    return connection;
+  }
+
+  async #openWebSocket(protocol: 'WS' | 'WSS', host: string, port: number): Promise<SipConnection> {
+    const { maxMessageBytes, connectTimeoutMs, tlsClient } = this.#options;
+    const connection = await openWebSocketFlow(protocol, host, port, { maxMessageBytes, connectTimeoutMs, tlsClient });
+    if (this.#closed) {
+      connection.close();
+      throw new SipTransportError('closed', 'SIP transport hub closed');
+    }
+    this.add(connection);
+    this.alias(connection, host, port);
     return connection;
   }
 }

@@ -76,7 +76,8 @@ export class InboundPath {
       context.router()?.(request, { protocol: flow.protocol, address: flow.address, port: flow.port }) ??
       context.defaultTransport();
     if (key && transport) context.tables.recordServerTransaction(key, { transport, flow });
-    if (flow.connection && (flow.protocol === 'WS' || flow.protocol === 'WSS')) this.#aliasWebSocketFlow(request, flow);
+    // Only flows WebSocket clients opened to us: a server we connected to is known by its address.
+    if (flow.connection && !flow.connection.outbound && (flow.protocol === 'WS' || flow.protocol === 'WSS')) this.#aliasWebSocketFlow(request, flow);
     if (!transport || !this.#deliver(transport, stamped)) {
       context.log.debug('no-user-agent', { method: request.method, requestUri: request.requestUri }, 'no connected UserAgent for request');
       context.dropped('no-user-agent', flow);

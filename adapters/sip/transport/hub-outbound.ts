@@ -141,10 +141,13 @@ export class OutboundPath {
       const connection = await this.#context.pool.connect(protocol, address, target.port, isIP(target.host) ? undefined : target.host);
       return { protocol, viaPort: viaPort ?? connection.localPort, send: (message) => this.#sendOn(connection, message) };
     }
-    // RFC 7118: the hub only accepts WebSocket connections, so a WebSocket peer is reachable
-    // only over the flow it opened, found by the host it wrote in its Via or Contact.
-    const connection = this.#context.pool.find(protocol, target.host, target.port);
-    if (!connection) throw new SipTransportError('no-transport', `no WebSocket flow to ${target.host}`);
+    // RFC 7118: a WebSocket client is reachable only over the flow it opened, found by the
+    // host it wrote in its Via or Contact. A WebSocket server (a registrar or proxy, section
+    // 4) gets a flow of ours when there is none; a client's made-up `.invalid` host
+    // (RFC 6761 section 6.4) never resolves, so its flow being gone is final.
+    const existing = this.#context.pool.find(protocol, target.host, target.port);
+    if (!existing && /\.invalid$/i.test(target.host)) throw new SipTransportError('no-transport', `no WebSocket flow to ${target.host}`);
+    const connection = existing ?? (await this.#context.pool.connect(protocol, target.host, target.port));
     return { protocol: connection.protocol, viaPort, send: (message) => this.#sendOn(connection, message) };
   }
 

@@ -126,8 +126,15 @@ export class StreamConnection extends SipConnection {
 export class WebSocketConnection extends SipConnection {
   readonly #socket: WebSocket;
 
-  constructor(socket: WebSocket, protocol: 'WS' | 'WSS', remote: { address: string; port: number; localPort: number }, maxMessageBytes: number) {
-    super(protocol, plainAddress(remote.address), remote.port, remote.localPort, false);
+  constructor(
+    socket: WebSocket,
+    protocol: 'WS' | 'WSS',
+    remote: { address: string; port: number; localPort: number },
+    maxMessageBytes: number,
+    /** We opened it as a WebSocket client (towards a registrar or proxy). */
+    outbound = false,
+  ) {
+    super(protocol, plainAddress(remote.address), remote.port, remote.localPort, outbound);
     this.#socket = socket;
     socket.on('message', (data, isBinary) => {
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
@@ -144,7 +151,7 @@ export class WebSocketConnection extends SipConnection {
 
   send(message: string): Promise<void> {
     if (this.closed || this.#socket.readyState !== this.#socket.OPEN) {
-      return Promise.reject(new SipTransportError('send-failed', `WebSocket flow from ${this.remoteAddress}:${this.remotePort} is closed`));
+      return Promise.reject(new SipTransportError('send-failed', `WebSocket flow with ${this.remoteAddress}:${this.remotePort} is closed`));
     }
     return new Promise((resolve, reject) => {
       this.#socket.send(message, (error) =>

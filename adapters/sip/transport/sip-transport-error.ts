@@ -13,7 +13,7 @@ export type SipTransportErrorCode =
   | 'no-transport'
   /** DNS lookup of the destination failed. */
   | 'unresolvable-host'
-  /** A TCP/TLS connection could not be set up. */
+  /** A TCP, TLS or WebSocket connection could not be set up. */
   | 'connect-failed'
   /** The socket refused the bytes. */
   | 'send-failed';

@@ -35,7 +35,7 @@ export interface SipTransportHubOptions {
   readonly tls?: TlsListenAddress;
   /** Outgoing TLS connections: certificate checks. */
   readonly tlsClient?: TlsClientOptions;
-  /** SIP over WebSocket (RFC 7118) through `handleUpgrade`. */
+  /** SIP over WebSocket (RFC 7118) through `handleUpgrade`; flows to WebSocket servers are opened either way. */
   readonly ws?: boolean | WebSocketOptions;
   readonly logger: Logger;
   readonly timers?: Partial<SipTimerValues>;

@@ -223,6 +223,12 @@ route[RELAY] {
 ${
   ws
     ? `
+# Replies from WebSocket clients (a 200 to an INVITE) get an alias in their Contact too, so
+# in-dialog requests from the other side (ACK, BYE) reach them over their flow.
+onreply_route {
+  if (proto == WS || proto == WSS) { add_contact_alias(); }
+}
+
 event_route[xhttp:request] {
   if ($Rp != ${o.wsPort}) { xhttp_reply("403", "Forbidden", "", ""); exit; }
   if ($hdr(Upgrade) =~ "websocket" && $hdr(Connection) =~ "Upgrade" && $rm =~ "GET") {
