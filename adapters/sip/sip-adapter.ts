@@ -28,6 +28,7 @@ import { compileInboundRules, makeDialPolicy, webUserFor } from './sip-routing-r
 import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { REQUEST_USER_HEADER, routeToGatewayUser } from './request-user-rewrite.js';
+import { gateMethods } from './method-gate.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -124,6 +125,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
+    gateMethods(transport, { ua, handlers: new Map() });
     this.#sessionTimerHeaders.attach(transport);
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();

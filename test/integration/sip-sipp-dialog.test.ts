@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { runSipp, type SippResult } from '../support/sip/sipp.js';
+import { startTestGateway } from '../support/test-gateway.js';
+import { WsTestClient } from '../support/ws-test-client.js';
+
+// sipp against the gateway's SIP adapter for dialog-level behaviour: method
+// inspection, UPDATE, delayed offer, session timers as UAC, OPTIONS keep-alive.
+
+let gateway: Gateway | undefined;
+const cleanups: (() => unknown)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+async function sipGateway(sip: Record<string, unknown> = {}): Promise<{ gateway: Gateway; sipPort: number }> {
+  const sipPort = await allocatePort();
+  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, ...sip } });
+  return { gateway, sipPort };
+}
+
+function expectSuccess(result: SippResult): void {
+  expect(result.exitCode, `sipp failed:\n${result.errors}\n${result.stderr.slice(-2000)}\n${result.messages.slice(-6000)}`).toBe(0);
+  expect(result.stats.successfulCalls).toBe(1);
+}
+
+/** The values of a header in sipp's message trace (what it sent and received), in order. */
+function tracedHeaders(result: SippResult, header: string): string[] {
+  return [...result.messages.matchAll(new RegExp(`^${header}\\s*:\\s*(.*?)\\r?$`, 'gim'))].map((m) => m[1]!);
+}
+
+describe('method inspection (RFC 3261 section 8.2.1)', () => {
+  it('an unknown method gets 501 and a known one the gateway does not accept 405, both with the Allow list', async () => {
+    const { sipPort } = await sipGateway();
+    const result = await runSipp({ scenario: 'uac-unsupported-methods', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 10, traceMessages: true });
+    expectSuccess(result);
+    const allows = tracedHeaders(result, 'Allow');
+    expect(allows).toHaveLength(2);
+    for (const allow of allows) {
+      const methods = allow.split(/\s*,\s*/);
+      expect(methods).toEqual(expect.arrayContaining(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'INFO', 'REFER']));
+      expect(methods).not.toContain('PUBLISH');
+      expect(methods).not.toContain('REGISTER');
+      expect(methods).not.toContain('SUBSCRIBE');
+    }
+  }, 20_000);
+});
