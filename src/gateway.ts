@@ -23,9 +23,11 @@ import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { SipAdapter } from '../adapters/sip/index.js';
 import { XmppAdapter } from '../adapters/xmpp/index.js';
+import { ChatRouter } from './messaging/chat-router.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
+import { WebChatDelivery } from './signaling/web-chat-delivery.js';
 import { WebLegFactory } from './signaling/web-leg-factory.js';
 
 export interface GatewayOptions {
@@ -64,6 +66,7 @@ export class Gateway {
   readonly metrics = new GatewayMetrics();
   readonly directory: Directory;
   readonly router = new Router();
+  readonly chat = new ChatRouter();
   readonly calls: CallRegistry;
   readonly nodeId: string;
   readonly media: MediaEngine;
@@ -111,6 +114,7 @@ export class Gateway {
     });
     this.#observeCalls();
     this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
+    this.chat.register(['web'], new WebChatDelivery(this.directory, this.#sessions, this.nodeId));
     this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
     if (config.sip.enabled) {
       this.#sip = new SipAdapter({
@@ -123,8 +127,15 @@ export class Gateway {
       this.router.register(['sip', 'sips', 'tel'], this.#sip);
     }
     if (config.xmpp.enabled) {
-      this.#xmpp = new XmppAdapter({ config: config.xmpp, calls: this.calls, logger: this.#component('xmpp') });
+      this.#xmpp = new XmppAdapter({
+        config: config.xmpp,
+        calls: this.calls,
+        chat: this.chat,
+        logger: this.#component('xmpp'),
+        onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
+      });
       this.router.register(['xmpp'], this.#xmpp);
+      this.chat.register(['xmpp'], this.#xmpp);
     }
     this.#signaling = new SignalingServer({
       config: config.signaling,
@@ -140,9 +151,10 @@ export class Gateway {
       directory: this.directory,
       sessions: this.#sessions,
       calls: this.calls,
+      chat: this.chat,
       iceServersFor: (user, host) => buildIceServers(config, user, host, this.#stunPort),
       metrics: this.metrics,
-      registrars: this.#sip ? [this.#sip] : [],
+      registrars: [...(this.#sip ? [this.#sip] : []), ...(this.#xmpp ? [this.#xmpp] : [])],
       logger: this.#component('signaling'),
     });
     this.#http = createHttpServer({

@@ -11,6 +11,7 @@ export type { CallRegistry, PlaceCallRequest } from './calls/call-registry.js';
 export { CallFailedError, GatewayError, InvalidStateError } from './errors/gateway-error.js';
 export { TypedEmitter, type EventMap } from './events/typed-emitter.js';
 export type { Logger } from './logging/logger.js';
-export type { EndReason, IceCandidate, RegistrationMessage, SipCredentials } from './protocol/messages.js';
+export type { EndReason, ErrorCode, IceCandidate, LoginCredentials, RegistrationMessage, SipCredentials, XmppCredentials } from './protocol/messages.js';
+export type { ChatDelivery, ChatMessage, ChatRouter } from './messaging/chat-router.js';
 export type { UserRegistrar } from './signaling/user-registrar.js';
 export type { GatewayConfig } from './config/config-schema.js';

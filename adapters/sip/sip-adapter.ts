@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation, type Session } from 'sip.js';
 import {
   type RegistrationMessage,
-  type SipCredentials,
+  type LoginCredentials,
   type UserRegistrar,
   CallFailedError,
   GatewayError,
@@ -164,8 +164,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   }
 
   /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
-  loggedIn(user: string, sessionId: string, credentials: SipCredentials | undefined, report: (message: RegistrationMessage) => void): void {
-    const account = credentials ?? this.#options.config.accounts.find((a) => a.user === user);
+  loggedIn(user: string, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
+    const account = credentials.sip ?? this.#options.config.accounts.find((a) => a.user === user);
     const previous = this.#registrations.get(user);
     this.#registrations.delete(user);
     if (previous) this.#stopLater(previous.registration);

@@ -1,27 +1,41 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import type { Logger } from '../../src/index.js';
+import type { Address, Logger } from '../../src/index.js';
 import { NS_HINTS, NS_JINGLE, NS_JINGLE_RTP, NS_JMI, NS_RECEIPTS } from './jingle/namespaces.js';
-import type { XmppLeg, XmppStanzaPort } from './xmpp-leg.js';
+import type { XmppStanzaPort } from './jingle-leg.js';
 
 /** A JMI propose we answered with proceed and whose session-initiate we wait for. */
 export interface Proposal {
   sid: string;
   /** The caller's full JID: the session-initiate must come from it. */
   peer: string;
-  /** The web user rung: the resource the propose was addressed to. */
-  user: string;
+  /** Who is rung. */
+  target: Address;
   /** `media` of the proposed `<description/>`s (XEP-0353 section 3.1). */
   media: string[];
   timer: NodeJS.Timeout;
 }
 
-export interface JmiHandlerOptions {
-  port: XmppStanzaPort;
-  /** The service account's bare JID. */
-  serviceJid: string;
-  logger: Logger;
-  legFor: (sid: string) => XmppLeg | undefined;
+/** A JMI element (XEP-0353) of a message, with its session id. */
+export interface JmiElement {
+  name: 'propose' | 'ringing' | 'proceed' | 'reject' | 'retract' | 'accept' | 'finish';
+  sid: string;
+  element: Element;
+}
+
+const JMI_NAMES = new Set(['propose', 'ringing', 'proceed', 'reject', 'retract', 'accept', 'finish']);
+
+/** The JMI payload of a message, if it has one we know. */
+export function readJmi(stanza: Element): JmiElement | undefined {
+  const element = stanza.getChildElements().find((child) => child.attrs.xmlns === NS_JMI);
+  const sid = element?.attrs.id as string | undefined;
+  if (!element || !sid || !JMI_NAMES.has(element.name)) return undefined;
+  return { name: element.name as JmiElement['name'], sid, element };
+}
+
+/** The first condition of a JMI element's `<reason/>` (`busy`, `decline`...). */
+export function jmiReason(element: Element): string | undefined {
+  return element.getChild('reason')?.getChildElements().find((child) => child.name !== 'text')?.name;
 }
 
 /** A proceed the caller does not follow with session-initiate is forgotten after this. */
@@ -30,39 +44,33 @@ const PROPOSAL_TTL_MS = 60_000;
 /**
  * XEP-0353 Jingle Message Initiation, callee side. On `<propose/>` we answer at once with
  * `<ringing/>` and `<proceed/>` (as cheogram-sip does, JINGLE.md section 3.9): the core needs the
- * caller's SDP offer to ring the web user, and that offer only comes in the session-initiate that
- * follows proceed. The web user is rung when session-initiate arrives; the caller sees "connecting"
- * until the web user answers (Monal's 15 s connect window after proceed is a known limit).
+ * caller's SDP offer to ring its target, and that offer only comes in the session-initiate that
+ * follows proceed. The target is rung when session-initiate arrives; the caller sees "connecting"
+ * until it answers (Monal's 15 s connect window after proceed is a known limit).
  */
-export class JmiHandler {
+export class JmiProposals {
   readonly #proposals = new Map<string, Proposal>();
+  /** Session ids whose proposal was retracted: a late session-initiate for one is refused. */
+  readonly #retracted = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly options: JmiHandlerOptions) {}
+  constructor(private readonly options: { port: XmppStanzaPort; logger: Logger }) {}
 
-  onMessage(stanza: Element): void {
-    const from = String(stanza.attrs.from ?? '');
-    if (!from || bare(from) === this.options.serviceJid) return; // our own carbons / other devices
-    if (stanza.attrs.type === 'error') {
-      for (const proposal of this.#proposals.values()) if (proposal.peer === from) this.drop(proposal.sid, from);
+  /** A propose from `from` for `target` (undefined: nobody here; declined). `busy`: the sid is taken. */
+  onPropose(stanza: Element, jmi: JmiElement, from: string, target: Address | undefined, busy: boolean): void {
+    // XEP-0184 section 5.4: receipts for JMI show Conversations that a device got the propose.
+    if (stanza.getChild('request', NS_RECEIPTS) && stanza.attrs.id) this.#send(from, xml('received', { xmlns: NS_RECEIPTS, id: stanza.attrs.id }));
+    if (!target || busy || this.#proposals.has(jmi.sid)) {
+      // XEP-0353 section 3.3.2: decline, with why.
+      this.#send(from, xml('reject', { xmlns: NS_JMI, id: jmi.sid }, xml('reason', { xmlns: NS_JINGLE }, xml(target ? 'busy' : 'gone'))));
       return;
     }
-    const jmi = stanza.getChildElements().find((child) => child.attrs.xmlns === NS_JMI);
-    const sid = jmi?.attrs.id as string | undefined;
-    if (!jmi || !sid) return;
-    switch (jmi.name) {
-      case 'propose':
-        this.#onPropose(stanza, jmi, from, sid);
-        break;
-      case 'retract': // XEP-0353 section 3.2: the caller gave up before the session started
-        this.drop(sid, from);
-        this.#legFrom(sid, from)?.remoteEnded('cancel');
-        break;
-      case 'finish': // XEP-0353 section 3.6
-        this.#legFrom(sid, from)?.remoteEnded(firstCondition(jmi) ?? 'success');
-        break;
-      default:
-        break; // ringing/proceed/reject/accept are for calls we place (not implemented yet)
-    }
+    const media = jmi.element.getChildren('description', NS_JINGLE_RTP).map((d) => String(d.attrs.media ?? ''));
+    const timer = setTimeout(() => this.#proposals.delete(jmi.sid), PROPOSAL_TTL_MS);
+    timer.unref();
+    this.#proposals.set(jmi.sid, { sid: jmi.sid, peer: from, target, media, timer });
+    this.options.logger.info({ sid: jmi.sid, from, target: target.uri }, 'jmi propose');
+    this.#send(from, xml('ringing', { xmlns: NS_JMI, id: jmi.sid }));
+    this.#send(from, xml('proceed', { xmlns: NS_JMI, id: jmi.sid }));
   }
 
   /** The proposal for `sid` from `from`, removed: its session-initiate arrived. */
@@ -78,30 +86,28 @@ export class JmiHandler {
     return this.take(sid, from) !== undefined;
   }
 
-  #onPropose(stanza: Element, propose: Element, from: string, sid: string): void {
-    const to = String(stanza.attrs.to ?? '');
-    const slash = to.indexOf('/');
-    const user = slash < 0 ? '' : to.slice(slash + 1);
-    // XEP-0184 section 5.4: receipts for JMI show Conversations that a device got the propose.
-    const request = stanza.getChild('request', NS_RECEIPTS);
-    if (request && stanza.attrs.id) this.#send(from, xml('received', { xmlns: NS_RECEIPTS, id: stanza.attrs.id }));
-    if (!user || this.#proposals.has(sid) || this.options.legFor(sid)) {
-      // A propose to the bare service JID names no web user: decline (XEP-0353 section 3.3.2).
-      this.#send(from, xml('reject', { xmlns: NS_JMI, id: sid }, xml('reason', { xmlns: NS_JINGLE }, xml(user ? 'busy' : 'gone'))));
-      return;
-    }
-    const media = propose.getChildren('description', NS_JINGLE_RTP).map((d) => String(d.attrs.media ?? ''));
-    const timer = setTimeout(() => this.#proposals.delete(sid), PROPOSAL_TTL_MS);
+  /** XEP-0353 section 3.2: the caller retracted; the session id cannot start a session any more. */
+  retract(sid: string, from: string): void {
+    if (!this.drop(sid, from) || this.#retracted.has(sid)) return;
+    const timer = setTimeout(() => this.#retracted.delete(sid), PROPOSAL_TTL_MS);
     timer.unref();
-    this.#proposals.set(sid, { sid, peer: from, user, media, timer });
-    this.options.logger.info({ sid, from, user }, 'jmi propose');
-    this.#send(from, xml('ringing', { xmlns: NS_JMI, id: sid }));
-    this.#send(from, xml('proceed', { xmlns: NS_JMI, id: sid }));
+    this.#retracted.set(sid, timer);
   }
 
-  #legFrom(sid: string, from: string): XmppLeg | undefined {
-    const leg = this.options.legFor(sid);
-    return leg && leg.peer === from ? leg : undefined;
+  isRetracted(sid: string): boolean {
+    return this.#retracted.has(sid);
+  }
+
+  /** A message error from `from`: its proposals are void. */
+  dropFrom(from: string): void {
+    for (const proposal of [...this.#proposals.values()]) if (proposal.peer === from) this.drop(proposal.sid, from);
+  }
+
+  clear(): void {
+    for (const proposal of this.#proposals.values()) clearTimeout(proposal.timer);
+    this.#proposals.clear();
+    for (const timer of this.#retracted.values()) clearTimeout(timer);
+    this.#retracted.clear();
   }
 
   /** JMI messages are type chat with a store hint (XEP-0353 section 4; JINGLE.md section 1.2). */
@@ -109,13 +115,4 @@ export class JmiHandler {
     const message = xml('message', { to, type: 'chat', id: `jm-${payload.name}-${String(payload.attrs.id ?? '')}` }, payload, xml('store', { xmlns: NS_HINTS }));
     this.options.port.send(message).catch((error: unknown) => this.options.logger.warn({ err: error }, 'jmi send failed'));
   }
-}
-
-function bare(jid: string): string {
-  const slash = jid.indexOf('/');
-  return slash < 0 ? jid : jid.slice(0, slash);
-}
-
-function firstCondition(el: Element): string | undefined {
-  return el.getChild('reason')?.getChildElements().find((child) => child.name !== 'text')?.name;
 }

@@ -6,7 +6,15 @@ import { NS_JINGLE_ERRORS } from './jingle/namespaces.js';
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 export type StanzaErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
-export type StanzaErrorCondition = 'bad-request' | 'conflict' | 'feature-not-implemented' | 'item-not-found' | 'not-acceptable' | 'service-unavailable';
+export type StanzaErrorCondition =
+  | 'bad-request'
+  | 'conflict'
+  | 'feature-not-implemented'
+  | 'item-not-found'
+  | 'not-acceptable'
+  | 'recipient-unavailable'
+  | 'service-unavailable'
+  | 'unexpected-request';
 /** XEP-0166 section 10 application-specific conditions. */
 export type JingleErrorCondition = 'out-of-order' | 'tie-break' | 'unknown-session' | 'unsupported-info';
 

@@ -1,183 +1,175 @@
-import { randomUUID } from 'node:crypto';
-import { client, xml, type Client } from '@xmpp/client';
-import type { Element } from '@xmpp/xml';
-import { CallFailedError, GatewayError, parseAddress, type CallRegistry, type GatewayConfig, type Leg, type LegFactory, type Logger, type OutboundLegRequest } from '../../src/index.js';
-import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
-import { JingleParseError } from './jingle/jingle-parse-error.js';
-import { jingleImport } from './jingle/jingle-import.js';
-import { NS_JINGLE } from './jingle/namespaces.js';
-import { sdpExport } from './jingle/sdp-export.js';
-import { jingleError, stanzaError } from './stanza-errors.js';
-import { JmiHandler, type Proposal } from './jmi.js';
-import { XmppLeg, type XmppStanzaPort } from './xmpp-leg.js';
+import { xml } from '@xmpp/client';
+import {
+  CallFailedError,
+  GatewayError,
+  webAddress,
+  type CallRegistry,
+  type ChatDelivery,
+  type ChatMessage,
+  type ChatRouter,
+  type GatewayConfig,
+  type Leg,
+  type LegFactory,
+  type LoginCredentials,
+  type Logger,
+  type OutboundLegRequest,
+  type RegistrationMessage,
+  type UserRegistrar,
+} from '../../src/index.js';
+import { iceServerUrl, readExternalServices } from './external-services.js';
+import { xmppInboundTarget } from './inbound-routing.js';
+import { NS_EXTDISCO } from './jingle/namespaces.js';
+import { jidDomain, jidResource } from './jid.js';
+import { XmppAccount } from './xmpp-account.js';
+import { XmppConnection } from './xmpp-connection.js';
 
 export type XmppConfig = GatewayConfig['xmpp'];
-
-/** What @xmpp/iq's callee hands a handler: the IQ and its one child. */
-interface IqContext {
-  stanza: Element;
-  element: Element;
-}
 
 export interface XmppAdapterOptions {
   config: XmppConfig;
   calls: CallRegistry;
+  chat: ChatRouter;
   logger: Logger;
+  /** STUN/TURN servers learned from the XMPP server (XEP-0215), for the media anchor. */
+  onIceServers?: (servers: string[]) => void;
 }
 
-/** IQ replies we wait for before the peer counts as gone (Conversations ends calls on IQ timeouts too). */
-const IQ_TIMEOUT_MS = 10_000;
+/** A web user's own XMPP identity while online: a resource of the service account, or its own account. */
+interface UserAccount {
+  sessionId: string;
+  account: XmppAccount;
+  /** `xmpp:<jid>` for registration frames. */
+  aor: string;
+}
 
 /**
- * The XMPP adapter in service account mode: one login (`xmpp.service.jid`), and a web user is a
- * resource of that JID: a JMI propose to `gateway@example.com/alice` rings `web:alice`. The
- * gateway's own session binds `xmpp.service.resource`; Jingle runs between it and the caller.
+ * The XMPP adapter. Identities:
+ * - the **service account's own resource** (`gateway@example.com/switchboard`): calls and chat to the
+ *   bare JID or to resources of web users who are offline land here and go where `xmpp.inbound` says;
+ * - **one resource per online web user** (`gateway@example.com/alice`, `service.userResources`), with
+ *   presence and caps, so XMPP clients see who is reachable and JMI-less clients can call it directly;
+ * - **per-user login** (`perUser`): the web user's own account, while online.
+ * Each identity is one XmppConnection with its own XmppAccount (calls and chat on it). Web users
+ * calling `xmpp:` addresses and chatting go out through their own identity when they have one.
  */
-export class XmppAdapter implements LegFactory {
+export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   readonly #options: XmppAdapterOptions;
   readonly #logger: Logger;
-  readonly #legs = new Map<string, XmppLeg>();
-  readonly #jmi: JmiHandler;
-  #xmpp: Client | undefined;
+  #service: XmppAccount | undefined;
+  readonly #users = new Map<string, UserAccount>();
+  #closed = false;
 
   constructor(options: XmppAdapterOptions) {
     this.#options = options;
     this.#logger = options.logger;
-    this.#jmi = new JmiHandler({ port: this.#port, serviceJid: this.#service.jid, logger: this.#logger, legFor: (sid) => this.#legs.get(sid) });
   }
 
-  get #service(): NonNullable<XmppConfig['service']> {
-    const service = this.#options.config.service;
-    if (!service) throw new GatewayError('internal', 'xmpp.service is required');
-    return service;
-  }
-
-  /** Logs in; reconnects are @xmpp/client's (its reconnect plugin). Resolves once online. */
+  /** Logs the service account in; resolves even when the server is down (it keeps retrying). */
   async start(): Promise<void> {
-    const { jid, password, resource } = this.#service;
-    const [username, domain] = jid.split('@') as [string, string];
-    const xmpp = client({ service: this.#options.config.server, domain, username, password, resource });
-    this.#xmpp = xmpp;
-    xmpp.on('error', (error: unknown) => this.#logger.warn({ err: error }, 'xmpp connection error'));
-    xmpp.on('online', (address) => {
-      this.#logger.info({ jid: address.toString() }, 'xmpp online');
-      // XEP-0115 section 4: caps in presence, so clients discover the call features without a query.
-      xmpp.send(xml('presence', {}, capsElement())).catch(() => {});
-    });
-    // XEP-0030 section 3.1 (also for `node#ver`, XEP-0115 section 6.2).
-    xmpp.iqCallee.get(NS_DISCO_INFO, 'query', (ctx: IqContext) => discoInfoResult(ctx.element.attrs.node as string | undefined));
-    xmpp.iqCallee.set(NS_JINGLE, 'jingle', (ctx: IqContext) => this.#onJingle(ctx.stanza, ctx.element));
-    xmpp.on('stanza', (stanza: Element) => {
-      if (stanza.is('message')) this.#jmi.onMessage(stanza);
-    });
-    await xmpp.start();
+    const service = this.#options.config.service;
+    if (!service) return;
+    const connection = this.#connection(service.jid, service.password, service.resource, 0);
+    this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, this.#options.config.inbound));
+    if (this.#options.config.externalServices) connection.on('online', () => void this.#discoverIceServers(connection));
+    await connection.start();
   }
 
   async close(): Promise<void> {
-    for (const leg of [...this.#legs.values()]) leg.end('shutdown');
-    const xmpp = this.#xmpp;
-    this.#xmpp = undefined;
-    await xmpp?.stop().catch(() => {});
+    this.#closed = true;
+    const accounts = [...[...this.#users.values()].map((user) => user.account), ...(this.#service ? [this.#service] : [])];
+    this.#users.clear();
+    this.#service = undefined;
+    for (const account of accounts) account.stop();
+    await Promise.all(accounts.map((account) => account.connection.stop()));
   }
 
-  /** Calls from web users to XMPP (JMI propose as caller) are the next slice. */
-  createLeg(request: OutboundLegRequest): Promise<Leg> {
-    return Promise.reject(new CallFailedError('unreachable', `calls to ${request.target.uri} are not implemented yet`));
+  /** The service account's connection (for tests and status). */
+  get serviceJid(): string | undefined {
+    return this.#service?.connection.jid;
   }
 
-  readonly #port: XmppStanzaPort = {
-    jid: () => this.#xmpp?.jid?.toString() ?? this.#service.jid,
-    send: async (stanza) => {
-      if (!this.#xmpp) throw new GatewayError('invalid-state', 'xmpp is not connected');
-      await this.#xmpp.send(stanza);
-    },
-    request: async (iq) => {
-      if (!this.#xmpp) throw new GatewayError('invalid-state', 'xmpp is not connected');
-      return this.#xmpp.iqCaller.request(iq, IQ_TIMEOUT_MS);
-    },
-  };
+  /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
+  async createLeg(request: OutboundLegRequest): Promise<Leg> {
+    const account = this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);
+    if (!account) throw new CallFailedError('unreachable', 'no XMPP account is configured for calls');
+    return account.createCalleeLeg(request.callId, request.target);
+  }
 
-  /** A Jingle IQ set (XEP-0166 section 6): answered with a result or an error, never thrown. */
-  #onJingle(iq: Element, jingle: Element): Element | true {
-    const from = String(iq.attrs.from ?? '');
-    const action = jingle.attrs.action as string | undefined;
-    const sid = jingle.attrs.sid as string | undefined;
-    if (!action || !sid) return stanzaError('modify', 'bad-request');
-    if (action === 'session-initiate') return this.#onInitiate(from, sid, jingle);
-    const leg = this.#legs.get(sid);
-    if (!leg || leg.peer !== from) {
-      // XEP-0166 section 6.1 / 7.3: unknown-session. A terminate for a proposal we still hold drops it.
-      if (action === 'session-terminate' && this.#jmi.drop(sid, from)) return true;
-      return jingleError('cancel', 'item-not-found', 'unknown-session');
+  async deliver(message: ChatMessage): Promise<void> {
+    const account = this.#accountFor(message.from.scheme === 'web' ? message.from.user : undefined);
+    if (!account) throw new GatewayError('not-found', 'no XMPP account is configured for chat');
+    await account.sendChat(message);
+  }
+
+  /** A web user logged in: bind their resource of the service account, or log in to their own account. */
+  loggedIn(user: string, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
+    if (this.#closed) return;
+    const { config } = this.#options;
+    const own = credentials.xmpp;
+    if (own && !config.perUser.enabled) {
+      report({ type: 'registration', aor: `xmpp:${own.jid}`, state: 'failed', reason: 'per-user XMPP login is not enabled on this gateway' });
+      return;
     }
-    try {
-      switch (action) {
-        case 'transport-info':
-          leg.remoteTransportInfo(jingle);
-          return true;
-        case 'session-terminate':
-          leg.remoteEnded(jingle.getChild('reason')?.getChildElements().find((c) => c.name !== 'text')?.name);
-          return true;
-        case 'session-info':
-          return true; // XEP-0167 section 7: ringing/mute/hold are informational; an empty one is a ping.
-        default:
-          return stanzaError('cancel', 'feature-not-implemented');
+    if (!own && !config.service?.userResources) return;
+    this.#drop(user);
+    const jid = own ? own.jid : config.service!.jid;
+    // A web user's resource of the service account is their name; their own account gets a resource of ours.
+    const resource = own ? `switchboard-${sessionId.slice(0, 8)}` : user;
+    const connection = this.#connection(jid, own ? own.password : config.service!.password, resource, own ? 0 : -1);
+    const account = this.#account(connection, () => webAddress(user));
+    const aor = `xmpp:${jid}${own ? '' : `/${user}`}`;
+    this.#users.set(user, { sessionId, account, aor });
+    report({ type: 'registration', aor, state: 'registering' });
+    connection.on('online', () => report({ type: 'registration', aor, state: 'registered' }));
+    connection.on('offline', () => report({ type: 'registration', aor, state: 'registering', reason: 'connection lost' }));
+    void connection.start().then((online) => {
+      if (!online && own) {
+        // Wrong credentials or an unreachable server: the user's own login is not retried for ever.
+        this.#drop(user, sessionId);
+        report({ type: 'registration', aor, state: 'failed', reason: 'XMPP login failed' });
       }
-    } catch (error) {
-      if (error instanceof JingleParseError) return stanzaError('modify', 'bad-request');
-      throw error;
-    }
+    });
   }
 
-  /** session-initiate after our JMI proceed (XEP-0353 section 3.3; JINGLE.md section 1.4 step 3). */
-  #onInitiate(from: string, sid: string, jingle: Element): Element | true {
-    if (this.#legs.has(sid)) return jingleError('cancel', 'conflict', 'out-of-order');
-    const proposal = this.#jmi.take(sid, from);
-    if (!proposal) return jingleError('cancel', 'item-not-found', 'unknown-session');
-    let sdp: string;
-    let offer;
-    try {
-      offer = jingleImport(jingle, { author: 'initiator' });
-      sdp = sdpExport(offer);
-    } catch (error) {
-      this.#logger.info({ err: error, sid }, 'malformed session-initiate');
-      return stanzaError('modify', 'bad-request');
-    }
-    const media = offer.contents.map((c) => c.kind).sort().join(',');
-    const callId = randomUUID();
-    const leg = new XmppLeg({
-      id: callId,
-      sid,
-      peer: from,
-      address: parseAddress(`xmpp:${from.split('/')[0]!}`),
-      offer,
-      port: this.#port,
-      logger: this.#logger,
-      onReleased: (released) => this.#legs.delete(released),
-    });
-    this.#legs.set(sid, leg);
-    // Acknowledge first (XEP-0166 section 6.2), then ring: the result must not wait for the web user.
-    setImmediate(() => this.#place(leg, proposal, media, sdp));
-    return true;
+  loggedOut(user: string, sessionId: string): void {
+    this.#drop(user, sessionId);
   }
 
-  #place(leg: XmppLeg, proposal: Proposal, media: string, sdp: string): void {
-    // JINGLE.md section 3.1: the initiated media must be the proposed media, or it is a security error.
-    if (proposal.media.length > 0 && proposal.media.slice().sort().join(',') !== media) {
-      leg.end('incompatible-media');
-      return;
-    }
-    let target;
+  #accountFor(user: string | undefined): XmppAccount | undefined {
+    const own = user ? this.#users.get(user)?.account : undefined;
+    return own?.connection.online ? own : this.#service;
+  }
+
+  #drop(user: string, sessionId?: string): void {
+    const entry = this.#users.get(user);
+    if (!entry || (sessionId !== undefined && entry.sessionId !== sessionId)) return;
+    this.#users.delete(user);
+    entry.account.stop();
+    void entry.account.connection.stop();
+  }
+
+  #connection(jid: string, password: string, resource: string, priority: number): XmppConnection {
+    return new XmppConnection({ server: this.#options.config.server, jid, password, resource, priority, logger: this.#logger });
+  }
+
+  #account(connection: XmppConnection, targetFor: (to: string) => ReturnType<typeof xmppInboundTarget>): XmppAccount {
+    return new XmppAccount({ connection, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger, targetFor });
+  }
+
+  /** The resource a stanza to the service account was sent to (undefined for the bare JID or another JID). */
+  #resourceOf(to: string, serviceJid: string): string | undefined {
+    return to.startsWith(`${serviceJid}/`) ? jidResource(to) : undefined;
+  }
+
+  /** XEP-0215 section 3.2: the server's STUN/TURN services, for the anchor's own ICE. */
+  async #discoverIceServers(connection: XmppConnection): Promise<void> {
     try {
-      target = parseAddress(`web:${proposal.user}`);
-    } catch {
-      leg.end('not-found');
-      return;
+      const result = await connection.port.request(xml('iq', { type: 'get', to: jidDomain(connection.bareJid) }, xml('services', { xmlns: NS_EXTDISCO })));
+      const servers = readExternalServices(result.getChild('services', NS_EXTDISCO) ?? (result.is('services') ? result : undefined)).map(iceServerUrl);
+      this.#logger.info({ count: servers.length }, 'xmpp external services (XEP-0215)');
+      this.#options.onIceServers?.(servers);
+    } catch (error) {
+      this.#logger.warn({ err: error }, 'xmpp external service discovery failed');
     }
-    this.#options.calls.place({ id: leg.id, caller: leg, target, sdp }).catch((error: unknown) => {
-      const reason = error instanceof CallFailedError ? error.reason : error instanceof GatewayError && error.code === 'shutting-down' ? 'shutdown' : 'failed';
-      if (!(error instanceof CallFailedError || error instanceof GatewayError)) this.#logger.error({ err: error }, 'inbound XMPP call failed');
-      leg.end(reason);
-    });
   }
 }

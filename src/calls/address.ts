@@ -11,6 +11,8 @@ export interface Address {
   readonly user: string;
   /** Domain part for sip/xmpp; absent for web, service and tel. */
   readonly host?: string;
+  /** XMPP resource (`xmpp:carol@example.org/phone` calls that one device, without JMI). */
+  readonly resource?: string;
   /** Canonical text form, e.g. `web:alice`. */
   readonly uri: string;
 }
@@ -25,6 +27,8 @@ const SERVICE = /^[a-z][a-z0-9-]{0,31}$/;
 const NUMBER = /^\+?[0-9*#]{1,32}$/;
 // Deliberately conservative: no spaces, quotes or angle brackets may reach another protocol's wire.
 const URI_USER = /^[A-Za-z0-9._~+%!$&'()*,;=:-]{1,128}$/;
+// RFC 7622 allows more, but nothing here may carry markup or whitespace into a stanza or a log.
+const XMPP_RESOURCE = /^[^\s<>"'&]{1,256}$/;
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/;
 
 /**
@@ -58,7 +62,18 @@ export function parseAddress(text: string): Address {
   }
 }
 
-function parseUserAtHost(scheme: AddressScheme, rest: string): Address {
+function parseUserAtHost(scheme: AddressScheme, text: string): Address {
+  let rest = text;
+  let resource: string | undefined;
+  if (scheme === 'xmpp') {
+    // RFC 7622 section 3.1: the resource is everything after the first slash; it may contain ; and ?.
+    const slash = rest.indexOf('/');
+    if (slash >= 0) {
+      resource = rest.slice(slash + 1);
+      rest = rest.slice(0, slash);
+      if (!XMPP_RESOURCE.test(resource)) throw new AddressError(`"${resource}" is not a valid XMPP resource`);
+    }
+  }
   // URI parameters (;transport=tcp) and headers (?subject=) stay out of the core's view.
   const bare = rest.split(/[;?]/, 1)[0]!;
   const at = bare.lastIndexOf('@');
@@ -68,7 +83,8 @@ function parseUserAtHost(scheme: AddressScheme, rest: string): Address {
   if (user && !URI_USER.test(user)) throw new AddressError(`"${user}" is not a valid user part`);
   if (scheme === 'xmpp' && !user) throw new AddressError('an xmpp address needs a local part');
   const lowerHost = host.toLowerCase();
-  const uri = `${scheme}:${user ? `${user}@` : ''}${lowerHost}`;
+  const uri = `${scheme}:${user ? `${user}@` : ''}${lowerHost}${resource ? `/${resource}` : ''}`;
+  if (resource) return { scheme, user, host: lowerHost, resource, uri };
   return user ? { scheme, user, host: lowerHost, uri } : { scheme, user: '', host: lowerHost, uri };
 }
 

@@ -13,6 +13,7 @@ import {
   type WelcomeMessage,
   type RegistrationMessage,
   type SipCredentials,
+  type XmppCredentials,
 } from '../protocol/messages.js';
 import {
   Call,
@@ -53,6 +54,8 @@ export interface LoginOptions {
   name?: string;
   /** A SIP account the gateway registers for this user; progress comes as `registration` events. */
   sip?: SipCredentials;
+  /** An XMPP account the gateway logs in to for this user (per-user XMPP mode); progress comes as `registration` events. */
+  xmpp?: XmppCredentials;
 }
 
 export interface PresenceEntry {
@@ -73,6 +76,10 @@ export interface ClientEvents {
   presence: [users: PresenceEntry[], snapshot: boolean];
   /** The SIP registration the gateway holds for this user changed state. */
   registration: [registration: RegistrationMessage];
+  /** A chat message for this user (`from` is an address: `web:bob`, `xmpp:carol@example.org`). */
+  message: [message: { from: string; body: string; messageId: string }];
+  /** A chat message sent with `sendMessage()` bounced after it was accepted (`id` is what `sendMessage()` resolved with). */
+  messageerror: [error: { id: string | undefined; to: string; code: string; message: string }];
   /** An error frame no pending request was waiting for, or a background failure. */
   error: [error: SwitchboardError];
 }
@@ -193,6 +200,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     if (options.token) frame.token = options.token;
     if (options.name) frame.name = options.name;
     if (options.sip) frame.sip = options.sip;
+    if (options.xmpp) frame.xmpp = options.xmpp;
     const reply = await this.request(frame);
     if (reply.type !== 'welcome') {
       throw new SwitchboardError('bad-message', `expected welcome, got ${reply.type}`);
@@ -219,6 +227,16 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   async subscribePresence(): Promise<void> {
     this.presenceSnapshotPending = true;
     await this.request({ type: 'presence-subscribe' });
+  }
+
+  /**
+   * Sends a chat message to `to` (`web:bob`, `xmpp:carol@example.org`). Resolves with the
+   * request id once the gateway handed it on; a later bounce is a `messageerror` event with it.
+   */
+  async sendMessage(to: string, body: string): Promise<string> {
+    const id = `r${this.nextRequestId}`;
+    await this.request({ type: 'message', to, body });
+    return id;
   }
 
   /** Measures the round trip of a `ping`, in milliseconds. */
@@ -340,6 +358,12 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
       case 'registration':
         this.emit('registration', msg);
         return;
+      case 'message':
+        this.emit('message', { from: msg.from, body: msg.body, messageId: msg.messageId });
+        return;
+      case 'message-error':
+        this.emit('messageerror', { id: msg.id, to: msg.to, code: msg.code, message: msg.message });
+        return;
       default:
         if (CALL_FRAMES.has(msg.type) && typeof msg.callId === 'string') {
           // Frames for calls we do not know (already ended, never ours) are ignored.
@@ -387,7 +411,8 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
         remote: msg.from,
         ...(typeof msg.fromName === 'string' ? { remoteName: msg.fromName } : {}),
         ...(typeof msg.to === 'string' ? { local: msg.to } : {}),
-        rtcConfig: this.rtcConfigFor(),
+        // Offers without a BUNDLE group (Dino over XMPP: one transport per content) cannot be answered under max-bundle.
+        rtcConfig: this.rtcConfigFor(/^a=group:BUNDLE /m.test(msg.sdp) ? undefined : { bundlePolicy: 'balanced' }),
         signaling: this.signaling,
       });
       this.calls.set(call.id, call);

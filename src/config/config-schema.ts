@@ -226,25 +226,67 @@ const metricsSchema = z
 
 const xmppSchema = z
   .strictObject({
-    /** The XMPP adapter (issue #5): XMPP clients (Conversations, Dino...) call web users with Jingle. Off by default. */
+    /** The XMPP adapter (issue #5): XMPP clients (Conversations, Dino...) call and chat with web users. Off by default. */
     enabled: z.boolean().default(false),
     /** The XMPP server, `xmpp://host:port` (plain TCP / STARTTLS) or `xmpps://host:port` (direct TLS). */
     server: z.string().regex(/^xmpps?:\/\/[^\s/]+$/, 'expected xmpp://host:port or xmpps://host:port').default('xmpp://127.0.0.1:5222'),
     /**
      * Service account mode: the gateway logs in as this account and a web user is a resource of it
-     * (`gateway@example.com/alice` rings `web:alice`).
+     * (`gateway@example.com/alice` stands for `web:alice`).
      */
     service: z
       .strictObject({
         jid: z.string().regex(/^[^\s@/]+@[^\s@/]+$/, 'expected a bare JID user@domain'),
         password: z.string().min(1),
-        /** The resource the gateway's own session binds (JMI proceed and Jingle IQs come from it). */
+        /** The resource the gateway's own session binds (calls to the bare JID and unmapped resources land there). */
         resource: z.string().min(1).default('switchboard'),
+        /**
+         * Bind a resource named after each web user while the user is online, with presence and
+         * caps: XMPP clients see who is reachable, and clients without JMI can send a direct
+         * session-initiate to it. One XMPP connection per online web user.
+         */
+        userResources: z.boolean().default(true),
       })
       .optional(),
+    /**
+     * Per-user login: a web user who gives `xmpp: { jid, password }` at login is logged in to
+     * `xmpp.server` as that account while online, so its roster contacts can call and chat with it.
+     */
+    perUser: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+    /**
+     * Where calls and messages to the service account go, by the resource they were sent to
+     * (`gateway@example.com/+15551234`): the first rule whose `match` (a regular expression on the
+     * resource) matches gives `target`, with `$1`... from the match (`tel:+$1`, `sip:$1@pbx`, `web:$1`).
+     * Without a match a resource is the web user of that name. `defaultTarget` takes calls to the
+     * bare JID and to the gateway's own resource; without it they are declined.
+     */
+    inbound: z
+      .strictObject({
+        rules: z.array(z.strictObject({ match: z.string().min(1), target: z.string().min(1) })).default([]),
+        defaultTarget: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /**
+     * XEP-0215: ask the XMPP server for its STUN/TURN services and give them to the media
+     * anchor's own ICE (an XMPP deployment's TURN server then relays the anchor's media too).
+     */
+    externalServices: z.boolean().default(false),
   })
   .prefault({})
-  .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined, { message: 'xmpp.service is required when xmpp.enabled is true', path: ['service'] });
+  .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined || xmpp.perUser.enabled, {
+    message: 'xmpp.service (or xmpp.perUser.enabled) is required when xmpp.enabled is true',
+    path: ['service'],
+  })
+  .refine((xmpp) => xmpp.inbound.rules.every((rule) => isRegExp(rule.match)), { message: 'xmpp.inbound.rules: match must be a valid regular expression', path: ['inbound', 'rules'] });
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const configSchema = z
   .strictObject({

@@ -26,9 +26,12 @@ export class MediaEngine {
   readonly #options: MediaEngineOptions;
   #endpointCount = 0;
   #liveWebRtcEndpoints = 0;
+  readonly #configuredIceServers: readonly string[];
+  readonly #discovered = new Map<string, string[]>();
 
   constructor(options: MediaEngineOptions) {
-    this.#options = options;
+    this.#options = { ...options };
+    this.#configuredIceServers = [...options.ice.iceServers];
     this.ports = new PortAllocator(options.rtpPorts);
     this.announcedAddress = options.announcedAddress ?? defaultAnnouncedAddress(options.rtpHost);
   }
@@ -54,6 +57,20 @@ export class MediaEngine {
       this.#liveWebRtcEndpoints -= 1;
     });
     return endpoint;
+  }
+
+  /** The anchor's own STUN/TURN servers (node-datachannel URL form) that new endpoints use. */
+  get iceServers(): readonly string[] {
+    return this.#options.ice.iceServers;
+  }
+
+  /**
+   * Replaces the STUN/TURN servers learned at run time (XEP-0215 from an XMPP server) for
+   * endpoints created from now on; configured ones stay first.
+   */
+  setDiscoveredIceServers(source: string, servers: string[]): void {
+    this.#discovered.set(source, servers);
+    this.#options.ice = { ...this.#options.ice, iceServers: [...this.#configuredIceServers, ...[...this.#discovered.values()].flat()] };
   }
 
   /** WebRTC endpoints open now (each holds an ICE port). */

@@ -82,6 +82,7 @@ export type ErrorCode =
   | 'duplicate-call-id'
   | 'too-many-calls' // per-connection concurrent call limit
   | 'shutting-down' // the gateway accepts no new calls
+  | 'undeliverable' // a chat message could not be delivered (the remote side bounced it)
   | 'internal';
 
 /** Presence state of a user. */
@@ -103,6 +104,21 @@ export interface LoginMessage extends Request {
   name?: string;
   /** Register this user to a SIP registrar through the gateway (like Janus's SIP plugin). */
   sip?: SipCredentials;
+  /** Log in to an XMPP server as this user (per-user XMPP mode): roster contacts can call and chat with the web user. */
+  xmpp?: XmppCredentials;
+}
+
+/** An XMPP account the gateway logs in to on a web user's behalf while the user is online. */
+export interface XmppCredentials {
+  /** Bare JID, e.g. `dave@example.org`. */
+  jid: string;
+  password: string;
+}
+
+/** What a login may carry for the gateway's registrars (SIP registration, XMPP login). */
+export interface LoginCredentials {
+  sip?: SipCredentials;
+  xmpp?: XmppCredentials;
 }
 
 /** A SIP account the gateway registers on a web user's behalf (RFC 3261 section 10, digest per RFC 8760). */
@@ -194,8 +210,17 @@ export interface DtmfMessage extends Request {
   digits: string;
 }
 
+/** A one-to-one chat message to any address that can take one (`web:`, `xmpp:`). */
+export interface ChatMessage extends Request {
+  type: 'message';
+  to: string;
+  /** Plain text, at most 4096 characters. */
+  body: string;
+}
+
 export type ClientMessage =
   | LoginMessage
+  | ChatMessage
   | PingMessage
   | PresenceSubscribeMessage
   | CallMessage
@@ -334,8 +359,31 @@ export interface RemoteDtmfMessage {
   digits: string;
 }
 
+/** A chat message for this user. */
+export interface IncomingChatMessage {
+  type: 'message';
+  from: string;
+  body: string;
+  /** The gateway's id for this message. */
+  messageId: string;
+}
+
+/**
+ * A chat message this user sent (and that was acked) could not be delivered after all: the
+ * remote side bounced it (an XMPP error stanza). `id` is the request id of the `message` frame.
+ */
+export interface ChatMessageErrorMessage {
+  type: 'message-error';
+  id?: string;
+  to: string;
+  code: ErrorCode;
+  message: string;
+}
+
 export type ServerMessage =
   | WelcomeMessage
+  | IncomingChatMessage
+  | ChatMessageErrorMessage
   | AckMessage
   | PongMessage
   | ErrorMessage

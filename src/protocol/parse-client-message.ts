@@ -34,6 +34,18 @@ const schemas = {
         registrar: z.string().regex(/^sips?:[^\s<>"]+$/, 'must be a sip: URI').max(300).optional(),
       })
       .optional(),
+    xmpp: z
+      .strictObject({
+        jid: z.string().regex(/^[^\s@/<>"']+@[^\s@/<>"']+$/, 'must be a bare JID user@domain').max(300),
+        password: z.string().min(1).max(256),
+      })
+      .optional(),
+  }),
+  message: z.strictObject({
+    type: z.literal('message'),
+    id: id.optional(),
+    to: z.string().min(1).max(300),
+    body: z.string().min(1).max(4096),
   }),
   ping: z.strictObject({ type: z.literal('ping'), id: id.optional() }),
   'presence-subscribe': z.strictObject({ type: z.literal('presence-subscribe'), id: id.optional() }),

@@ -139,6 +139,8 @@ export class BrowserSession {
     switch (message.type) {
       case 'presence-subscribe':
         return this.#subscribePresence(message);
+      case 'message':
+        return this.#chat(message);
       case 'call':
         return this.#call(message); // acks itself: the ack must precede an immediate `ended`
       case 'ringing':
@@ -208,7 +210,8 @@ export class BrowserSession {
       iceServers: this.context.iceServersFor(user, this.requestHost),
     });
     for (const registrar of this.context.registrars) {
-      registrar.loggedIn(user, this.id, message.sip, (frame) => this.send(frame));
+      const credentials = { ...(message.sip ? { sip: message.sip } : {}), ...(message.xmpp ? { xmpp: message.xmpp } : {}) };
+      registrar.loggedIn(user, this.id, credentials, (frame) => this.send(frame));
     }
   }
 
@@ -270,6 +273,22 @@ export class BrowserSession {
       if (error instanceof CallFailedError) throw new GatewayError(error.reason as ErrorCode, error.message);
       throw error;
     }
+    this.#ack(message);
+  }
+
+  /** A chat message: acked once handed on; a bounce that comes later is a `message-error` frame. */
+  async #chat(message: Message<'message'>): Promise<void> {
+    const to = parseTarget(message.to);
+    await this.context.chat.deliver({
+      id: randomUUID(),
+      from: webAddress(this.user!),
+      to,
+      body: message.body,
+      undeliverable: (code, text) => {
+        if (this.#closed) return;
+        this.send({ type: 'message-error', ...(message.id ? { id: message.id } : {}), to: to.uri, code, message: text });
+      },
+    });
     this.#ack(message);
   }
 

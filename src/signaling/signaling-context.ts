@@ -2,6 +2,7 @@ import type { CallRegistry } from '../calls/call-registry.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../logging/logger.js';
+import type { ChatRouter } from '../messaging/chat-router.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { IceServer } from '../protocol/messages.js';
 import type { BrowserSession } from './browser-session.js';
@@ -17,9 +18,10 @@ export interface SignalingContext {
   /** Logged-in sessions on this node, by session id. */
   sessions: Map<string, BrowserSession>;
   calls: CallRegistry;
+  chat: ChatRouter;
   iceServersFor(user: string, requestHost: string | undefined): IceServer[];
   metrics: GatewayMetrics;
-  /** Registers logged-in users elsewhere (SIP), when an adapter offers it. */
+  /** Registers logged-in users elsewhere (SIP registration, XMPP login), when an adapter offers it. */
   registrars: UserRegistrar[];
   logger: Logger;
   onSessionClosed(session: BrowserSession): void;

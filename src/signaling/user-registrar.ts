@@ -1,8 +1,8 @@
-import type { RegistrationMessage, SipCredentials } from '../protocol/messages.js';
+import type { LoginCredentials, RegistrationMessage } from '../protocol/messages.js';
 
 /**
  * Something that registers web users elsewhere while they are online (the
- * SIP adapter to a SIP registrar). The core tells it about logins and
+ * SIP adapter to a SIP registrar, the XMPP adapter logging in for them). The core tells it about logins and
  * logouts; it reports progress for the browser as `registration` frames.
  *
  * Contract: `loggedOut` for a session that is no longer the user's current
@@ -12,7 +12,7 @@ export interface UserRegistrar {
   loggedIn(
     user: string,
     sessionId: string,
-    credentials: SipCredentials | undefined,
+    credentials: LoginCredentials,
     report: (message: RegistrationMessage) => void,
   ): void;
   loggedOut(user: string, sessionId: string): void;

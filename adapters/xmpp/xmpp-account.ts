@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import {
+  CallFailedError,
+  GatewayError,
+  parseAddress,
+  type Address,
+  type CallRegistry,
+  type ChatMessage,
+  type ChatRouter,
+  type EndReason,
+  type Leg,
+  type Logger,
+} from '../../src/index.js';
+import { JingleParseError } from './jingle/jingle-parse-error.js';
+import { jingleImport } from './jingle/jingle-import.js';
+import { NS_JINGLE } from './jingle/namespaces.js';
+import { sdpExport } from './jingle/sdp-export.js';
+import { bareJid } from './jid.js';
+import type { JingleLeg } from './jingle-leg.js';
+import { JmiProposals, jmiReason, readJmi, type JmiElement } from './jmi.js';
+import { jingleError, stanzaError, type StanzaErrorCondition } from './stanza-errors.js';
+import { XmppCalleeLeg } from './xmpp-callee-leg.js';
+import { XmppCallerLeg } from './xmpp-caller-leg.js';
+import type { IqContext, XmppConnection } from './xmpp-connection.js';
+
+export interface XmppAccountOptions {
+  connection: XmppConnection;
+  calls: CallRegistry;
+  chat: ChatRouter;
+  logger: Logger;
+  /** Where a call or chat message addressed to `to` (one of our JIDs) goes; undefined: nobody here. */
+  targetFor: (to: string) => Address | undefined;
+}
+
+/** Jingle actions we know but do not do (renegotiation, transport replacement): XEP-0166 section 6. */
+const UNSUPPORTED_ACTIONS = new Set([
+  'content-accept',
+  'content-add',
+  'content-modify',
+  'content-reject',
+  'content-remove',
+  'description-info',
+  'security-info',
+  'transport-accept',
+  'transport-reject',
+  'transport-replace',
+]);
+
+/** How long an outbound chat message's id is kept to match a bounce to it. */
+const SENT_MESSAGE_TTL_MS = 60_000;
+
+/**
+ * Calls and chat on one XMPP identity of the gateway (the service account's own resource, a web
+ * user's resource of it, or a web user's own account): JMI and Jingle both ways, one-to-one chat.
+ */
+export class XmppAccount {
+  readonly #options: XmppAccountOptions;
+  readonly #legs = new Map<string, JingleLeg>();
+  readonly #proposals: JmiProposals;
+  readonly #sent = new Map<string, { message: ChatMessage; timer: NodeJS.Timeout }>();
+
+  constructor(options: XmppAccountOptions) {
+    this.#options = options;
+    const { connection } = options;
+    this.#proposals = new JmiProposals({ port: connection.port, logger: options.logger });
+    connection.onIqSet(NS_JINGLE, 'jingle', (ctx: IqContext) => this.#onJingle(ctx.stanza, ctx.element));
+    connection.on('message', (stanza) => this.#onMessage(stanza));
+    // Calls cannot outlive their stream: the peer's IQs and ours would go nowhere.
+    connection.on('offline', () => this.endAll('connection-lost'));
+  }
+
+  get connection(): XmppConnection {
+    return this.#options.connection;
+  }
+
+  get callCount(): number {
+    return this.#legs.size;
+  }
+
+  /** A leg that calls `target` (a bare JID: JMI; a full JID: direct session-initiate). */
+  createCalleeLeg(callId: string, target: Address): Leg {
+    if (!this.connection.online) throw new CallFailedError('unreachable', 'the XMPP connection is down');
+    const jid = `${target.user}@${target.host}${target.resource ? `/${target.resource}` : ''}`;
+    const sid = randomUUID();
+    const leg = new XmppCalleeLeg({ id: callId, sid, target: jid, address: target, port: this.connection.port, logger: this.#options.logger, onReleased: (s) => this.#legs.delete(s) });
+    this.#legs.set(sid, leg);
+    return leg;
+  }
+
+  /** A chat message to an XMPP contact (RFC 6121 section 5); a later bounce is reported to the sender. */
+  async sendChat(message: ChatMessage): Promise<void> {
+    const { to } = message;
+    const jid = `${to.user}@${to.host}${to.resource ? `/${to.resource}` : ''}`;
+    try {
+      await this.connection.port.send(xml('message', { to: jid, type: 'chat', id: message.id }, xml('body', {}, message.body)));
+    } catch {
+      throw new GatewayError('undeliverable', 'the XMPP connection is down');
+    }
+    const timer = setTimeout(() => this.#sent.delete(message.id), SENT_MESSAGE_TTL_MS);
+    timer.unref();
+    this.#sent.set(message.id, { message, timer });
+  }
+
+  endAll(reason: EndReason): void {
+    for (const leg of [...this.#legs.values()]) leg.end(reason);
+    this.#proposals.clear();
+  }
+
+  stop(): void {
+    this.endAll('shutdown');
+    for (const { timer } of this.#sent.values()) clearTimeout(timer);
+    this.#sent.clear();
+  }
+
+  #onMessage(stanza: Element): void {
+    const from = String(stanza.attrs.from ?? '');
+    if (!from || bareJid(from) === this.connection.bareJid) return; // our own carbons and other devices
+    if (stanza.attrs.type === 'error') return this.#onBounce(stanza, from);
+    const jmi = readJmi(stanza);
+    if (jmi) return this.#onJmi(stanza, jmi, from);
+    const body = stanza.getChildText('body');
+    if (body !== null && stanza.attrs.type !== 'groupchat') this.#onChat(stanza, from, body);
+  }
+
+  #onJmi(stanza: Element, jmi: JmiElement, from: string): void {
+    const leg = this.#legs.get(jmi.sid);
+    switch (jmi.name) {
+      case 'propose':
+        return this.#proposals.onPropose(stanza, jmi, from, this.#options.targetFor(String(stanza.attrs.to ?? '')), leg !== undefined);
+      case 'retract': // XEP-0353 section 3.2: the caller gave up before the session started
+        this.#proposals.retract(jmi.sid, from);
+        if (leg instanceof XmppCallerLeg && leg.peer === from) leg.remoteEnded('cancel');
+        return;
+      case 'finish': // XEP-0353 section 3.6
+        if (leg && leg.peer === from) leg.remoteEnded(jmiReason(jmi.element) ?? 'success');
+        return;
+      default:
+        break;
+    }
+    // Answers to a propose of ours, from any device of the called account.
+    if (!(leg instanceof XmppCalleeLeg) || !leg.isCallee(from)) return;
+    if (jmi.name === 'ringing') leg.remoteRinging();
+    else if (jmi.name === 'proceed') leg.remoteProceed(from);
+    else if (jmi.name === 'reject') leg.remoteReject(jmiReason(jmi.element));
+  }
+
+  /** RFC 6120 section 8.3: a bounced message. Ours get reported; JMI ones void the call attempt. */
+  #onBounce(stanza: Element, from: string): void {
+    const id = String(stanza.attrs.id ?? '');
+    const sent = this.#sent.get(id);
+    if (sent) {
+      clearTimeout(sent.timer);
+      this.#sent.delete(id);
+      const condition = stanza.getChild('error')?.getChildElements()[0]?.name ?? 'undefined-condition';
+      sent.message.undeliverable?.('undeliverable', `${sent.message.to.uri} did not take the message (${condition})`);
+      return;
+    }
+    this.#proposals.dropFrom(from);
+    for (const leg of [...this.#legs.values()]) if (leg.peer === from || (leg instanceof XmppCalleeLeg && !leg.peer && leg.isCallee(from) && id.includes(leg.sid))) leg.remoteEnded('gone');
+  }
+
+  #onChat(stanza: Element, from: string, body: string): void {
+    const target = this.#options.targetFor(String(stanza.attrs.to ?? ''));
+    const reply = (condition: StanzaErrorCondition, type: 'cancel' | 'wait') =>
+      this.connection.port.send(xml('message', { to: from, type: 'error', ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) }, stanzaError(type, condition))).catch(() => {});
+    if (!target) return void reply('service-unavailable', 'cancel');
+    let sender: Address;
+    try {
+      sender = parseAddress(`xmpp:${bareJid(from)}`);
+    } catch {
+      return void reply('not-acceptable', 'cancel');
+    }
+    this.#options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, to: target, body }).catch((error: unknown) => {
+      // RFC 6120 section 8.3.3.13: the web user is not online now; try later.
+      const offline = error instanceof GatewayError && error.code === 'offline';
+      reply(offline ? 'recipient-unavailable' : 'service-unavailable', offline ? 'wait' : 'cancel');
+    });
+  }
+
+  /** A Jingle IQ set (XEP-0166 section 6): answered with a result or an error, never thrown. */
+  #onJingle(iq: Element, jingle: Element): Element | true {
+    const from = String(iq.attrs.from ?? '');
+    const action = jingle.attrs.action as string | undefined;
+    const sid = jingle.attrs.sid as string | undefined;
+    if (!action || !sid) return stanzaError('modify', 'bad-request');
+    if (action === 'session-initiate') return this.#onInitiate(iq, from, sid, jingle);
+    const leg = this.#legs.get(sid);
+    if (!leg || leg.peer !== from) {
+      // XEP-0166 section 7.3: unknown-session. A terminate for a proposal we still hold drops it.
+      if (action === 'session-terminate' && this.#proposals.drop(sid, from)) return true;
+      return jingleError('cancel', 'item-not-found', 'unknown-session');
+    }
+    try {
+      switch (action) {
+        case 'session-accept':
+          if (!(leg instanceof XmppCalleeLeg) || leg.answered) return jingleError('cancel', 'unexpected-request', 'out-of-order');
+          this.#accept(leg, jingle);
+          return true;
+        case 'transport-info':
+          leg.remoteTransportInfo(jingle);
+          return true;
+        case 'session-terminate':
+          leg.remoteEnded(jingle.getChild('reason')?.getChildElements().find((c) => c.name !== 'text')?.name);
+          return true;
+        case 'session-info':
+          leg.remoteSessionInfo(jingle);
+          return true;
+        default:
+          return UNSUPPORTED_ACTIONS.has(action) ? stanzaError('cancel', 'feature-not-implemented') : stanzaError('modify', 'bad-request');
+      }
+    } catch (error) {
+      if (error instanceof JingleParseError) return stanzaError('modify', 'bad-request');
+      throw error;
+    }
+  }
+
+  /** A malformed session-accept is refused and ends the call (the callee cannot fix it). */
+  #accept(leg: XmppCalleeLeg, jingle: Element): void {
+    try {
+      leg.remoteAccept(jingle);
+    } catch (error) {
+      setImmediate(() => leg.remoteEnded('failed-application'));
+      throw error;
+    }
+  }
+
+  /**
+   * session-initiate after our JMI proceed (XEP-0353 section 3.3; JINGLE.md section 1.4 step 3),
+   * or a direct one from a client without JMI (StanzaJS, JSXC: JINGLE.md pitfall 14).
+   */
+  #onInitiate(iq: Element, from: string, sid: string, jingle: Element): Element | true {
+    if (this.#legs.has(sid)) return jingleError('cancel', 'unexpected-request', 'out-of-order');
+    if (this.#proposals.isRetracted(sid)) return jingleError('cancel', 'item-not-found', 'unknown-session');
+    const proposal = this.#proposals.take(sid, from);
+    const target = proposal?.target ?? this.#options.targetFor(String(iq.attrs.to ?? ''));
+    if (!target) return jingleError('cancel', 'item-not-found', 'unknown-session');
+    let offer;
+    let sdp: string;
+    try {
+      offer = jingleImport(jingle, { author: 'initiator' });
+      sdp = sdpExport(offer);
+    } catch (error) {
+      this.#options.logger.info({ err: error, sid }, 'malformed session-initiate');
+      return stanzaError('modify', 'bad-request');
+    }
+    let address: Address;
+    try {
+      address = parseAddress(`xmpp:${bareJid(from)}`);
+    } catch {
+      return stanzaError('modify', 'bad-request');
+    }
+    const leg = new XmppCallerLeg({ id: randomUUID(), sid, peer: from, address, offer, port: this.connection.port, logger: this.#options.logger, onReleased: (s) => this.#legs.delete(s) });
+    this.#legs.set(sid, leg);
+    const media = offer.contents.map((c) => c.kind).sort().join(',');
+    // Acknowledge first (XEP-0166 section 6.2), then ring: the result must not wait for the callee.
+    setImmediate(() => {
+      // JINGLE.md section 3.1: the initiated media must be the proposed media, or it is a security error.
+      if (proposal && proposal.media.length > 0 && proposal.media.slice().sort().join(',') !== media) return leg.end('incompatible-media');
+      this.#options.calls.place({ id: leg.id, caller: leg, target, sdp }).catch((error: unknown) => {
+        const reason = error instanceof CallFailedError ? error.reason : error instanceof GatewayError && error.code === 'shutting-down' ? 'shutdown' : 'failed';
+        if (!(error instanceof CallFailedError || error instanceof GatewayError)) this.#options.logger.error({ err: error }, 'inbound XMPP call failed');
+        leg.end(reason);
+      });
+    });
+    return true;
+  }
+}

@@ -1,0 +1,67 @@
+import { CallFailedError, type IncomingCall } from '../../src/index.js';
+import { jingleExport } from './jingle/jingle-export.js';
+import { sdpImport } from './jingle/sdp-import.js';
+import type { SessionDescription } from './jingle/session-description.js';
+import { JingleLeg, type JingleLegOptions } from './jingle-leg.js';
+
+export interface XmppCallerLegOptions extends JingleLegOptions {
+  /** The calling party's full JID (it sent session-initiate). */
+  peer: string;
+  /** Its offer, to index our candidates by m-line. */
+  offer: SessionDescription;
+}
+
+/**
+ * An XMPP party that called through the gateway (JMI + session-initiate, or a direct
+ * session-initiate): the caller leg of an inbound call. We are the Jingle responder.
+ */
+export class XmppCallerLeg extends JingleLeg {
+  protected readonly role = 'responder' as const;
+  readonly #peer: string;
+  #answered = false;
+
+  constructor(options: XmppCallerLegOptions) {
+    super(options);
+    this.#peer = options.peer;
+    this.localContents = options.offer.contents.map((content) => content.mid);
+  }
+
+  get peer(): string {
+    return this.#peer;
+  }
+
+  get answered(): boolean {
+    return this.#answered;
+  }
+
+  deliverCall(_call: IncomingCall): Promise<void> {
+    return Promise.reject(new CallFailedError('unreachable', 'an inbound XMPP leg cannot be called'));
+  }
+
+  /** The callee rings: XEP-0167 section 7.2 (JMI `<ringing/>` already went out on propose). */
+  notifyRinging(): void {
+    if (!this.ended) this.sendRingingInfo();
+  }
+
+  /** The callee answered: XEP-0166 section 6.3 session-accept from the SDP answer. */
+  notifyAnswered(sdp: string): void {
+    if (this.ended || this.#answered) return;
+    let answer: SessionDescription;
+    try {
+      answer = sdpImport(sdp, { type: 'answer' });
+    } catch (error) {
+      this.options.logger.warn({ err: error, sid: this.sid }, 'the answer could not be translated to Jingle');
+      this.terminate('failed-application');
+      this.partyEnded('incompatible-media');
+      return;
+    }
+    this.#answered = true;
+    this.rememberLocal(answer);
+    this.jingle('session-accept', jingleExport(answer, { author: 'responder' }), { responder: this.options.port.jid() })
+      .then(() => this.flushCandidates())
+      .catch((error: unknown) => {
+        this.options.logger.warn({ err: error, sid: this.sid }, 'session-accept was refused');
+        this.partyEnded('failed', 'session-accept refused');
+      });
+  }
+}

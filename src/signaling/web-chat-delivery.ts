@@ -1,0 +1,22 @@
+import type { Directory } from '../directory/directory.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { ChatDelivery, ChatMessage } from '../messaging/chat-router.js';
+import type { BrowserSession } from './browser-session.js';
+
+/** Chat messages to `web:` users: written to their connection as a `message` frame. */
+export class WebChatDelivery implements ChatDelivery {
+  constructor(
+    private readonly directory: Directory,
+    private readonly sessions: Map<string, BrowserSession>,
+    private readonly nodeId: string,
+  ) {}
+
+  async deliver(message: ChatMessage): Promise<void> {
+    const { user } = message.to;
+    const entry = await this.directory.lookup(user);
+    const session = entry && entry.nodeId === this.nodeId ? this.sessions.get(entry.sessionId) : undefined;
+    // No store-and-forward: web users exist only while online, like their calls.
+    if (!session) throw new GatewayError('offline', `web:${user} is not online`);
+    session.send({ type: 'message', from: message.from.uri, body: message.body, messageId: message.id });
+  }
+}
