@@ -1,0 +1,107 @@
+import type { ConfigInput } from '../../../src/config/load-config.js';
+import type { Gateway } from '../../../src/gateway.js';
+import { decodePcmu, encodePcmu } from '../../../src/media/g711.js';
+import { buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp-packet.js';
+import type { WebRtcEndpoint } from '../../../src/media/webrtc-endpoint.js';
+import { startTestGateway } from '../test-gateway.js';
+import { makeWebRtcTestPeer } from '../webrtc-test-peer.js';
+import { WsTestClient } from '../ws-test-client.js';
+import { startProsody, type RunningProsody } from './prosody.js';
+import { XmppTestClient } from './xmpp-test-client.js';
+
+/**
+ * A real Prosody on loopback with throw-away users, the gateway logged in as the service account
+ * `gateway@localhost`, and helpers for web users, XMPP clients and node-datachannel media peers.
+ * `stop()` ends everything it started, newest first.
+ */
+export class XmppLab {
+  readonly #cleanups: (() => unknown)[] = [];
+
+  private constructor(
+    readonly prosody: RunningProsody,
+    readonly gateway: Gateway,
+  ) {}
+
+  static async start(options: { users?: Record<string, string>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput } = {}): Promise<XmppLab> {
+    const prosody = await startProsody({ users: { gateway: 'gateway-secret', ...options.users } });
+    try {
+      const gateway = await startTestGateway({
+        ...options.config,
+        xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, ...options.xmpp },
+      });
+      return new XmppLab(prosody, gateway);
+    } catch (error) {
+      await prosody.stop();
+      throw error;
+    }
+  }
+
+  /** A web user; with its resource of the service account bound (`registered`) unless `waitForXmpp` is false. */
+  async webUser(name: string, options: { waitForXmpp?: boolean; login?: Record<string, unknown> } = {}): Promise<WsTestClient> {
+    const client = await WsTestClient.connect(this.gateway.httpPort);
+    this.#cleanups.push(() => client.close());
+    client.send({ type: 'login', id: 'login', protocol: 1, name, ...options.login });
+    await client.next('welcome');
+    if (options.waitForXmpp !== false) await client.next('registration', (r) => r.state === 'registered', 10_000);
+    return client;
+  }
+
+  async xmppClient(user: string, password: string, resource = 'phone'): Promise<XmppTestClient> {
+    const client = await XmppTestClient.login(this.prosody.service, this.prosody.host, user, password, resource);
+    this.#cleanups.push(() => client.stop());
+    return client;
+  }
+
+  webrtcPeer(name: string): WebRtcEndpoint {
+    return makeWebRtcTestPeer(name, (close) => this.#cleanups.push(close));
+  }
+
+  async stop(): Promise<void> {
+    for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
+    await this.gateway.stop();
+    await this.prosody.stop();
+  }
+}
+
+/** Resolves when a node-datachannel peer's ICE + DTLS is up. */
+export function waitConnected(endpoint: WebRtcEndpoint, timeoutMs = 15_000): Promise<void> {
+  if (endpoint.state === 'connected') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${endpoint.name} stayed ${endpoint.state}`)), timeoutMs);
+    endpoint.on('statechange', (state) => {
+      if (state !== 'connected') return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Sends `packets` 20 ms PCMU packets of a 440 Hz tone from `from` (paced, one every 20 ms) and
+ * measures what `to` received: packet count and the RMS of the decoded audio.
+ */
+export async function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, packets = 25): Promise<{ received: number; rms: number }> {
+  let received = 0;
+  let sumSquares = 0;
+  let samples = 0;
+  const onRtp = (packet: Buffer) => {
+    const header = parseRtpHeader(packet);
+    if (!header || header.payloadType !== 0) return;
+    received += 1;
+    for (const sample of decodePcmu(rtpPayload(packet, header))) {
+      sumSquares += sample * sample;
+      samples += 1;
+    }
+  };
+  to.on('rtp', onRtp);
+  const ssrc = 0x1234abcd;
+  for (let i = 0; i < packets; i += 1) {
+    const tone = new Int16Array(160);
+    for (let n = 0; n < 160; n += 1) tone[n] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i * 160 + n)) / 8000));
+    from.sendRtp(buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc, marker: i === 0, payload: encodePcmu(tone) }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  to.off('rtp', onRtp);
+  return { received, rms: samples === 0 ? 0 : Math.sqrt(sumSquares / samples) };
+}
