@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { UserAgent, type Invitation, type Session } from 'sip.js';
+import { Core, SessionState, UserAgent, type Invitation, type Session } from 'sip.js';
 import {
   type RegistrationMessage,
   type LoginCredentials,
@@ -20,7 +20,7 @@ import {
   type OutboundLegRequest,
 } from '../../src/index.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
-import { SipLeg } from './sip-leg.js';
+import { SipLeg, sipCallId } from './sip-leg.js';
 import { SipRegistration } from './sip-registration.js';
 import { answerSessionTimer, MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, SessionTimerHeaders } from './session-timer.js';
 import { statusForEndReason } from './sip-reasons.js';
@@ -60,6 +60,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #options: SipAdapterOptions;
   readonly #logger: Logger;
   readonly #legOfSession = new WeakMap<Session, SipLeg>();
+  /** Legs by Call-ID, for the in-dialog requests the adapter answers itself (UPDATE). */
+  readonly #legOfCallId = new Map<string, SipLeg>();
   readonly #inboundRules;
   readonly #dialAllowed: (uri: string) => boolean;
   readonly #allowedSources: BlockList | undefined;
@@ -125,7 +127,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
-    gateMethods(transport, { ua, handlers: new Map() });
+    gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => this.#onUpdate(ua, request)]]) });
     this.#sessionTimerHeaders.attach(transport);
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
@@ -159,7 +161,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       webrtc,
       domain: this.#domain,
       ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
-      outbound: { ua, target, register: (session, leg) => this.#legOfSession.set(session, leg) },
+      sessionTimerHeaders: this.#sessionTimerHeaders,
+      outbound: { ua, target, register: (session, leg) => this.#track(session, leg) },
     });
   }
 
@@ -252,11 +255,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
       webrtc: isWebRtcOffer(invitation.body),
       domain: this.#domain,
-      ...(sessionTimer ? { sessionTimer: { ...answerSessionTimer(sessionTimer), headers: this.#sessionTimerHeaders } } : {}),
+      ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
+      sessionTimerHeaders: this.#sessionTimerHeaders,
       ...(isIP(source) ? { signalingAddress: source } : {}),
     });
     leg.attachInvitation(invitation);
-    this.#legOfSession.set(invitation, leg);
+    this.#track(invitation, leg);
     const displayName = request.from.displayName;
     this.#options.calls
       .place({
@@ -271,6 +275,39 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         if (!(error instanceof CallFailedError || error instanceof GatewayError)) this.#logger.error({ err: error }, 'inbound SIP call failed');
         invitation.reject(statusForEndReason(reason)).catch(() => {});
       });
+  }
+
+  #track(session: Session, leg: SipLeg): void {
+    this.#legOfSession.set(session, leg);
+    const callId = sipCallId(session);
+    this.#legOfCallId.set(callId, leg);
+    session.stateChange.addListener((state) => {
+      if (state === SessionState.Terminated && this.#legOfCallId.get(callId) === leg) this.#legOfCallId.delete(callId);
+    });
+  }
+
+  /**
+   * UPDATE (RFC 3311), which sip.js 0.21 lacks: answered here for the leg
+   * whose dialog it names (481 otherwise, RFC 3261 section 12.2.2). A 2xx to
+   * UPDATE carries Contact, as UPDATE is a target refresh request (RFC 3311 section 5.2).
+   */
+  #onUpdate(ua: UserAgent, request: Core.IncomingRequestMessage): void {
+    const reply = (options: Core.ResponseOptions) => ua.userAgentCore.replyStateless(request, options);
+    const leg = this.#legOfCallId.get(request.callId);
+    if (!request.toTag || !leg || !leg.hasDialog(request.callId + request.toTag + request.fromTag)) {
+      reply({ statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' });
+      return;
+    }
+    leg.receiveUpdate(request).then(
+      (response) => {
+        const contact = response.statusCode < 300 ? [`Contact: ${ua.contact.toString()}`] : [];
+        reply({ ...response, extraHeaders: [...contact, ...(response.extraHeaders ?? [])] });
+      },
+      (error: unknown) => {
+        this.#logger.warn({ err: error }, 'UPDATE failed');
+        reply({ statusCode: 500, reasonPhrase: 'Server Internal Error' });
+      },
+    );
   }
 
   /** A token bucket shared by all sources: a flood of INVITEs cannot ring everyone. */

@@ -1,4 +1,4 @@
-import { Inviter, SessionState, UserAgent, type Invitation, type Session, type URI } from 'sip.js';
+import { Core, Inviter, SessionState, UserAgent, type Invitation, type Session, type URI } from 'sip.js';
 import {
   BaseLeg,
   CallFailedError,
@@ -11,9 +11,15 @@ import {
   type TransferOutcome,
 } from '../../src/index.js';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
-import type { SessionTimerHeaders } from './session-timer.js';
+import { SessionExpiryClock } from './session-expiry-clock.js';
+import { answerRefresh, listsTimer, MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, type AgreedSessionTimer, type SessionTimerHeaders } from './session-timer.js';
+import { judgeUpdate } from './update-request.js';
 import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
+
+/** How long an UPDATE's offer may wait for the call's answer before the party gets 500. */
+const UPDATE_ANSWER_TIMEOUT_MS = 8000;
 
 /** One pending SDP the session description handler waits for. */
 interface Pending {
@@ -47,7 +53,17 @@ export class SipLeg extends BaseLeg implements Leg {
   #initialOfferPending = false;
   /** The last description we gave, for session refreshes that change nothing. */
   #lastLocal: string | undefined;
-  #sessionTimer: NodeJS.Timeout | undefined;
+  /** The session timer in force (RFC 4028), if the dialog runs one. */
+  #timer: AgreedSessionTimer | undefined;
+  readonly #clock = new SessionExpiryClock({
+    refresh: () => this.#refresh(),
+    expired: () => {
+      this.#session?.bye().catch(() => {});
+      this.partyEnded('failed', 'SIP session timer expired');
+    },
+  });
+  /** CSeq of the last UPDATE from the party, which sip.js's dialog does not see. */
+  #updateCSeq = 0;
   /** Set while our own refresh re-INVITE is out, so its answer is not taken for a change. */
   #refreshing = false;
 
@@ -61,14 +77,17 @@ export class SipLeg extends BaseLeg implements Leg {
       domain: string;
       /** Where the party's SIP comes from: its media may latch from there (NAT). */
       signalingAddress?: string;
-      /** The session timer agreed with a calling party that asked for one (RFC 4028), and where its headers go. */
-      sessionTimer?: { seconds: number; refresher: 'uac' | 'uas'; headers: SessionTimerHeaders };
+      /** The session timer agreed with a calling party that asked for one (RFC 4028). */
+      sessionTimer?: AgreedSessionTimer;
+      /** Where the agreed timer goes for the 2xx to the party's re-INVITEs. */
+      sessionTimerHeaders: SessionTimerHeaders;
       /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
       outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
     },
   ) {
     super();
     this.capabilities = { webrtc: options.webrtc, trickle: false };
+    this.#timer = options.sessionTimer;
     this.signalingAddress = options.signalingAddress;
   }
 
@@ -140,8 +159,7 @@ export class SipLeg extends BaseLeg implements Leg {
     if (!invitation) return;
     this.#local.resolve(sdp);
     this.#answered = true;
-    const timer = this.options.sessionTimer;
-    if (timer) timer.headers.set(invitation.request.callId, timer);
+    if (this.#timer) this.options.sessionTimerHeaders.set(invitation.request.callId, this.#timer);
     invitation.accept().then(() => this.#armSessionTimer(), (error: unknown) => {
       this.logger.warn({ err: error, callId: this.id }, 'SIP accept failed');
       this.partyEnded('failed', 'could not answer the SIP call');
@@ -235,9 +253,8 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   protected override release(): void {
-    clearTimeout(this.#sessionTimer);
-    const invitation = this.#invitation();
-    if (invitation) this.options.sessionTimer?.headers.delete(invitation.request.callId);
+    this.#clock.stop();
+    if (this.#session) this.options.sessionTimerHeaders.delete(sipCallId(this.#session));
   }
 
   protected onEnd(reason: EndReason, detail?: string): void {
@@ -293,25 +310,56 @@ export class SipLeg extends BaseLeg implements Leg {
 
   // ------------------------------------------------------------
 
+  // ------------------------------------------------------------ UPDATE (RFC 3311), answered by the adapter
+
+  /** Whether an in-dialog request with this dialog id belongs to this leg. */
+  hasDialog(dialogId: string): boolean {
+    return this.#session?.dialog?.id === dialogId;
+  }
+
   /**
-   * RFC 4028 section 10: the refresher refreshes before the interval ends; the
-   * other side ends a session that was not refreshed in time (BYE).
+   * The party's UPDATE: a session refresh without SDP (RFC 4028 section 10),
+   * or an offer, which goes to the call like a re-INVITE's (the anchor answers
+   * hold, resume and address changes itself). Resolves with the response.
    */
-  #armSessionTimer(): void {
-    const timer = this.options.sessionTimer;
-    if (!timer || this.ended) return;
-    clearTimeout(this.#sessionTimer);
-    if (timer.refresher === 'uas') {
-      this.#sessionTimer = setTimeout(() => this.#refresh(), (timer.seconds * 1000) / 2);
-    } else {
-      // Section 10: the expiry is the interval minus a third of it, or 32 s, whichever is less.
-      const graceMs = Math.min(32, timer.seconds / 3) * 1000;
-      this.#sessionTimer = setTimeout(() => {
-        this.#session?.bye().catch(() => {});
-        this.partyEnded('failed', 'SIP session timer expired');
-      }, timer.seconds * 1000 - graceMs);
+  async receiveUpdate(request: Core.IncomingRequestMessage): Promise<Core.ResponseOptions> {
+    const session = this.#session;
+    const dialog = session?.dialog;
+    const verdict = judgeUpdate(request, {
+      established: session?.state === SessionState.Established && this.#answered,
+      ownOfferPending: this.#awaitingAnswer || this.#refreshing,
+      highestPeerCSeq: Math.max((dialog instanceof Core.SessionDialog ? dialog.remoteSequenceNumber : undefined) ?? 0, this.#updateCSeq),
+    });
+    if (verdict.kind === 'reject') return verdict;
+    this.#updateCSeq = request.cseq;
+    const refresh = answerRefresh(
+      { sessionExpires: parseSessionExpires(request.getHeader('session-expires') ?? request.getHeader('x')), supportsTimer: listsTimer(request.getHeader('supported')) },
+      this.#timer,
+      MIN_SESSION_EXPIRES_SECONDS,
+    );
+    if (refresh.kind === 'too-small') {
+      return { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${refresh.minSeconds}`] };
     }
-    this.#sessionTimer.unref();
+    this.#timer = refresh.timer;
+    if (this.#timer && session) this.options.sessionTimerHeaders.set(sipCallId(session), this.#timer);
+    this.#armSessionTimer();
+    if (verdict.kind === 'refresh') return { statusCode: 200, extraHeaders: refresh.headers };
+    const answer = this.localDescription();
+    this.emitEvent('offer', verdict.sdp);
+    const sdp = await Promise.race([answer, sleep(UPDATE_ANSWER_TIMEOUT_MS, undefined, { ref: false })]);
+    if (sdp === undefined) return { statusCode: 500, reasonPhrase: 'No Answer From Media', extraHeaders: ['Retry-After: 5'] };
+    return {
+      statusCode: 200,
+      extraHeaders: refresh.headers,
+      body: { contentDisposition: 'session', contentType: 'application/sdp', content: sdp },
+    };
+  }
+
+  // ------------------------------------------------------------
+
+  /** Any refresh, sent or received, starts the session timer's interval again. */
+  #armSessionTimer(): void {
+    if (!this.ended) this.#clock.arm(this.#timer);
   }
 
   /** Our refresh: a re-INVITE with the description already in force. */
@@ -361,4 +409,9 @@ export class SipLeg extends BaseLeg implements Leg {
       });
     });
   }
+}
+
+/** The Call-ID of a session's INVITE, either way round. */
+export function sipCallId(session: Session): string {
+  return session instanceof Inviter ? session.request.callId : (session as Invitation).request.callId;
 }

@@ -7,15 +7,15 @@
  * (no UPDATE, but REGISTER and SUBSCRIBE, which the gateway does not serve).
  */
 
-/** What the gateway's user agent handles. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'MESSAGE', 'NOTIFY', 'PRACK', 'REFER'] as const;
+/** What the gateway's user agent handles: sip.js's methods, and UPDATE (RFC 3311), which the adapter answers. */
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'MESSAGE', 'NOTIFY', 'PRACK', 'REFER', 'UPDATE'] as const;
 
 /**
  * The methods of the IANA "SIP Methods" registry (RFC 3261, 3262, 3265/6665,
  * 3311, 3428, 3515, 3903, 6086): known to the gateway, so those it does not
  * accept are "not allowed", not "not implemented".
  */
-const KNOWN_METHODS: ReadonlySet<string> = new Set([...ALLOWED_METHODS, 'PUBLISH', 'REGISTER', 'SUBSCRIBE', 'UPDATE']);
+const KNOWN_METHODS: ReadonlySet<string> = new Set([...ALLOWED_METHODS, 'PUBLISH', 'REGISTER', 'SUBSCRIBE']);
 
 const ALLOWED: ReadonlySet<string> = new Set(ALLOWED_METHODS);
 

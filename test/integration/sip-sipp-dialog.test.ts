@@ -4,6 +4,8 @@ import { allocatePort } from '../support/sip/ports.js';
 import { runSipp, type SippResult } from '../support/sip/sipp.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import type { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
+import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
 
 // sipp against the gateway's SIP adapter for dialog-level behaviour: method
 // inspection, UPDATE, delayed offer, session timers as UAC, OPTIONS keep-alive.
@@ -21,6 +23,22 @@ async function sipGateway(sip: Record<string, unknown> = {}): Promise<{ gateway:
   const sipPort = await allocatePort();
   gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, ...sip } });
   return { gateway, sipPort };
+}
+
+async function webUser(name: string): Promise<WsTestClient> {
+  const client = await WsTestClient.login(gateway!.httpPort, name);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+/** Answers the next incoming call like a browser would: a WebRTC answer from a real ICE/DTLS endpoint. */
+async function answerNextCall(client: WsTestClient): Promise<{ callId: string; endpoint: WebRtcEndpoint; offer: string }> {
+  const incoming = await client.next('incoming', () => true, 10_000);
+  const endpoint = makeWebRtcTestPeer(`web-${incoming.callId}`, (close) => cleanups.push(close));
+  client.send({ type: 'ringing', callId: incoming.callId });
+  const answer = await endpoint.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]);
+  client.send({ type: 'accept', callId: incoming.callId, sdp: answer });
+  return { callId: incoming.callId, endpoint, offer: incoming.sdp };
 }
 
 function expectSuccess(result: SippResult): void {
@@ -48,4 +66,18 @@ describe('method inspection (RFC 3261 section 8.2.1)', () => {
       expect(methods).not.toContain('SUBSCRIBE');
     }
   }, 20_000);
+});
+
+describe('UPDATE in a dialog (RFC 3311)', () => {
+  it('a session refresh without SDP gets 200 with Session-Expires; hold and resume by UPDATE are answered by the anchor', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-update', remote: `127.0.0.1:${sipPort}`, service: 'alice', pauseMs: 300, timeoutS: 20, traceMessages: true });
+    const { callId } = await answerNextCall(alice);
+    const result = await sipp;
+    expectSuccess(result);
+    // The browser was never asked to renegotiate: the anchor answered both offers itself.
+    expect(alice.frames.filter((f) => f.type === 'offer')).toEqual([]);
+    expect(await alice.next('ended', (f) => f.callId === callId, 5000)).toMatchObject({ reason: 'hangup' });
+  }, 30_000);
 });
