@@ -67,5 +67,9 @@ export function statusForEndReason(reason: EndReason): { statusCode: number; rea
 
 /** `SIP 486 Busy Here`: the detail browsers see with the end reason. */
 export function describeStatus(status: number, phrase: string): string {
-  return `SIP ${status} ${phrase}`.trim();
+  const detail = `SIP ${status} ${phrase}`.trim();
+  // sip.js answers one challenge per request (RFC 3261 section 22.2); a 401/407 that still
+  // ends the call means the credentials were refused (section 22.3) or none are configured.
+  if (status === 401 || status === 407) return `${detail}: credentials refused or missing`;
+  return detail;
 }
