@@ -105,6 +105,16 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
     this.partyEnded(endReasonFor(condition, this.answered));
   }
 
+  /**
+   * The adapter ends the call on its own: its stream was lost (`connection-lost`, nothing can be
+   * sent) or it is shutting down (the peer is told). The core hears it as this party's end.
+   */
+  abort(reason: EndReason, notifyPeer: boolean): void {
+    if (this.ended) return;
+    if (notifyPeer) this.onEnd(reason);
+    this.partyEnded(reason);
+  }
+
   /** XEP-0167 section 7: hold/mute/ringing are informational here; an empty one is a ping. */
   remoteSessionInfo(_jingle: Element): void {}
 

@@ -68,7 +68,7 @@ export class XmppAccount {
     connection.onIqSet(NS_JINGLE, 'jingle', (ctx: IqContext) => this.#onJingle(ctx.stanza, ctx.element));
     connection.on('message', (stanza) => this.#onMessage(stanza));
     // Calls cannot outlive their stream: the peer's IQs and ours would go nowhere.
-    connection.on('offline', () => this.endAll('connection-lost'));
+    connection.on('offline', () => this.#endAll('connection-lost', false));
   }
 
   get connection(): XmppConnection {
@@ -103,13 +103,14 @@ export class XmppAccount {
     this.#sent.set(message.id, { message, timer });
   }
 
-  endAll(reason: EndReason): void {
-    for (const leg of [...this.#legs.values()]) leg.end(reason);
+  #endAll(reason: EndReason, notifyPeers: boolean): void {
+    for (const leg of [...this.#legs.values()]) leg.abort(reason, notifyPeers);
     this.#proposals.clear();
   }
 
+  /** Ends this identity's calls (peers get session-terminate) and forgets pending messages. */
   stop(): void {
-    this.endAll('shutdown');
+    this.#endAll('shutdown', true);
     for (const { timer } of this.#sent.values()) clearTimeout(timer);
     this.#sent.clear();
   }

@@ -1,8 +1,11 @@
+import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
 import type { ConfigInput } from '../../../src/config/load-config.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { decodePcmu, encodePcmu } from '../../../src/media/g711.js';
 import { buildRtpPacket, parseRtpHeader, rtpPayload } from '../../../src/media/rtp-packet.js';
 import type { WebRtcEndpoint } from '../../../src/media/webrtc-endpoint.js';
+import { startTcpCutProxy, type TcpCutProxy } from '../tcp-cut-proxy.js';
 import { startTestGateway } from '../test-gateway.js';
 import { makeWebRtcTestPeer } from '../webrtc-test-peer.js';
 import { WsTestClient } from '../ws-test-client.js';
@@ -20,17 +23,24 @@ export class XmppLab {
   private constructor(
     readonly prosody: RunningProsody,
     readonly gateway: Gateway,
+    /** With `throughCutProxy`: the relay between the gateway and Prosody. */
+    readonly cutProxy: TcpCutProxy | undefined,
   ) {}
 
-  static async start(options: { users?: Record<string, string>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput } = {}): Promise<XmppLab> {
+  static async start(
+    options: { users?: Record<string, string>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput; throughCutProxy?: boolean } = {},
+  ): Promise<XmppLab> {
     const prosody = await startProsody({ users: { gateway: 'gateway-secret', ...options.users } });
+    const cutProxy = options.throughCutProxy ? await startTcpCutProxy(prosody.port) : undefined;
     try {
+      const server = cutProxy ? `xmpp://127.0.0.1:${cutProxy.port}` : prosody.service;
       const gateway = await startTestGateway({
         ...options.config,
-        xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, ...options.xmpp },
+        xmpp: { enabled: true, server, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, ...options.xmpp },
       });
-      return new XmppLab(prosody, gateway);
+      return new XmppLab(prosody, gateway, cutProxy);
     } catch (error) {
+      await cutProxy?.close();
       await prosody.stop();
       throw error;
     }
@@ -59,6 +69,7 @@ export class XmppLab {
   async stop(): Promise<void> {
     for (const cleanup of this.#cleanups.splice(0).reverse()) await cleanup();
     await this.gateway.stop();
+    await this.cutProxy?.close();
     await this.prosody.stop();
   }
 }
@@ -76,11 +87,19 @@ export function waitConnected(endpoint: WebRtcEndpoint, timeoutMs = 15_000): Pro
   });
 }
 
-/**
- * Sends `packets` 20 ms PCMU packets of a 440 Hz tone from `from` (paced, one every 20 ms) and
- * measures what `to` received: packet count and the RMS of the decoded audio.
- */
-export async function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, packets = 25): Promise<{ received: number; rms: number }> {
+/** Sends `packets` 20 ms PCMU packets of a 440 Hz tone, paced one every 20 ms. */
+export async function sendTone(from: WebRtcEndpoint, packets = 25): Promise<void> {
+  const ssrc = 0x1234abcd;
+  for (let i = 0; i < packets; i += 1) {
+    const tone = new Int16Array(160);
+    for (let n = 0; n < 160; n += 1) tone[n] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i * 160 + n)) / 8000));
+    from.sendRtp(buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc, marker: i === 0, payload: encodePcmu(tone) }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Counts the PCMU packets `to` receives while `during` runs (plus 200 ms), and the RMS of their decoded audio. */
+export async function measurePcmu(to: WebRtcEndpoint, during: () => Promise<unknown>): Promise<{ received: number; rms: number }> {
   let received = 0;
   let sumSquares = 0;
   let samples = 0;
@@ -94,14 +113,28 @@ export async function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, 
     }
   };
   to.on('rtp', onRtp);
-  const ssrc = 0x1234abcd;
-  for (let i = 0; i < packets; i += 1) {
-    const tone = new Int16Array(160);
-    for (let n = 0; n < 160; n += 1) tone[n] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i * 160 + n)) / 8000));
-    from.sendRtp(buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc, marker: i === 0, payload: encodePcmu(tone) }));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await during();
   await new Promise((resolve) => setTimeout(resolve, 200));
   to.off('rtp', onRtp);
   return { received, rms: samples === 0 ? 0 : Math.sqrt(sumSquares / samples) };
+}
+
+/** A tone from `from`, measured at `to`. */
+export function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, packets = 25): Promise<{ received: number; rms: number }> {
+  return measurePcmu(to, () => sendTone(from, packets));
+}
+
+/** `<iq type='set'><jingle action sid/></iq>` to `to`. */
+export function jingleIq(to: string, action: string, sid: string, children: Element[] = [], attrs: Record<string, string> = {}): Element {
+  return xml('iq', { type: 'set', to }, xml('jingle', { xmlns: 'urn:xmpp:jingle:1', action, sid, ...attrs }, ...children));
+}
+
+/** The stanza error condition a request failed with, or undefined when it succeeded. */
+export async function stanzaErrorOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return (error as { condition?: string }).condition ?? String(error);
+  }
 }

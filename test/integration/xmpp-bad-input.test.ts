@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jingleExport } from '../../adapters/xmpp/jingle/jingle-export.js';
+import { sdpImport } from '../../adapters/xmpp/jingle/sdp-import.js';
+import { PCMU } from '../support/webrtc-test-peer.js';
+import { jingleIq, stanzaErrorOf, XmppLab } from '../support/xmpp/xmpp-lab.js';
+
+// Hostile and malformed stanzas from a real XMPP client through Prosody get the XEP-0166 /
+// RFC 6120 error they deserve, while a call in progress on the same gateway goes on.
+
+const NS_JMI = 'urn:xmpp:jingle-message:0';
+const NS_RTP = 'urn:xmpp:jingle:apps:rtp:1';
+const NS_JINGLE_ERRORS = 'urn:xmpp:jingle:errors:1';
+const ALICE = 'gateway@localhost/alice';
+
+let lab: XmppLab | undefined;
+afterEach(async () => {
+  await lab?.stop();
+  lab = undefined;
+});
+
+/** Also returns the Jingle-specific condition (`out-of-order`, `unknown-session`) of an error reply. */
+async function jingleErrorOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    const element = (error as { element?: Element }).element;
+    const specific = element?.getChildElements().find((child) => child.attrs.xmlns === NS_JINGLE_ERRORS)?.name;
+    return `${(error as { condition?: string }).condition}${specific ? `/${specific}` : ''}`;
+  }
+}
+
+function nested(depth: number): Element {
+  let element = xml('leaf', {});
+  for (let i = 0; i < depth; i += 1) element = xml('n', { xmlns: 'urn:example:unknown' }, element);
+  return element;
+}
+
+describe('XMPP bad input', () => {
+  it('answers hostile Jingle with the right errors and keeps the call in progress', async () => {
+    lab = await XmppLab.start({ users: { carol: 'carol-secret', mallory: 'mallory-secret' } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const mallory = await lab.xmppClient('mallory', 'mallory-secret');
+    const alice = await lab.webUser('alice');
+
+    // A call in progress: carol → alice, direct session-initiate to alice's resource.
+    const sid = randomUUID();
+    const offer = jingleExport(sdpImport(await lab.webrtcPeer('carol').createOffer([PCMU]), { type: 'offer' }), { author: 'initiator' });
+    await carol.request(jingleIq(ALICE, 'session-initiate', sid, offer, { initiator: carol.jid }));
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    alice.send({ type: 'ringing', callId: incoming.callId });
+
+    // XEP-0166 section 6.x errors.
+    expect(await jingleErrorOf(carol.request(jingleIq(ALICE, 'session-initiate', sid, offer)))).toBe('unexpected-request/out-of-order');
+    expect(await jingleErrorOf(carol.request(jingleIq(ALICE, 'session-accept', sid, offer)))).toBe('unexpected-request/out-of-order');
+    expect(await jingleErrorOf(carol.request(jingleIq(ALICE, 'content-add', sid, offer)))).toBe('feature-not-implemented');
+    expect(await jingleErrorOf(carol.request(jingleIq(ALICE, 'no-such-action', sid)))).toBe('bad-request');
+    // Somebody else may not touch carol's session.
+    expect(await jingleErrorOf(mallory.request(jingleIq(ALICE, 'session-terminate', sid, [xml('reason', {}, xml('success'))])))).toBe('item-not-found/unknown-session');
+    expect(await jingleErrorOf(mallory.request(jingleIq(ALICE, 'transport-info', sid)))).toBe('item-not-found/unknown-session');
+    // Contents we cannot satisfy: no RTP description, a video-only description with no codecs.
+    const noTransport = xml('content', { creator: 'initiator', name: 'x' }, xml('description', { xmlns: NS_RTP, media: 'audio' }));
+    expect(await jingleErrorOf(mallory.request(jingleIq(ALICE, 'session-initiate', randomUUID(), [noTransport])))).toBe('bad-request');
+    expect(await jingleErrorOf(mallory.request(jingleIq(ALICE, 'session-initiate', randomUUID(), [])))).toBe('bad-request');
+    // Deep nesting and unknown namespaces, in Jingle and in an IQ nobody handles.
+    expect(await stanzaErrorOf(mallory.request(jingleIq(ALICE, 'session-initiate', randomUUID(), [nested(400)])))).toBe('bad-request');
+    expect(await stanzaErrorOf(mallory.request(xml('iq', { type: 'set', to: ALICE }, xml('query', { xmlns: 'urn:example:unknown' }, nested(50)))))).toBe('service-unavailable');
+    // A large stanza: 2,000 payload types in one content.
+    const many = Array.from({ length: 2000 }, (_, i) => xml('payload-type', { id: String(i % 128), name: `codec${i}`, clockrate: '8000' }));
+    const big = xml('content', { creator: 'initiator', name: '0' }, xml('description', { xmlns: NS_RTP, media: 'audio' }, ...many));
+    expect(await stanzaErrorOf(mallory.request(jingleIq(ALICE, 'session-initiate', randomUUID(), [big])))).toBe('bad-request');
+    // JMI garbage: a propose without an id, a proceed for nothing.
+    await mallory.send(xml('message', { to: ALICE, type: 'chat' }, xml('propose', { xmlns: NS_JMI }, xml('description', { xmlns: NS_RTP, media: 'audio' }))));
+    await mallory.send(xml('message', { to: ALICE, type: 'chat' }, xml('proceed', { xmlns: NS_JMI, id: 'nothing' })));
+
+    // The call is still there and ends normally.
+    expect(lab.gateway.calls.size).toBe(1);
+    await carol.request(jingleIq(ALICE, 'session-terminate', sid, [xml('reason', {}, xml('cancel'))]));
+    expect(await alice.next('ended', (f) => f.callId === incoming.callId, 10_000)).toMatchObject({ reason: 'cancelled' });
+  }, 45_000);
+
+  it('ends calls with connection-lost when the XMPP connection is cut, and logs in again', async () => {
+    // The gateway reaches Prosody through a relay the test can cut, as a server crash or a network loss would.
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' }, throughCutProxy: true });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const alice = await lab.webUser('alice');
+    const sid = randomUUID();
+    const offer = jingleExport(sdpImport(await lab.webrtcPeer('carol').createOffer([PCMU]), { type: 'offer' }), { author: 'initiator' });
+    await carol.request(jingleIq(ALICE, 'session-initiate', sid, offer, { initiator: carol.jid }));
+    const incoming = await alice.next('incoming', () => true, 10_000);
+
+    lab.cutProxy!.cut();
+    expect(await alice.next('ended', (f) => f.callId === incoming.callId, 10_000)).toMatchObject({ reason: 'connection-lost' });
+    // Alice's resource comes back by itself (doubling reconnect delay starting at 1 s).
+    expect(await alice.next('registration', (r) => r.state === 'registered', 20_000)).toBeDefined();
+  }, 45_000);
+});

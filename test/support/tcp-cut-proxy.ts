@@ -1,0 +1,34 @@
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+
+export interface TcpCutProxy {
+  port: number;
+  /** Drops every connection in both directions (as a server crash or a network cut does); new ones still pass. */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP relay to `targetPort` whose connections a test can cut. */
+export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut,
+    close() {
+      cut();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
