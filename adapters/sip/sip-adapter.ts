@@ -29,6 +29,7 @@ import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { REQUEST_USER_HEADER, routeToGatewayUser } from './request-user-rewrite.js';
 import { gateMethods } from './method-gate.js';
+import { delayedOfferPlaceholder } from './delayed-offer.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -230,9 +231,11 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       return;
     }
     const contentType = request.getHeader('content-type') ?? '';
-    if (!invitation.body || !/^application\/sdp/i.test(contentType)) {
-      // A delayed offer (INVITE without SDP) would need the gateway to offer first; not supported yet.
-      invitation.reject({ statusCode: 488, reasonPhrase: 'SDP Offer Required' }).catch(() => {});
+    // No body: a delayed offer, which the gateway makes in its 2xx (delayed-offer.ts). A body
+    // that is not SDP: 415 with what the gateway accepts (RFC 3261 section 21.4.13).
+    const delayedOffer = !invitation.body;
+    if (!delayedOffer && !/^application\/sdp/i.test(contentType)) {
+      invitation.reject({ statusCode: 415, reasonPhrase: 'Unsupported Media Type', extraHeaders: ['Accept: application/sdp'] }).catch(() => {});
       return;
     }
     const sessionTimer = parseSessionExpires(request.getHeader('session-expires') ?? request.getHeader('x'));
@@ -253,13 +256,13 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
     const callId = randomUUID();
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
-      webrtc: isWebRtcOffer(invitation.body),
+      webrtc: !delayedOffer && isWebRtcOffer(invitation.body),
       domain: this.#domain,
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       ...(isIP(source) ? { signalingAddress: source } : {}),
     });
-    leg.attachInvitation(invitation);
+    leg.attachInvitation(invitation, { delayedOffer });
     this.#track(invitation, leg);
     const displayName = request.from.displayName;
     this.#options.calls
@@ -267,7 +270,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         id: callId,
         caller: leg,
         target: parseAddress(`web:${webUser}`),
-        sdp: invitation.body,
+        sdp: delayedOffer ? delayedOfferPlaceholder() : invitation.body,
         ...(displayName ? { fromName: displayName } : {}),
       })
       .catch((error: unknown) => {

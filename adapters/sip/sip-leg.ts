@@ -51,6 +51,10 @@ export class SipLeg extends BaseLeg implements Leg {
   #remoteAnswer: string | undefined;
   /** An incoming INVITE's offer, which sip.js hands over again when we accept: not a re-offer. */
   #initialOfferPending = false;
+  /** A delayed-offer INVITE: the 2xx carries our offer and the ACK the party's answer (see delayed-offer.ts). */
+  #awaitingAckAnswer = false;
+  /** The anchor's answer to the ACK's answer handed over as a re-offer: it goes to nobody. */
+  #dropNextAnswer = false;
   /** The last description we gave, for session refreshes that change nothing. */
   #lastLocal: string | undefined;
   /** The session timer in force (RFC 4028), if the dialog runs one. */
@@ -97,10 +101,14 @@ export class SipLeg extends BaseLeg implements Leg {
 
   // ------------------------------------------------------------ the SIP party called us
 
-  /** Binds an incoming INVITE; the caller places the call with its offer afterwards. */
-  attachInvitation(invitation: Invitation): void {
+  /**
+   * Binds an incoming INVITE; the caller places the call with its offer afterwards
+   * (the INVITE's, or for a delayed offer the placeholder of delayed-offer.ts).
+   */
+  attachInvitation(invitation: Invitation, options: { delayedOffer: boolean } = { delayedOffer: false }): void {
     this.#session = invitation;
-    this.#initialOfferPending = true;
+    this.#initialOfferPending = !options.delayedOffer;
+    this.#awaitingAckAnswer = options.delayedOffer;
     this.#watch(invitation);
   }
 
@@ -188,6 +196,10 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   sendAnswer(sdp: string): void {
+    if (this.#dropNextAnswer) {
+      this.#dropNextAnswer = false;
+      return;
+    }
     this.#local.resolve(sdp);
   }
 
@@ -303,6 +315,13 @@ export class SipLeg extends BaseLeg implements Leg {
     if (this.#awaitingAnswer) {
       this.#awaitingAnswer = false;
       this.#remoteAnswer = sdp;
+      return;
+    }
+    if (this.#awaitingAckAnswer) {
+      // The ACK's answer to the offer in our 2xx: the anchor learns the party's address from it.
+      this.#awaitingAckAnswer = false;
+      this.#dropNextAnswer = true;
+      this.emitEvent('offer', sdp);
       return;
     }
     if (this.#answered) this.emitEvent('offer', sdp);

@@ -6,6 +6,7 @@ import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import type { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
+import { buildRtpPacket } from '../../src/media/rtp-packet.js';
 
 // sipp against the gateway's SIP adapter for dialog-level behaviour: method
 // inspection, UPDATE, delayed offer, session timers as UAC, OPTIONS keep-alive.
@@ -78,6 +79,49 @@ describe('UPDATE in a dialog (RFC 3311)', () => {
     expectSuccess(result);
     // The browser was never asked to renegotiate: the anchor answered both offers itself.
     expect(alice.frames.filter((f) => f.type === 'offer')).toEqual([]);
+    expect(await alice.next('ended', (f) => f.callId === callId, 5000)).toMatchObject({ reason: 'hangup' });
+  }, 30_000);
+});
+
+/** Sends PCMU packets from the browser side every 20 ms until stopped; resolves once its ICE/DTLS is up. */
+async function talk(endpoint: WebRtcEndpoint): Promise<() => void> {
+  if (endpoint.state !== 'connected') {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`browser side still ${endpoint.state}`)), 10_000);
+      endpoint.on('statechange', (state) => {
+        if (state === 'connected') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+  let sequenceNumber = 1;
+  const ssrc = 0x5eed;
+  const interval = setInterval(() => {
+    endpoint.sendRtp(buildRtpPacket({ payloadType: 0, sequenceNumber, timestamp: sequenceNumber * 160, ssrc, payload: Buffer.alloc(160, 0xd5) }));
+    sequenceNumber += 1;
+  }, 20);
+  return () => clearInterval(interval);
+}
+
+describe('delayed offer (INVITE without SDP, RFC 3261 section 13.2.1)', () => {
+  it('the gateway offers in the 200 and takes the answer from the ACK: media flows to the address the ACK gave', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-delayed-offer', remote: `127.0.0.1:${sipPort}`, service: 'alice', pauseMs: 2500, rtpEcho: true, timeoutS: 20, traceMessages: true });
+    const { callId, endpoint, offer } = await answerNextCall(alice);
+    // The web user was offered what every phone has (G.711), with telephone-event.
+    expect(offer).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 0 8 101\r?$/m);
+    let echoed = 0;
+    endpoint.on('rtp', () => (echoed += 1));
+    const stop = await talk(endpoint);
+    cleanups.push(stop);
+    const result = await sipp;
+    stop();
+    expectSuccess(result);
+    // sipp only echoes what reaches it: the anchor sent to the address in the ACK's answer.
+    expect(echoed).toBeGreaterThan(10);
     expect(await alice.next('ended', (f) => f.callId === callId, 5000)).toMatchObject({ reason: 'hangup' });
   }, 30_000);
 });
