@@ -39,6 +39,7 @@ export interface Benchmark {
 const BENCHMARKS: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'signaling', load: async () => (await import('./signaling-bench.js')).signalingBenchmark },
   { name: 'media', load: async () => (await import('./media-bench.js')).mediaBenchmark },
+  { name: 'sip', load: async () => (await import('./sip-bench.js')).sipBenchmark },
 ];
 
 // ---------------------------------------------------------------- helpers for benchmarks
