@@ -14,6 +14,7 @@ import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-
 import { WsTestClient } from '../support/ws-test-client.js';
 import { startProsody, type RunningProsody } from '../support/xmpp/prosody.js';
 import { XmppTestClient } from '../support/xmpp/xmpp-test-client.js';
+import { jingleIq, stanzaErrorOf, waitConnected } from '../support/xmpp/xmpp-lab.js';
 
 // A real XMPP server (Prosody on loopback), the gateway logged in as the service account
 // `gateway@localhost`, and carol calling web user alice the way Conversations does: JMI propose to
@@ -70,26 +71,10 @@ async function propose(carol: XmppTestClient, to: string, sid: string): Promise<
   return String(proceed.attrs.from);
 }
 
-function jingleIq(to: string, action: string, sid: string, children: Element[], attrs: Record<string, string> = {}): Element {
-  return xml('iq', { type: 'set', to }, xml('jingle', { xmlns: NS_JINGLE, action, sid, ...attrs }, ...children));
-}
-
 async function initiate(carol: XmppTestClient, to: string, sid: string, endpoint: WebRtcEndpoint): Promise<void> {
   const offer = await endpoint.createOffer([PCMU, TELEPHONE_EVENT_8K]);
   const contents = jingleExport(sdpImport(offer, { type: 'offer' }), { author: 'initiator' });
   await carol.request(jingleIq(to, 'session-initiate', sid, contents, { initiator: carol.jid }));
-}
-
-function waitConnected(endpoint: WebRtcEndpoint, timeoutMs = 15_000): Promise<void> {
-  if (endpoint.state === 'connected') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${endpoint.name} stayed ${endpoint.state}`)), timeoutMs);
-    endpoint.on('statechange', (state) => {
-      if (state !== 'connected') return;
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** Carol proposes and initiates a call to web user alice; resolves once alice's page sees it ringing. */
@@ -101,15 +86,6 @@ async function carolCallsAlice() {
   await initiate(carol, gatewayJid, sid, webrtcPeer('carol'));
   const incoming = await alice.next('incoming', () => true, 10_000);
   return { carol, alice, sid, gatewayJid, incoming };
-}
-
-async function stanzaErrorOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return (error as { condition?: string }).condition ?? String(error);
-  }
 }
 
 describe('entity capabilities (XEP-0115)', () => {
