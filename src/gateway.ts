@@ -21,7 +21,7 @@ import { CallFailedError } from './errors/gateway-error.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
-import { SipAdapter } from '../adapters/sip/index.js';
+import { SipAdapter, type SipAdapterOptions } from '../adapters/sip/index.js';
 import { XmppAdapter } from '../adapters/xmpp/index.js';
 import { ChatRouter } from './messaging/chat-router.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   nodeId?: string;
   /** Folder of the built page and SDK; defaults to dist/web in the package. */
   webRoot?: string;
+  /** For tests only: a session timer floor below RFC 4028's 90 s (see SipAdapterOptions). */
+  sipAdapter?: Pick<SipAdapterOptions, 'sessionTimerFloorSeconds'>;
 }
 
 /** The anchor's own STUN/TURN servers in node-datachannel's URL form, with fresh TURN REST credentials. */
@@ -123,6 +125,7 @@ export class Gateway {
         logger: this.#component('sip'),
         defaultAdvertisedHost: this.media.announcedAddress,
         ringTimeoutMs: config.signaling.ringTimeoutMs,
+        ...options.sipAdapter,
       });
       this.router.register(['sip', 'sips', 'tel'], this.#sip);
     }

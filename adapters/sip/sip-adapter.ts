@@ -41,6 +41,11 @@ export interface SipAdapterOptions {
   defaultAdvertisedHost: string;
   /** Ring timeout of the core, so sip.js does not give up on an unanswered INVITE first. */
   ringTimeoutMs: number;
+  /**
+   * The smallest session interval the gateway's calls accept, sent as Min-SE (RFC 4028 section 4:
+   * 90 s). Not configuration: only tests set it lower, so a refresh or an expiry takes seconds.
+   */
+  sessionTimerFloorSeconds?: number;
 }
 
 /** The contact user of the gateway's own user agent. */
@@ -163,7 +168,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       domain: this.#domain,
       ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
-      outbound: { ua, target, register: (session, leg) => this.#track(session, leg) },
+      outbound: {
+        ua,
+        target,
+        register: (session, leg) => this.#track(session, leg),
+        sessionTimer: { seconds: this.#options.config.sessionExpiresSeconds, minSeconds: this.#options.sessionTimerFloorSeconds ?? MIN_SESSION_EXPIRES_SECONDS },
+      },
     });
   }
 

@@ -14,7 +14,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
 import { SessionExpiryClock } from './session-expiry-clock.js';
-import { answerRefresh, listsTimer, MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, type AgreedSessionTimer, type SessionTimerHeaders } from './session-timer.js';
+import {
+  answerRefresh,
+  listsTimer,
+  MIN_SESSION_EXPIRES_SECONDS,
+  parseSessionExpires,
+  refresherInOwnRequest,
+  timerFromOwnRequestResponse,
+  type AgreedSessionTimer,
+  type SessionTimerHeaders,
+} from './session-timer.js';
+import { listsMethod } from './sip-methods.js';
+import { sendUpdate } from './update-sender.js';
 import { judgeUpdate } from './update-request.js';
 import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
 
@@ -66,6 +77,8 @@ export class SipLeg extends BaseLeg implements Leg {
       this.partyEnded('failed', 'SIP session timer expired');
     },
   });
+  /** The party's Allow lists UPDATE (RFC 3311 section 5.1): refreshes go by UPDATE. */
+  #peerAllowsUpdate = false;
   /** CSeq of the last UPDATE from the party, which sip.js's dialog does not see. */
   #updateCSeq = 0;
   /** Set while our own refresh re-INVITE is out, so its answer is not taken for a change. */
@@ -86,7 +99,13 @@ export class SipLeg extends BaseLeg implements Leg {
       /** Where the agreed timer goes for the 2xx to the party's re-INVITEs. */
       sessionTimerHeaders: SessionTimerHeaders;
       /** For calls out: the user agent, the target, and how sip.js's SDH factory finds this leg. */
-      outbound?: { ua: UserAgent; target: URI; register: (session: Session, leg: SipLeg) => void };
+      outbound?: {
+        ua: UserAgent;
+        target: URI;
+        register: (session: Session, leg: SipLeg) => void;
+        /** The interval to ask for (RFC 4028 section 7.1) and the smallest the gateway accepts. */
+        sessionTimer?: { seconds: number; minSeconds: number };
+      };
     },
   ) {
     super();
@@ -107,6 +126,7 @@ export class SipLeg extends BaseLeg implements Leg {
    */
   attachInvitation(invitation: Invitation, options: { delayedOffer: boolean } = { delayedOffer: false }): void {
     this.#session = invitation;
+    this.#peerAllowsUpdate = listsMethod(invitation.request.getHeader('allow'), 'UPDATE');
     this.#initialOfferPending = !options.delayedOffer;
     this.#awaitingAckAnswer = options.delayedOffer;
     this.#watch(invitation);
@@ -116,14 +136,29 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** Sends the INVITE with the offer; resolves once it is on its way. */
   async deliverCall(call: IncomingCall): Promise<void> {
-    const outbound = this.options.outbound;
-    if (!outbound) throw new CallFailedError('failed', 'this SIP leg cannot call out');
+    if (!this.options.outbound) throw new CallFailedError('failed', 'this SIP leg cannot call out');
+    await this.#sendInvite(call, this.options.outbound.sessionTimer, undefined);
+  }
+
+  /**
+   * The INVITE, asking for a session timer (RFC 4028 section 7.1: Supported:
+   * timer comes from the user agent, Session-Expires and Min-SE from here).
+   * After a 422 it goes once more with the peer's Min-SE as interval and
+   * Min-SE (section 7.4), in the same Call-ID with the next CSeq (RFC 3261
+   * section 8.1.3.5).
+   */
+  async #sendInvite(call: IncomingCall, timer: { seconds: number; minSeconds: number } | undefined, retryOf: Inviter | undefined): Promise<void> {
+    const outbound = this.options.outbound!;
+    const retryParams: Partial<Core.OutgoingRequestMessageOptions> = retryOf ? { callId: retryOf.request.callId, cseq: retryOf.request.cseq + 1 } : {};
     const inviter = new Inviter(outbound.ua, outbound.target, {
-      params: { fromDisplayName: call.fromName ?? call.from.user },
+      // sip.js passes the params through to the request; its typing lists only some of them.
+      params: { fromDisplayName: call.fromName ?? call.from.user, ...retryParams } as { fromDisplayName: string },
+      ...(timer ? { extraHeaders: [`Session-Expires: ${timer.seconds}`, `Min-SE: ${Math.min(timer.minSeconds, timer.seconds)}`] } : {}),
     });
     outbound.register(inviter, this);
     this.#session = inviter;
     this.#watch(inviter);
+    if (retryOf) this.#local = pending();
     this.#local.resolve(call.sdp);
     this.#awaitingAnswer = true;
     await inviter.invite({
@@ -138,6 +173,8 @@ export class SipLeg extends BaseLeg implements Leg {
         },
         onAccept: (response) => {
           this.#answered = true;
+          this.#peerAllowsUpdate = listsMethod(response.message.getHeader('allow'), 'UPDATE');
+          if (timer) this.#takeTimerFrom(response.message);
           const answer = response.message.body || this.#remoteAnswer;
           if (!answer) {
             this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
@@ -147,6 +184,11 @@ export class SipLeg extends BaseLeg implements Leg {
         },
         onReject: (response) => {
           const statusCode = response.message.statusCode ?? 500;
+          const minSe = Number(/^\s*(\d{1,10})/.exec(response.message.getHeader('min-se') ?? '')?.[1]);
+          if (statusCode === 422 && !retryOf && timer && minSe > timer.seconds) {
+            this.#sendInvite(call, { seconds: minSe, minSeconds: minSe }, inviter).catch((error: unknown) => this.partyEnded('failed', (error as Error).message));
+            return;
+          }
           this.partyEnded(endReasonForStatus(statusCode), describeStatus(statusCode, response.message.reasonPhrase ?? ''));
         },
       },
@@ -382,13 +424,49 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   /** Our refresh: a re-INVITE with the description already in force. */
+  /**
+   * Our refresh (RFC 4028 section 7.4, 9): an UPDATE without SDP where the
+   * party allows UPDATE (section 10 prefers it: no offer/answer), else a
+   * re-INVITE with the description already in force. Its 2xx sets the timer
+   * again; 408 or 481 mean the session is gone (section 10: BYE).
+   */
   #refresh(): void {
     const session = this.#session;
-    if (!session || session.state !== SessionState.Established || !this.#lastLocal) return;
+    const timer = this.#timer;
+    if (!session || session.state !== SessionState.Established || !timer) return;
+    const extraHeaders = [`Session-Expires: ${timer.seconds};refresher=${refresherInOwnRequest(timer)}`];
+    const dialog = session.dialog;
+    const done = (response: Core.IncomingResponseMessage) => {
+      const status = response.statusCode ?? 500;
+      if (status >= 200 && status < 300) return this.#takeTimerFrom(response);
+      if (status === 408 || status === 481) {
+        session.bye().catch(() => {});
+        return this.partyEnded('failed', `SIP session refresh failed: ${status}`);
+      }
+      this.logger.debug({ status, callId: this.id }, 'session refresh refused');
+      this.#armSessionTimer(); // try again at the next half interval
+    };
+    if (this.#peerAllowsUpdate && dialog instanceof Core.SessionDialog) {
+      sendUpdate(dialog, extraHeaders).then(done, (error: unknown) => this.logger.debug({ err: error }, 'UPDATE refresh failed'));
+      return;
+    }
+    if (!this.#lastLocal) return;
     this.#local = pending();
     this.#local.resolve(this.#lastLocal);
     this.#refreshing = true;
-    session.invite().catch((error: unknown) => this.logger.debug({ err: error }, 'session refresh failed'));
+    session
+      .invite({ requestOptions: { extraHeaders }, requestDelegate: { onAccept: (response) => done(response.message), onReject: (response) => done(response.message) } })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'session refresh failed'));
+  }
+
+  /** The 2xx to our INVITE or refresh decides interval and refresher (RFC 4028 section 7.2). */
+  #takeTimerFrom(response: Core.IncomingResponseMessage): void {
+    this.#timer = timerFromOwnRequestResponse(parseSessionExpires(response.getHeader('session-expires') ?? response.getHeader('x')));
+    if (this.#session) {
+      if (this.#timer) this.options.sessionTimerHeaders.set(sipCallId(this.#session), this.#timer);
+      else this.options.sessionTimerHeaders.delete(sipCallId(this.#session));
+    }
+    this.#armSessionTimer();
   }
 
   #invitation(): Invitation | undefined {
@@ -420,11 +498,12 @@ export class SipLeg extends BaseLeg implements Leg {
       },
     };
     session.stateChange.addListener((state) => {
-      if (state !== SessionState.Terminated || this.ended) return;
+      // A session given up for a retry (422) is no end of the call.
+      if (state !== SessionState.Terminated || this.ended || session !== this.#session) return;
       // BYE from the party after answer; CANCEL (or a failure) before it. sip.js terminates the
       // session before it reports a final response, so let onReject give the precise reason first.
       setImmediate(() => {
-        if (!this.ended) this.partyEnded('hangup');
+        if (!this.ended && session === this.#session) this.partyEnded('hangup');
       });
     });
   }

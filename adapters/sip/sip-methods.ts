@@ -60,3 +60,8 @@ export function rewriteAllowHeaders(message: string): string {
   });
   return lines.join('\r\n') + message.slice(headerEnd);
 }
+
+/** Whether an Allow header value lists `method` (RFC 3261 section 20.5). */
+export function listsMethod(allow: string | undefined, method: string): boolean {
+  return (allow ?? '').split(',').some((entry) => entry.trim() === method);
+}

@@ -208,6 +208,11 @@ const sipSchema = z
       .default([]),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
     registerExpiresSeconds: z.number().int().min(60).default(600),
+    /**
+     * Session-Expires the gateway asks for on its outgoing calls (RFC 4028 section 7.1): the
+     * called party refreshes, or the gateway does by UPDATE or re-INVITE, within this many seconds.
+     */
+    sessionExpiresSeconds: z.number().int().min(90).default(1800),
   })
   .prefault({});
 

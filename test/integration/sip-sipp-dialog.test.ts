@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { allocatePort } from '../support/sip/ports.js';
-import { runSipp, type SippResult } from '../support/sip/sipp.js';
+import { runSipp, startSippServer, type SippResult } from '../support/sip/sipp.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import type { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
@@ -20,9 +20,9 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-async function sipGateway(sip: Record<string, unknown> = {}): Promise<{ gateway: Gateway; sipPort: number }> {
+async function sipGateway(sip: Record<string, unknown> = {}, options: Parameters<typeof startTestGateway>[1] = {}): Promise<{ gateway: Gateway; sipPort: number }> {
   const sipPort = await allocatePort();
-  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, ...sip } });
+  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, ...sip } }, options);
   return { gateway, sipPort };
 }
 
@@ -123,5 +123,51 @@ describe('delayed offer (INVITE without SDP, RFC 3261 section 13.2.1)', () => {
     // sipp only echoes what reaches it: the anchor sent to the address in the ACK's answer.
     expect(echoed).toBeGreaterThan(10);
     expect(await alice.next('ended', (f) => f.callId === callId, 5000)).toMatchObject({ reason: 'hangup' });
+  }, 30_000);
+});
+
+/** The web user alice calls `sip:bob@<sipp>` from a WebRTC endpoint and gets the answer. */
+async function callSipp(port: number, callId: string): Promise<WsTestClient> {
+  const alice = await webUser('alice');
+  const browserSide = makeWebRtcTestPeer(`alice-${callId}`, (close) => cleanups.push(close));
+  const offer = await browserSide.createOffer([PCMU]);
+  alice.send({ type: 'call', callId, to: `sip:bob@127.0.0.1:${port}`, sdp: offer });
+  const answered = await alice.next('answered', (f) => f.callId === callId, 10_000);
+  browserSide.acceptAnswer(answered.sdp);
+  return alice;
+}
+
+// RFC 4028's shortest interval is 90 s, so a refresh takes 45 s and an expiry 60 s. These tests
+// lower the gateway's floor (an adapter option for tests, not configuration) and let sipp pick
+// intervals of a few seconds, which RFC 4028 allows a UAS down to the UAC's Min-SE.
+const SHORT_TIMERS = { sipAdapter: { sessionTimerFloorSeconds: 2 } };
+
+describe('session timers on outgoing calls (the gateway as UAC, RFC 4028)', () => {
+  it('a 422 is retried once with the Min-SE it gave, in the same dialog setup', async () => {
+    await sipGateway();
+    const server = await startSippServer({ scenario: 'uas-session-timer-422', calls: 1, timeoutS: 15 });
+    cleanups.push(() => server.stop());
+    const alice = await callSipp(server.port, 'call-timer-422');
+    alice.send({ type: 'hangup', callId: 'call-timer-422' });
+    expectSuccess(await server.done);
+  }, 30_000);
+
+  it('as refresher the gateway refreshes by UPDATE at half the interval, and the call goes on', async () => {
+    await sipGateway({}, SHORT_TIMERS);
+    const server = await startSippServer({ scenario: 'uas-session-timer-refresh', calls: 1, timeoutS: 20, traceMessages: true });
+    cleanups.push(() => server.stop());
+    const alice = await callSipp(server.port, 'call-timer-refresh');
+    // sipp hangs up after the second refresh: the call lived through two intervals' halves.
+    expectSuccess(await server.done);
+    expect(await alice.next('ended', (f) => f.callId === 'call-timer-refresh', 5000)).toMatchObject({ reason: 'hangup' });
+  }, 30_000);
+
+  it('a refresher that does not refresh gets BYE at expiry; the web user is told', async () => {
+    await sipGateway({}, SHORT_TIMERS);
+    const server = await startSippServer({ scenario: 'uas-session-timer-expiry', calls: 1, timeoutS: 15 });
+    cleanups.push(() => server.stop());
+    const alice = await callSipp(server.port, 'call-timer-expiry');
+    expect(await alice.next('ended', (f) => f.callId === 'call-timer-expiry', 10_000)).toMatchObject({ reason: 'failed', detail: 'SIP session timer expired' });
+    expectSuccess(await server.done);
   }, 30_000);
 });

@@ -1,5 +1,5 @@
 import { validateConfig, type ConfigInput } from '../../src/config/load-config.js';
-import { Gateway } from '../../src/gateway.js';
+import { Gateway, type GatewayOptions } from '../../src/gateway.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
 
 export const LOOPBACK_NETWORKS = ['127.0.0.0/8', '::1'];
@@ -13,7 +13,7 @@ export const ANCHOR_ON_LOOPBACK = {
  * A gateway on loopback with free ports. ICE candidates are limited to
  * loopback so no test traffic leaves the machine's lo interface.
  */
-export async function startTestGateway(overrides: ConfigInput = {}): Promise<Gateway> {
+export async function startTestGateway(overrides: ConfigInput = {}, options: Omit<GatewayOptions, 'logger'> = {}): Promise<Gateway> {
   const config = validateConfig({
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...overrides.server },
@@ -25,7 +25,7 @@ export async function startTestGateway(overrides: ConfigInput = {}): Promise<Gat
     // SWITCHBOARD_TEST_LOG=debug shows the gateway's log while debugging a test.
     log: { level: (process.env.SWITCHBOARD_TEST_LOG as 'debug' | undefined) || 'silent', ...overrides.log },
   });
-  const gateway = new Gateway(config, { logger: process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger() });
+  const gateway = new Gateway(config, { ...options, logger: process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger() });
   await gateway.start();
   return gateway;
 }
