@@ -5,6 +5,20 @@ import { join } from 'node:path';
 import { startProcess } from '../child-process.js';
 import { freePort } from '../free-port.js';
 
+export interface ProsodyOptions {
+  users: Record<string, string>;
+  /** XMPP over WebSocket (RFC 7395, Prosody's mod_websocket) on a free loopback HTTP port. */
+  websocket?: boolean;
+  /** Message Carbons (XEP-0280, mod_carbons): other resources of an account get copies of chat messages. */
+  carbons?: boolean;
+  /**
+   * XEP-0215 external services (mod_turn_external): a `stun` and a `turn` entry for this server,
+   * the TURN one with time-limited credentials derived from `secret` (TURN REST, as coturn's
+   * `use-auth-secret` expects).
+   */
+  externalServices?: { secret: string; host: string; port: number };
+}
+
 export interface RunningProsody {
   /** The VirtualHost (XMPP domain) users live on. */
   host: 'localhost';
@@ -12,6 +26,8 @@ export interface RunningProsody {
   port: number;
   /** `xmpp://127.0.0.1:<port>` for @xmpp/client's `service`. */
   service: string;
+  /** `ws://127.0.0.1:<http port>/xmpp-websocket`, only with `websocket: true`. */
+  websocketUrl?: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -21,38 +37,20 @@ export interface RunningProsody {
  * which is disabled but would otherwise bind 5269), users registered with prosodyctl. `stop()`
  * ends exactly the process it started and removes the directory.
  */
-export async function startProsody(options: { users: Record<string, string> }): Promise<RunningProsody> {
+export async function startProsody(options: ProsodyOptions): Promise<RunningProsody> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-prosody-'));
   mkdirSync(join(dir, 'data'));
   const port = await freePort();
+  const httpPort = options.websocket ? await freePort() : undefined;
   const config = join(dir, 'prosody.cfg.lua');
-  writeFileSync(
-    config,
-    [
-      'daemonize = false',
-      'run_as_root = true',
-      `pidfile = "${join(dir, 'prosody.pid')}"`,
-      `data_path = "${join(dir, 'data')}"`,
-      'interfaces = { "127.0.0.1" }',
-      'local_interfaces = { "127.0.0.1" }',
-      `c2s_ports = { ${port} }`,
-      'c2s_interfaces = { "127.0.0.1" }',
-      'modules_enabled = { "roster"; "saslauth"; "disco"; "ping"; "posix" }',
-      'modules_disabled = { "s2s"; "http"; "tls" }',
-      'authentication = "internal_plain"',
-      'c2s_require_encryption = false',
-      'allow_unencrypted_plain_auth = true',
-      'log = { { levels = { min = "info" }, to = "console" } }',
-      'VirtualHost "localhost"',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, prosodyConfig({ dir, port, httpPort, ...options }));
   for (const [user, password] of Object.entries(options.users)) {
     execFileSync('prosodyctl', ['--config', config, 'register', user, 'localhost', password], { stdio: 'pipe' });
   }
   const proc = startProcess('prosody', ['--config', config, '-F']);
   try {
     await waitForPort(port, proc.output);
+    if (httpPort) await waitForPort(httpPort, proc.output);
   } catch (error) {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -62,12 +60,65 @@ export async function startProsody(options: { users: Record<string, string> }): 
     host: 'localhost',
     port,
     service: `xmpp://127.0.0.1:${port}`,
+    websocketUrl: httpPort ? `ws://127.0.0.1:${httpPort}/xmpp-websocket` : undefined,
     output: proc.output,
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; httpPort?: number }): string {
+  const { dir, port, httpPort, externalServices } = options;
+  const modules = ['roster', 'saslauth', 'disco', 'ping', 'posix'];
+  if (httpPort) modules.push('websocket');
+  if (options.carbons) modules.push('carbons');
+  if (externalServices) modules.push('turn_external');
+  // mod_http only where WebSocket needs it; otherwise it would take the default ports 5280/5281.
+  const disabled = httpPort ? ['s2s', 'tls'] : ['s2s', 'http', 'tls'];
+  const list = (names: string[]) => names.map((name) => `"${name}"`).join('; ');
+  const lines = [
+    'daemonize = false',
+    'run_as_root = true',
+    `pidfile = "${join(dir, 'prosody.pid')}"`,
+    `data_path = "${join(dir, 'data')}"`,
+    'interfaces = { "127.0.0.1" }',
+    'local_interfaces = { "127.0.0.1" }',
+    `c2s_ports = { ${port} }`,
+    'c2s_interfaces = { "127.0.0.1" }',
+    `modules_enabled = { ${list(modules)} }`,
+    `modules_disabled = { ${list(disabled)} }`,
+    'authentication = "internal_plain"',
+    'c2s_require_encryption = false',
+    'allow_unencrypted_plain_auth = true',
+    'log = { { levels = { min = "info" }, to = "console" } }',
+  ];
+  if (httpPort) {
+    lines.push(
+      `http_ports = { ${httpPort} }`,
+      'http_interfaces = { "127.0.0.1" }',
+      // No certificate, so no HTTPS listener (it would otherwise try 5281).
+      'https_ports = { }',
+      // Browsers connect to 127.0.0.1, not to the VirtualHost's name: serve it anyway.
+      'http_default_host = "localhost"',
+      // There is no TLS on loopback: let WebSocket sessions count as secure, as c2s ones do here.
+      'consider_websocket_secure = true',
+      // The page that opens the socket comes from another origin (its own loopback port). Prosody
+      // 0.12 only logs this option as deprecated (mod_http's CORS default already allows any
+      // origin); it still matters for 0.11, which Debian oldstable ships.
+      'cross_domain_websocket = true',
+    );
+  }
+  if (externalServices) {
+    lines.push(
+      `turn_external_secret = "${externalServices.secret}"`,
+      `turn_external_host = "${externalServices.host}"`,
+      `turn_external_port = ${externalServices.port}`,
+    );
+  }
+  lines.push('VirtualHost "localhost"', '');
+  return lines.join('\n');
 }
 
 /** Polls until the c2s port accepts TCP connections (Prosody logs no stable "ready" line). */
