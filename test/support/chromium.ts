@@ -1,4 +1,5 @@
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { loopbackOnlyBindLibrary } from './loopback-only-bind.js';
 
 /** Debian's Chromium; tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,9 +27,18 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+export interface ChromiumOptions {
+  /**
+   * Refuse every socket bound to a non-loopback address (loopback-only-bind.c), so WebRTC gathers
+   * and sends on 127.0.0.1 and ::1 only, even towards peer-reflexive addresses.
+   */
+  loopbackSocketsOnly?: boolean;
+}
+
 /** Starts headless Chromium (a fresh temporary profile) with a fake microphone playing a beep. */
-export async function launchChromium(): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS });
+export async function launchChromium(options: ChromiumOptions = {}): Promise<TestBrowser> {
+  const env = options.loopbackSocketsOnly ? { ...process.env, LD_PRELOAD: loopbackOnlyBindLibrary() } : undefined;
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, env });
   return {
     browser,
     newContext: () => browser.newContext({ permissions: ['microphone'] }),
