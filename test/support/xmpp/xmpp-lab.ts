@@ -9,7 +9,7 @@ import { startTcpCutProxy, type TcpCutProxy } from '../tcp-cut-proxy.js';
 import { startTestGateway } from '../test-gateway.js';
 import { makeWebRtcTestPeer } from '../webrtc-test-peer.js';
 import { WsTestClient } from '../ws-test-client.js';
-import { startProsody, type RunningProsody } from './prosody.js';
+import { startProsody, type ProsodyOptions, type RunningProsody } from './prosody.js';
 import { XmppTestClient } from './xmpp-test-client.js';
 
 /**
@@ -28,9 +28,9 @@ export class XmppLab {
   ) {}
 
   static async start(
-    options: { users?: Record<string, string>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput; throughCutProxy?: boolean } = {},
+    options: { users?: Record<string, string>; prosody?: Omit<ProsodyOptions, 'users'>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput; throughCutProxy?: boolean } = {},
   ): Promise<XmppLab> {
-    const prosody = await startProsody({ users: { gateway: 'gateway-secret', ...options.users } });
+    const prosody = await startProsody({ ...options.prosody, users: { gateway: 'gateway-secret', ...options.users } });
     const cutProxy = options.throughCutProxy ? await startTcpCutProxy(prosody.port) : undefined;
     try {
       const server = cutProxy ? `xmpp://127.0.0.1:${cutProxy.port}` : prosody.service;
