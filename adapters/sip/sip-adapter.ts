@@ -30,6 +30,7 @@ import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { REQUEST_USER_HEADER, routeToGatewayUser } from './request-user-rewrite.js';
 import { gateMethods } from './method-gate.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
+import { OptionsKeepAlive } from './options-keep-alive.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -75,6 +76,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #advertisedHost: string;
   #hub: SipTransportHub | undefined;
   #ua: UserAgent | undefined;
+  #proxyKeepAlive: OptionsKeepAlive | undefined;
   readonly #registrations = new Map<string, { sessionId: string; registration: SipRegistration }>();
   readonly #sessionTimerHeaders = new SessionTimerHeaders();
   /** Unregistrations in flight, which close() waits for before the sockets go. */
@@ -142,6 +144,10 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     hub.setRequestRouter(() => transport);
     await ua.start();
     this.#ua = ua;
+    if (config.outbound.proxy && config.udp) {
+      this.#proxyKeepAlive = OptionsKeepAlive.forTarget({ ua, target: config.outbound.proxy, intervalSeconds: config.keepAliveSeconds, logger: this.#logger });
+      this.#proxyKeepAlive?.start();
+    }
     this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain }, 'SIP listening');
   }
 
@@ -192,6 +198,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       advertisedHost: this.#advertisedHost,
       contactPort: bound.udp?.port ?? bound.tcp?.port,
       expiresSeconds: this.#options.config.registerExpiresSeconds,
+      keepAliveSeconds: this.#options.config.udp ? this.#options.config.keepAliveSeconds : 0,
       logger: this.#logger.child({ user }),
       report,
     });
@@ -218,6 +225,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     for (const { registration } of this.#registrations.values()) this.#stopLater(registration);
     this.#registrations.clear();
     await Promise.all([...this.#stopping]);
+    this.#proxyKeepAlive?.stop();
     await this.#ua?.stop().catch(() => undefined);
     await this.#hub?.close();
   }

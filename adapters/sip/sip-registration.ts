@@ -1,5 +1,6 @@
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import type { Logger, RegistrationMessage, SipCredentials } from '../../src/index.js';
+import { OptionsKeepAlive } from './options-keep-alive.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
 import { targetOfUri, transportConstructorFor, type SipTransportHub } from './transport/index.js';
 
@@ -10,6 +11,8 @@ export interface SipRegistrationOptions {
   advertisedHost: string;
   contactPort: number | undefined;
   expiresSeconds: number;
+  /** OPTIONS to the registrar over UDP every this many seconds (NAT bindings); 0: off. */
+  keepAliveSeconds: number;
   logger: Logger;
   report: (message: RegistrationMessage) => void;
 }
@@ -26,6 +29,7 @@ export class SipRegistration {
   readonly #options: SipRegistrationOptions;
   #ua: UserAgent | undefined;
   #registerer: Registerer | undefined;
+  #keepAlive: OptionsKeepAlive | undefined;
   #stopped = false;
 
   constructor(options: SipRegistrationOptions) {
@@ -67,8 +71,13 @@ export class SipRegistration {
     await ua.start();
     const registerer = new Registerer(ua, { expires: this.#options.expiresSeconds, ...(registrar ? { registrar } : {}) });
     this.#registerer = registerer;
+    const registrarUri = credentials.registrar ?? `sip:${aor.host}${aor.port ? `:${aor.port}` : ''}`;
+    this.#keepAlive = OptionsKeepAlive.forTarget({ ua, target: registrarUri, intervalSeconds: this.#options.keepAliveSeconds, logger });
     registerer.stateChange.addListener((state) => {
-      if (state === RegistererState.Registered) this.#report('registered');
+      if (state === RegistererState.Registered) {
+        this.#report('registered');
+        if (!this.#stopped) this.#keepAlive?.start();
+      }
       // A refresh that fails after a success shows as Unregistered without a reject: say so.
       if (state === RegistererState.Unregistered && !this.#stopped) this.#report('unregistered');
     });
@@ -87,6 +96,7 @@ export class SipRegistration {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#keepAlive?.stop();
     const registerer = this.#registerer;
     if (registerer?.state === RegistererState.Registered) {
       await Promise.race([registerer.unregister().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);

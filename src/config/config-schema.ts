@@ -213,6 +213,11 @@ const sipSchema = z
      * called party refreshes, or the gateway does by UPDATE or re-INVITE, within this many seconds.
      */
     sessionExpiresSeconds: z.number().int().min(90).default(1800),
+    /**
+     * OPTIONS to `outbound.proxy` and to the registrars of registered accounts every this many
+     * seconds over UDP, so NAT bindings stay open; 0: off. Streams use CRLF keep-alives instead.
+     */
+    keepAliveSeconds: z.number().int().min(0).default(30),
   })
   .prefault({});
 

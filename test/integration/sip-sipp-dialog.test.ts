@@ -171,3 +171,31 @@ describe('session timers on outgoing calls (the gateway as UAC, RFC 4028)', () =
     expectSuccess(await server.done);
   }, 30_000);
 });
+
+describe('OPTIONS keep-alive over UDP (sip.keepAliveSeconds)', () => {
+  it('the gateway pings its outbound proxy with OPTIONS', async () => {
+    const proxy = await startSippServer({ scenario: 'uas-keep-alive', calls: 2, timeoutS: 15, traceMessages: true });
+    cleanups.push(() => proxy.stop());
+    await sipGateway({ keepAliveSeconds: 1, outbound: { proxy: `sip:127.0.0.1:${proxy.port}` } });
+    const result = await proxy.done;
+    expect(result.exitCode, result.errors).toBe(0);
+    expect(result.stats.successfulCalls).toBe(2);
+    expect(result.messages.match(/^OPTIONS sip:127\.0\.0\.1:\d+ SIP\/2\.0/gm)).toHaveLength(2);
+  }, 30_000);
+
+  it('a registered account pings its registrar with OPTIONS while registered', async () => {
+    const registrar = await startSippServer({ scenario: 'uas-keep-alive', calls: 0, timeoutS: 20, traceMessages: true });
+    cleanups.push(() => registrar.stop());
+    await sipGateway({ keepAliveSeconds: 1, accounts: [{ user: 'alice', aor: `sip:alice@127.0.0.1:${registrar.port}`, password: 'secret' }] });
+    const alice = await WsTestClient.login(gateway!.httpPort, 'alice');
+    cleanups.push(() => alice.close());
+    expect(await alice.next('registration', (f) => f.state === 'registered', 10_000)).toBeTruthy();
+    await new Promise((resolve) => setTimeout(resolve, 3500)); // a few keep-alive intervals
+    alice.close(); // logout unregisters, which the registrar still answers
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const result = await registrar.stop();
+    expect(result.errors).toBe('');
+    expect(result.messages.match(/^REGISTER sip:/gm)).toHaveLength(2); // register, unregister
+    expect(result.messages.match(/^OPTIONS sip:127\.0\.0\.1:\d+ SIP\/2\.0/gm)?.length).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+});

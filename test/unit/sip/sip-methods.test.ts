@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALLOW_HEADER, methodVerdict, refusalFor, requestMethod, rewriteAllowHeaders } from '../../../adapters/sip/sip-methods.js';
+import { ALLOW_HEADER, listsMethod, methodVerdict, refusalFor, requestMethod, rewriteAllowHeaders } from '../../../adapters/sip/sip-methods.js';
 
 describe('SIP method inspection (RFC 3261 section 8.2.1)', () => {
   it.each([
@@ -32,5 +32,11 @@ describe('SIP method inspection (RFC 3261 section 8.2.1)', () => {
     const without = 'SIP/2.0 200 OK\r\nCall-ID: 1\r\n\r\n';
     expect(rewriteAllowHeaders(without)).toBe(without);
     expect(ALLOW_HEADER).not.toMatch(/REGISTER|SUBSCRIBE|PUBLISH/);
+  });
+
+  it('finds a method in an Allow value', () => {
+    expect(listsMethod('INVITE, ACK,BYE , UPDATE', 'UPDATE')).toBe(true);
+    expect(listsMethod('INVITE, ACK, UPDATES', 'UPDATE')).toBe(false);
+    expect(listsMethod(undefined, 'UPDATE')).toBe(false);
   });
 });
