@@ -40,7 +40,7 @@ export interface SippStepResult {
   retransmissions: number;
   /** INVITE sent -> 200 received, ms, one sample per answered call. */
   setupMs: number[];
-  /** The last lines of sipp's error log: why calls failed. */
+  /** The first lines of sipp's error log: why calls failed. */
   errorTail: string;
 }
 
@@ -119,7 +119,12 @@ export async function runSippStep(options: SippStepOptions): Promise<SippStepRes
       failed: counters.FailedCall ?? 0,
       retransmissions: counters.Retransmissions ?? 0,
       setupMs: rttFile ? responseTimes(read(rttFile)) : [],
-      errorTail: `${read('errors.log')}\n${stderr}`.trim().split('\n').slice(-5).join('\n'),
+      // sipp's first complaints say why calls failed; its "more errors, see <file>" points into this folder, gone next.
+      errorTail: `${read('errors.log')}\n${stderr}`
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !/There were more errors|The following events occurred/.test(line))
+        .slice(0, 3)
+        .join('\n'),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
