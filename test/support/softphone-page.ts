@@ -38,6 +38,12 @@ export class SoftphonePage {
     await this.page.click('#answer');
   }
 
+  /** Declines the ringing call (the page's Decline button). */
+  async reject(): Promise<void> {
+    await this.page.waitForSelector('#reject:not([hidden]):not([disabled])', { timeout: 10_000 });
+    await this.page.click('#reject');
+  }
+
   async hangup(): Promise<void> {
     await this.page.click('#hangup');
   }

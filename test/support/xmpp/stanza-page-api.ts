@@ -62,6 +62,8 @@ export interface StanzaPageApi {
   hangup(condition: string): void;
   snapshot(): StanzaSnapshot;
   audioStats(): Promise<StanzaAudioStats>;
+  /** disco#info features of `jid` (XEP-0030); rejects with the error condition, e.g. when no such resource is online. */
+  discoFeatures(jid: string): Promise<string[]>;
   /** XEP-0215 services the account's server announces. */
   externalServices(): Promise<{ type: string; host: string; port?: number; transport?: string; username?: string; password?: string }[]>;
   /** XEP-0280: ask the server to copy this account's chat messages to this resource. */

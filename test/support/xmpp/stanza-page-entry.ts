@@ -187,6 +187,15 @@ const api: StanzaPageApi = {
     return { packetsReceived, totalAudioEnergy, selectedPair };
   },
 
+  async discoFeatures(jid: string) {
+    try {
+      return (await requireClient().getDiscoInfo(jid)).features ?? [];
+    } catch (error) {
+      const condition = (error as { error?: { condition?: string } }).error?.condition;
+      throw new Error(`disco#info to ${jid} failed: ${condition ?? String(error)}`);
+    }
+  },
+
   async externalServices() {
     const agent = requireClient();
     const list = await agent.getServices(agent.config.server!);

@@ -86,6 +86,22 @@ export class StanzaPeer {
   sendMessage: PageCall<'sendMessage'> = (to, body) => this.page.evaluate(([jid, text]) => window.stanzaPeer.sendMessage(jid, text), [to, body] as const);
   trace: PageCall<'trace'> = () => this.page.evaluate(() => window.stanzaPeer.trace());
 
+  /**
+   * Polls disco#info of `jid` until it answers (an offline full JID gets an error from the
+   * server) and returns its features: the readiness check before calling a resource.
+   */
+  async waitForDiscoFeatures(jid: string, timeoutMs = 10_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.page.evaluate((to) => window.stanzaPeer.discoFeatures(to), jid);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
   /** Resolves once an incoming session-initiate has arrived (the `count`-th one since login). */
   async waitForIncoming(count = 1, timeoutMs = 15_000): Promise<StanzaSnapshot> {
     return this.#poll((s) => s.incomingCount >= count, `incoming session #${count}`, timeoutMs);
