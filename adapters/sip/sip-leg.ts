@@ -13,19 +13,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
-import { SessionExpiryClock } from './session-expiry-clock.js';
-import {
-  answerRefresh,
-  listsTimer,
-  MIN_SESSION_EXPIRES_SECONDS,
-  parseSessionExpires,
-  refresherInOwnRequest,
-  timerFromOwnRequestResponse,
-  type AgreedSessionTimer,
-  type SessionTimerHeaders,
-} from './session-timer.js';
-import { listsMethod } from './sip-methods.js';
-import { sendUpdate } from './update-sender.js';
+import { DialogSessionTimer } from './dialog-session-timer.js';
+import { MIN_SESSION_EXPIRES_SECONDS, type AgreedSessionTimer, type SessionTimerHeaders } from './session-timer.js';
 import { judgeUpdate } from './update-request.js';
 import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
 
@@ -68,17 +57,8 @@ export class SipLeg extends BaseLeg implements Leg {
   #dropNextAnswer = false;
   /** The last description we gave, for session refreshes that change nothing. */
   #lastLocal: string | undefined;
-  /** The session timer in force (RFC 4028), if the dialog runs one. */
-  #timer: AgreedSessionTimer | undefined;
-  readonly #clock = new SessionExpiryClock({
-    refresh: () => this.#refresh(),
-    expired: () => {
-      this.#session?.bye().catch(() => {});
-      this.partyEnded('failed', 'SIP session timer expired');
-    },
-  });
-  /** The party's Allow lists UPDATE (RFC 3311 section 5.1): refreshes go by UPDATE. */
-  #peerAllowsUpdate = false;
+  /** The dialog's session timer (RFC 4028), whichever side refreshes. */
+  readonly #timer: DialogSessionTimer;
   /** CSeq of the last UPDATE from the party, which sip.js's dialog does not see. */
   #updateCSeq = 0;
   /** Set while our own refresh re-INVITE is out, so its answer is not taken for a change. */
@@ -110,7 +90,20 @@ export class SipLeg extends BaseLeg implements Leg {
   ) {
     super();
     this.capabilities = { webrtc: options.webrtc, trickle: false };
-    this.#timer = options.sessionTimer;
+    this.#timer = new DialogSessionTimer(
+      {
+        isEnded: () => this.ended,
+        current: () => (this.#session ? { session: this.#session, callId: sipCallId(this.#session) } : undefined),
+        reInvite: (extraHeaders, done) => this.#refreshByReInvite(extraHeaders, done),
+        lost: (detail) => {
+          this.#session?.bye().catch(() => {});
+          this.partyEnded('failed', detail);
+        },
+      },
+      options.sessionTimerHeaders,
+      logger,
+      options.sessionTimer,
+    );
     this.signalingAddress = options.signalingAddress;
   }
 
@@ -126,7 +119,7 @@ export class SipLeg extends BaseLeg implements Leg {
    */
   attachInvitation(invitation: Invitation, options: { delayedOffer: boolean } = { delayedOffer: false }): void {
     this.#session = invitation;
-    this.#peerAllowsUpdate = listsMethod(invitation.request.getHeader('allow'), 'UPDATE');
+    this.#timer.peerAllows(invitation.request.getHeader('allow'));
     this.#initialOfferPending = !options.delayedOffer;
     this.#awaitingAckAnswer = options.delayedOffer;
     this.#watch(invitation);
@@ -173,8 +166,8 @@ export class SipLeg extends BaseLeg implements Leg {
         },
         onAccept: (response) => {
           this.#answered = true;
-          this.#peerAllowsUpdate = listsMethod(response.message.getHeader('allow'), 'UPDATE');
-          if (timer) this.#takeTimerFrom(response.message);
+          this.#timer.peerAllows(response.message.getHeader('allow'));
+          if (timer) this.#timer.takeFromOwnResponse(response.message);
           const answer = response.message.body || this.#remoteAnswer;
           if (!answer) {
             this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
@@ -209,8 +202,8 @@ export class SipLeg extends BaseLeg implements Leg {
     if (!invitation) return;
     this.#local.resolve(sdp);
     this.#answered = true;
-    if (this.#timer) this.options.sessionTimerHeaders.set(invitation.request.callId, this.#timer);
-    invitation.accept().then(() => this.#armSessionTimer(), (error: unknown) => {
+    this.#timer.publish();
+    invitation.accept().then(() => this.#timer.arm(), (error: unknown) => {
       this.logger.warn({ err: error, callId: this.id }, 'SIP accept failed');
       this.partyEnded('failed', 'could not answer the SIP call');
     });
@@ -307,8 +300,7 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   protected override release(): void {
-    this.#clock.stop();
-    if (this.#session) this.options.sessionTimerHeaders.delete(sipCallId(this.#session));
+    this.#timer.stop();
   }
 
   protected onEnd(reason: EndReason, detail?: string): void {
@@ -345,7 +337,7 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** sip.js hands us the party's description: our offer's answer, or a re-offer. */
   remoteDescription(sdp: string): void {
-    this.#armSessionTimer(); // any re-INVITE from the party refreshes the session (RFC 4028 section 10)
+    this.#timer.arm(); // any re-INVITE from the party refreshes the session (RFC 4028 section 10)
     if (this.#refreshing) {
       this.#refreshing = false; // the answer to our own refresh: nothing changed
       return;
@@ -393,17 +385,10 @@ export class SipLeg extends BaseLeg implements Leg {
     });
     if (verdict.kind === 'reject') return verdict;
     this.#updateCSeq = request.cseq;
-    const refresh = answerRefresh(
-      { sessionExpires: parseSessionExpires(request.getHeader('session-expires') ?? request.getHeader('x')), supportsTimer: listsTimer(request.getHeader('supported')) },
-      this.#timer,
-      MIN_SESSION_EXPIRES_SECONDS,
-    );
+    const refresh = this.#timer.answerPeerRefresh(request, MIN_SESSION_EXPIRES_SECONDS);
     if (refresh.kind === 'too-small') {
       return { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${refresh.minSeconds}`] };
     }
-    this.#timer = refresh.timer;
-    if (this.#timer && session) this.options.sessionTimerHeaders.set(sipCallId(session), this.#timer);
-    this.#armSessionTimer();
     if (verdict.kind === 'refresh') return { statusCode: 200, extraHeaders: refresh.headers };
     const answer = this.localDescription();
     this.emitEvent('offer', verdict.sdp);
@@ -418,55 +403,17 @@ export class SipLeg extends BaseLeg implements Leg {
 
   // ------------------------------------------------------------
 
-  /** Any refresh, sent or received, starts the session timer's interval again. */
-  #armSessionTimer(): void {
-    if (!this.ended) this.#clock.arm(this.#timer);
-  }
-
-  /** Our refresh: a re-INVITE with the description already in force. */
-  /**
-   * Our refresh (RFC 4028 section 7.4, 9): an UPDATE without SDP where the
-   * party allows UPDATE (section 10 prefers it: no offer/answer), else a
-   * re-INVITE with the description already in force. Its 2xx sets the timer
-   * again; 408 or 481 mean the session is gone (section 10: BYE).
-   */
-  #refresh(): void {
+  /** A session refresh by re-INVITE (RFC 4028 section 10) with the description already in force. */
+  #refreshByReInvite(extraHeaders: string[], done: (response: Core.IncomingResponseMessage) => void): boolean {
     const session = this.#session;
-    const timer = this.#timer;
-    if (!session || session.state !== SessionState.Established || !timer) return;
-    const extraHeaders = [`Session-Expires: ${timer.seconds};refresher=${refresherInOwnRequest(timer)}`];
-    const dialog = session.dialog;
-    const done = (response: Core.IncomingResponseMessage) => {
-      const status = response.statusCode ?? 500;
-      if (status >= 200 && status < 300) return this.#takeTimerFrom(response);
-      if (status === 408 || status === 481) {
-        session.bye().catch(() => {});
-        return this.partyEnded('failed', `SIP session refresh failed: ${status}`);
-      }
-      this.logger.debug({ status, callId: this.id }, 'session refresh refused');
-      this.#armSessionTimer(); // try again at the next half interval
-    };
-    if (this.#peerAllowsUpdate && dialog instanceof Core.SessionDialog) {
-      sendUpdate(dialog, extraHeaders).then(done, (error: unknown) => this.logger.debug({ err: error }, 'UPDATE refresh failed'));
-      return;
-    }
-    if (!this.#lastLocal) return;
+    if (!session || !this.#lastLocal) return false;
     this.#local = pending();
     this.#local.resolve(this.#lastLocal);
     this.#refreshing = true;
     session
       .invite({ requestOptions: { extraHeaders }, requestDelegate: { onAccept: (response) => done(response.message), onReject: (response) => done(response.message) } })
       .catch((error: unknown) => this.logger.debug({ err: error }, 'session refresh failed'));
-  }
-
-  /** The 2xx to our INVITE or refresh decides interval and refresher (RFC 4028 section 7.2). */
-  #takeTimerFrom(response: Core.IncomingResponseMessage): void {
-    this.#timer = timerFromOwnRequestResponse(parseSessionExpires(response.getHeader('session-expires') ?? response.getHeader('x')));
-    if (this.#session) {
-      if (this.#timer) this.options.sessionTimerHeaders.set(sipCallId(this.#session), this.#timer);
-      else this.options.sessionTimerHeaders.delete(sipCallId(this.#session));
-    }
-    this.#armSessionTimer();
+    return true;
   }
 
   #invitation(): Invitation | undefined {
