@@ -123,9 +123,12 @@ export class StanzaPeer {
     return this.audioStats();
   }
 
-  /** The Jingle-related stanzas both ways (IQs with <jingle/>, JMI messages), one line each. */
+  /** The Jingle-related stanzas both ways (IQs with <jingle/> and their results or errors, JMI messages), one line each. */
   async jingleTrace(): Promise<string> {
-    return formatTrace((await this.trace()).filter((entry) => /urn:xmpp:jingle/.test(entry.xml)));
+    const entries = await this.trace();
+    const jingle = entries.filter((entry) => /urn:xmpp:jingle/.test(entry.xml));
+    const ids = new Set(jingle.map((entry) => /\sid=["']([^"']+)["']/.exec(entry.xml)?.[1]).filter(Boolean));
+    return formatTrace(entries.filter((entry) => jingle.includes(entry) || ids.has(/\sid=["']([^"']+)["']/.exec(entry.xml)?.[1])));
   }
 
   async stop(): Promise<void> {
