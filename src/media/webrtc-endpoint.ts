@@ -7,7 +7,7 @@ import type { IceCandidate } from '../protocol/messages.js';
 import { rtpmapText, type Codec } from './codecs.js';
 import { isRtcpPacket } from './rtp-packet.js';
 import { answerDirection, parseAudioDescription, type MediaDirection } from './sdp-audio.js';
-import { rewriteAnswerSdp } from './webrtc-sdp.js';
+import { answerInOfferOrder, audioOnlyOffer, rewriteAnswerSdp } from './webrtc-sdp.js';
 
 const { PeerConnection: NativePeerConnection, Audio, RtcpReceivingSession } = nodeDataChannel;
 
@@ -104,10 +104,11 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
     this.#assertOpen();
     const offer = parseAudioDescription(offerSdp);
     if (!offer.webrtc) throw new CallFailedError('incompatible-media', 'the offer has no ICE/DTLS: not a WebRTC endpoint');
+    const narrowed = audioOnlyOffer(offerSdp);
     if (!this.#track) this.#addTrack(offer.mid ?? '0', codecs, 'sendrecv');
-    this.#setRemote(offerSdp, 'offer', offer.mid ?? '0');
+    this.#setRemote(narrowed.sdp, 'offer', offer.mid ?? '0');
     await this.#waitForGathering();
-    return this.#localSdp(answerDirection(offer.direction));
+    return answerInOfferOrder(this.#localSdp(answerDirection(offer.direction)), narrowed);
   }
 
   /** Makes an offer (the browser is the called party) with `codecs` in the gateway's numbering. */

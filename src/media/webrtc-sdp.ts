@@ -1,3 +1,4 @@
+import { parse, write, type MediaDescription as SdpMedia, type SessionDescription as SdpSession } from 'sdp-transform';
 import type { MediaDirection } from './sdp-audio.js';
 
 /**
@@ -23,4 +24,58 @@ export function rewriteAnswerSdp(
     return line;
   });
   return { sdp: `${out.join('\r\n')}\r\n`, sessionId: sessionId ?? '0' };
+}
+
+/** An offer narrowed to its first active audio m-line, and what was left out. */
+export interface AudioOnlyOffer {
+  sdp: string;
+  /** The offer as parsed, to rebuild the answer's m-lines in the offer's order. */
+  offer: SdpSession;
+  /** Index of the kept audio m-line in the offer. */
+  audioIndex: number;
+}
+
+/**
+ * The anchor terminates one audio stream per WebRTC party. node-datachannel answers every
+ * m-line it is given and bundles them on one transport even when the offer had no BUNDLE
+ * group (Dino offers audio and video with a transport each, JINGLE.md section 0 point 5), so it
+ * only sees the first active audio m-line; `answerInOfferOrder` puts the others back, rejected.
+ */
+export function audioOnlyOffer(offerSdp: string): AudioOnlyOffer {
+  const offer = parse(offerSdp);
+  const audioIndex = offer.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  if (audioIndex < 0 || offer.media.length === 1) return { sdp: offerSdp, offer, audioIndex: Math.max(audioIndex, 0) };
+  const audio = offer.media[audioIndex]!;
+  const kept: SdpSession = { ...offer, media: [audio] };
+  const mid = audio.mid === undefined ? undefined : String(audio.mid);
+  kept.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
+  return { sdp: write(kept), offer, audioIndex };
+}
+
+/**
+ * RFC 3264 section 6: the answer has the offer's m-lines in the offer's order; the ones the
+ * anchor does not take are rejected with port 0. A BUNDLE group is answered only when one was
+ * offered (RFC 8843 section 7.3), and then with the accepted m-line alone; libdatachannel's
+ * `a=group:LS` goes too.
+ */
+export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer): string {
+  const { offer, audioIndex } = narrowed;
+  if (offer.media.length <= 1) return answerSdp;
+  const answer = parse(answerSdp);
+  const audio = answer.media[0];
+  if (!audio) return answerSdp;
+  answer.media = offer.media.map((offered, index) => {
+    if (index === audioIndex) return audio;
+    const firstPayload = String(offered.payloads ?? '0').split(' ')[0] ?? '0';
+    const rejected: SdpMedia = { type: offered.type, port: 0, protocol: offered.protocol, payloads: firstPayload, rtp: [], fmtp: [], direction: 'inactive' };
+    if (offered.mid !== undefined) rejected.mid = offered.mid;
+    return rejected;
+  });
+  const mid = audio.mid === undefined ? undefined : String(audio.mid);
+  answer.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
+  return write(answer);
+}
+
+function bundleOf(session: SdpSession): boolean {
+  return (session.groups ?? []).some((group) => group.type === 'BUNDLE');
 }

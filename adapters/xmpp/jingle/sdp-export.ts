@@ -31,7 +31,9 @@ export function sdpExport(description: SessionDescription, options: SdpExportOpt
 
 function mediaSection(content: MediaContent): string[] {
   const port = content.rejected ? 0 : 9;
-  const lines = [`m=${content.kind} ${port} UDP/TLS/RTP/SAVPF ${content.codecs.map((codec) => codec.id).join(' ')}`, 'c=IN IP4 0.0.0.0'];
+  // An m-line needs at least one format, even a rejected one (RFC 4566 section 5.14).
+  const formats = content.codecs.length > 0 ? content.codecs.map((codec) => codec.id).join(' ') : '0';
+  const lines = [`m=${content.kind} ${port} UDP/TLS/RTP/SAVPF ${formats}`, 'c=IN IP4 0.0.0.0'];
   if (content.bandwidth) lines.push(`b=${content.bandwidth.type}:${content.bandwidth.value}`);
   lines.push('a=rtcp:9 IN IP4 0.0.0.0');
   if (content.ice) {

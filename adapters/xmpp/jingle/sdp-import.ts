@@ -58,7 +58,7 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
     creator: 'initiator',
     kind: media.type as 'audio' | 'video',
     direction,
-    codecs: words(media.payloads).map((pt) => importCodec(media, Number(pt))),
+    codecs: media.port === 0 ? rejectedCodecs(media) : words(media.payloads).map((pt) => importCodec(media, Number(pt))),
     feedback: feedbackFor(media, '*'),
     headerExtensions: (media.ext ?? session.ext ?? []).map(importExtension),
     extmapAllowMixed: (media.extmapAllowMixed ?? session.extmapAllowMixed) !== undefined,
@@ -79,6 +79,17 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
   const dtls = importDtls(media, session, options);
   if (dtls) content.dtls = dtls;
   return content;
+}
+
+/** RFC 3264 section 6: a rejected stream's formats mean nothing and often lack an rtpmap; keep the readable ones. */
+function rejectedCodecs(media: MediaDescription): Codec[] {
+  return words(media.payloads).flatMap((pt) => {
+    try {
+      return [importCodec(media, Number(pt))];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function importCodec(media: MediaDescription, pt: number): Codec {
