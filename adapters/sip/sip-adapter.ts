@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Core, SessionState, UserAgent, type Invitation, type Session } from 'sip.js';
+import { guardAckTimeout } from './ack-timeout-guard.js';
 import {
   type RegistrationMessage,
   type LoginCredentials,
@@ -236,6 +237,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   }
 
   #onInvite(invitation: Invitation): void {
+    guardAckTimeout(invitation, this.#logger);
     const request = invitation.request;
     // The hub adds received= (RFC 3261 section 18.2.1) when the source differs from the Via sent-by.
     const topVia = request.getHeader('via') ?? '';

@@ -199,3 +199,20 @@ describe('OPTIONS keep-alive over UDP (sip.keepAliveSeconds)', () => {
     expect(result.messages.match(/^OPTIONS sip:127\.0\.0\.1:\d+ SIP\/2\.0/gm)?.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
 });
+
+describe('a caller that never ACKs', () => {
+  // sip.js 0.21's ACK timer (64*T1 = 32 s) fires on the terminated session and used to throw from a timer, ending the process.
+  it('a BYE before the ACK ends the call, and the gateway lives past the ACK timeout', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-bye-without-ack', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 15 });
+    const { callId } = await answerNextCall(alice);
+    expectSuccess(await sipp);
+    expect(await alice.next('ended', (f) => f.callId === callId, 10_000)).toMatchObject({ reason: 'hangup' });
+    await new Promise((resolve) => setTimeout(resolve, 34_000));
+    // Still serving: a new call rings alice.
+    const again = runSipp({ scenario: 'uac-call-bye', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 15 });
+    await answerNextCall(alice);
+    expectSuccess(await again);
+  }, 70_000);
+});
