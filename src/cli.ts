@@ -80,6 +80,17 @@ async function printToken(
 }
 
 async function runGateway(gateway: Gateway): Promise<number> {
+  // Last resort: an exception that escapes a library callback (sip.js, node-datachannel, a timer)
+  // would otherwise end the process and every call on it. Each one is logged with its stack and
+  // counted (switchboard_uncaught_errors_total) so it gets fixed where it came from.
+  process.on('uncaughtException', (error) => {
+    gateway.metrics.uncaughtErrors.inc();
+    gateway.logger.error({ err: error }, 'uncaught exception (the gateway goes on)');
+  });
+  process.on('unhandledRejection', (reason) => {
+    gateway.metrics.uncaughtErrors.inc();
+    gateway.logger.error({ err: reason }, 'unhandled rejection (the gateway goes on)');
+  });
   try {
     await gateway.start();
   } catch (error) {

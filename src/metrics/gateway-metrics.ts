@@ -48,6 +48,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly uncaughtErrors = new Counter({
+    name: 'switchboard_uncaught_errors_total',
+    help: 'Exceptions and rejections nothing handled (logged, the process goes on): each is a bug to report',
+    registers: [this.registry],
+  });
+
   /** Where the STUN request count is read from at scrape time (the responder counts itself). */
   stunRequestsSource: () => number = () => 0;
 
