@@ -3,10 +3,11 @@
 # loopback: Chromium (browser tests), coturn (TURN), sipp and baresip (SIP
 # peers), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
 # compose lab's XMPP config check), openssl (test certificates), and buildah +
-# debootstrap (the container image test). Needs root. Idempotent: skips apt
+# debootstrap (the container image test), gcc + libc6-dev (the tests' loopback-only bind() shim for
+# Chromium). Needs root. Idempotent: skips apt
 # when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody openssl buildah debootstrap)
+PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody openssl buildah debootstrap gcc libc6-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -25,6 +25,9 @@ import { XmppConnection } from './xmpp-connection.js';
 
 export type XmppConfig = GatewayConfig['xmpp'];
 
+/** How long a call or message right after login waits for the web user's own XMPP identity. */
+const OWN_IDENTITY_WAIT_MS = 5_000;
+
 export interface XmppAdapterOptions {
   config: XmppConfig;
   calls: CallRegistry;
@@ -90,13 +93,13 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
-    const account = this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);
+    const account = await this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);
     if (!account) throw new CallFailedError('unreachable', 'no XMPP account is configured for calls');
     return account.createCalleeLeg(request.callId, request.target);
   }
 
   async deliver(message: ChatMessage): Promise<void> {
-    const account = this.#accountFor(message.from.scheme === 'web' ? message.from.user : undefined);
+    const account = await this.#accountFor(message.from.scheme === 'web' ? message.from.user : undefined);
     if (!account) throw new GatewayError('not-found', 'no XMPP account is configured for chat');
     await account.sendChat(message);
   }
@@ -135,9 +138,15 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     this.#drop(user, sessionId);
   }
 
-  #accountFor(user: string | undefined): XmppAccount | undefined {
+  /**
+   * The identity a web user calls and chats from: their own, waiting a little for it right after
+   * login (so a call placed at once still comes from `gateway@…/alice`, not from the service
+   * resource), else the service account's.
+   */
+  async #accountFor(user: string | undefined): Promise<XmppAccount | undefined> {
     const own = user ? this.#users.get(user)?.account : undefined;
-    return own?.connection.online ? own : this.#service;
+    if (own && (await own.connection.whenOnline(OWN_IDENTITY_WAIT_MS))) return own;
+    return this.#service;
   }
 
   #drop(user: string, sessionId?: string): void {

@@ -97,6 +97,23 @@ export class XmppConnection extends TypedEmitter<XmppConnectionEvents> {
     return this.#online;
   }
 
+  /** Resolves true once online (at once when it is), false after `timeoutMs`. */
+  whenOnline(timeoutMs: number): Promise<boolean> {
+    if (this.#online) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onOnline = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('online', onOnline);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.once('online', onOnline);
+    });
+  }
+
   /** Our full JID once bound (before that, the configured one with its resource). */
   get jid(): string {
     return this.#xmpp.jid?.toString() ?? `${this.#options.jid}/${this.#options.resource}`;

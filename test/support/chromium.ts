@@ -30,14 +30,16 @@ export interface TestBrowser {
 export interface ChromiumOptions {
   /**
    * Refuse every socket bound to a non-loopback address (loopback-only-bind.c), so WebRTC gathers
-   * and sends on 127.0.0.1 and ::1 only, even towards peer-reflexive addresses.
+   * and sends on 127.0.0.1 and ::1 only, even towards peer-reflexive addresses. On by default:
+   * dropping non-loopback candidates is not enough, Chromium still pairs its other interfaces'
+   * sockets with a peer's loopback candidates and learns them as peer-reflexive.
    */
   loopbackSocketsOnly?: boolean;
 }
 
 /** Starts headless Chromium (a fresh temporary profile) with a fake microphone playing a beep. */
 export async function launchChromium(options: ChromiumOptions = {}): Promise<TestBrowser> {
-  const env = options.loopbackSocketsOnly ? { ...process.env, LD_PRELOAD: loopbackOnlyBindLibrary() } : undefined;
+  const env = options.loopbackSocketsOnly !== false ? { ...process.env, LD_PRELOAD: loopbackOnlyBindLibrary() } : undefined;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: FLAGS, env });
   return {
     browser,
