@@ -74,6 +74,8 @@ export class XmppConnection extends TypedEmitter<XmppConnectionEvents> {
       xmpp.reconnect.delay = RECONNECT_MIN_MS;
       options.logger.info({ jid: address.toString() }, 'xmpp online');
       // XEP-0115 section 4: caps in presence, so clients discover the call features without a query.
+      // RFC 6121 section 2.2 / 3.1.3: subscription requests only reach resources that asked for the roster.
+      xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' }))).catch(() => {});
       xmpp.send(xml('presence', {}, xml('priority', {}, String(options.priority)), capsElement())).catch(() => {});
       this.safeEmit('online', address.toString());
     });

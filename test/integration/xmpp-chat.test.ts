@@ -19,6 +19,25 @@ afterEach(async () => {
   lab = undefined;
 });
 
+describe('presence of web users', () => {
+  it("approves a subscription and subscribes back; a web user's resource is available with caps only while the user is online", async () => {
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    // RFC 6121 section 3.1.3: subscription stanzas reach only resources that asked for the roster.
+    await carol.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+    await carol.send(xml('presence', { to: 'gateway@localhost', type: 'subscribe' }));
+    await carol.presence((p) => p.attrs.from === 'gateway@localhost' && p.attrs.type === 'subscribed');
+    await carol.presence((p) => p.attrs.from === 'gateway@localhost' && p.attrs.type === 'subscribe');
+
+    const alice = await lab.webUser('alice');
+    const online = await carol.presence((p) => p.attrs.from === 'gateway@localhost/alice' && p.attrs.type === undefined);
+    // XEP-0115: the caps that make clients show a call button.
+    expect(online.getChild('c', 'http://jabber.org/protocol/caps')?.attrs.hash).toBe('sha-1');
+    alice.close();
+    await carol.presence((p) => p.attrs.from === 'gateway@localhost/alice' && p.attrs.type === 'unavailable');
+  }, 30_000);
+});
+
 describe('chat between web users and XMPP users', () => {
   it('carries messages both ways through the web user’s resource of the service account', async () => {
     lab = await XmppLab.start({ users: { carol: 'carol-secret' } });

@@ -26,9 +26,10 @@ afterEach(async () => {
 });
 
 async function setup() {
-  lab = await XmppLab.start({ users: { carol: 'carol-secret' } });
+  lab = await XmppLab.start({ users: { carol: 'carol-secret' }, prosody: { carbons: true } });
   const phone = await lab.xmppClient('carol', 'carol-secret', 'phone');
   const tablet = await lab.xmppClient('carol', 'carol-secret', 'tablet');
+  await tablet.enableCarbons();
   const alice = await lab.webUser('alice');
   return { lab, phone, tablet, alice };
 }
@@ -73,6 +74,11 @@ describe('web users call XMPP users (JMI + Jingle via Prosody)', () => {
     await phone.send(jmi('gateway@localhost/alice', 'proceed', sid));
     const initiate = await phone.jingle('session-initiate');
     expect(initiate.attrs).toMatchObject({ sid, initiator: 'gateway@localhost/alice' });
+    // The tablet sees the phone's proceed as a sent carbon (XEP-0280): that is how Conversations and Dino
+    // stop ringing on the other devices ("answered elsewhere"); it works because JMI messages are type chat.
+    const carbonOf = (m: Element) => m.getChild('sent', 'urn:xmpp:carbons:2')?.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message');
+    const carbon = await tablet.messageWhere((m) => carbonOf(m)?.getChild('proceed', NS_JMI) !== undefined, 'a carbon of the proceed');
+    expect(carbonOf(carbon)!.getChild('proceed', NS_JMI)!.attrs.id).toBe(sid);
     // The tablet was too late: it is told the call is no longer for it.
     await tablet.send(jmi('gateway@localhost/alice', 'proceed', sid));
     expect((await tablet.message('retract', NS_JMI)).getChild('retract', NS_JMI)!.attrs.id).toBe(sid);

@@ -9,12 +9,14 @@ const NS_JINGLE = 'urn:xmpp:jingle:1';
  */
 export class XmppTestClient {
   readonly messages: Element[] = [];
+  readonly presences: Element[] = [];
   readonly jingles: Element[] = [];
   readonly #waiters: { match: () => boolean; wake: () => void }[] = [];
 
   private constructor(readonly xmpp: Client) {
     xmpp.on('stanza', (stanza: Element) => {
       if (stanza.is('message')) this.#push(this.messages, stanza);
+      else if (stanza.is('presence')) this.#push(this.presences, stanza);
     });
     xmpp.iqCallee.set(NS_JINGLE, 'jingle', (ctx: { element: Element }) => {
       this.#push(this.jingles, ctx.element);
@@ -46,6 +48,21 @@ export class XmppTestClient {
   /** A message with a child `name` in `ns` (already received or future). */
   message(name: string, ns: string, timeoutMs = 10_000): Promise<Element> {
     return this.#wait(this.messages, (m) => m.getChild(name, ns) !== undefined, timeoutMs, `message <${name}/>`);
+  }
+
+  /** A message matching `where` (already received or future). */
+  messageWhere(where: (message: Element) => boolean, what: string, timeoutMs = 10_000): Promise<Element> {
+    return this.#wait(this.messages, where, timeoutMs, what);
+  }
+
+  /** A presence stanza matching `where` (already received or future). */
+  presence(where: (presence: Element) => boolean, timeoutMs = 10_000): Promise<Element> {
+    return this.#wait(this.presences, where, timeoutMs, 'presence');
+  }
+
+  /** XEP-0280: copies of what this account's other resources send and receive come here too. */
+  async enableCarbons(): Promise<void> {
+    await this.request(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
   }
 
   /** A received `<jingle/>` with `action`. */
