@@ -2,6 +2,7 @@ import type { Directory } from '../directory/directory.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { ChatDelivery, ChatMessage } from '../messaging/chat-router.js';
 import type { BrowserSession } from './browser-session.js';
+import { findLocalSession } from './local-session.js';
 
 /** Chat messages to `web:` users: written to their connection as a `message` frame. */
 export class WebChatDelivery implements ChatDelivery {
@@ -13,10 +14,10 @@ export class WebChatDelivery implements ChatDelivery {
 
   async deliver(message: ChatMessage): Promise<void> {
     const { user } = message.to;
-    const entry = await this.directory.lookup(user);
-    const session = entry && entry.nodeId === this.nodeId ? this.sessions.get(entry.sessionId) : undefined;
+    const session = await findLocalSession(this.directory, this.sessions, this.nodeId, user);
     // No store-and-forward: web users exist only while online, like their calls.
-    if (!session) throw new GatewayError('offline', `web:${user} is not online`);
+    if (session === undefined) throw new GatewayError('offline', `web:${user} is not online`);
+    if (session === 'elsewhere') throw new GatewayError('undeliverable', `web:${user} is on another gateway node`);
     session.send({ type: 'message', from: message.from.uri, body: message.body, messageId: message.id });
   }
 }

@@ -112,8 +112,8 @@ describe('StanzaJS (independent Jingle stack) and the gateway, via Prosody', () 
 
   it('alice calls StanzaJS at its full JID (direct session-initiate): StanzaJS answers, audio both ways, alice hangs up', async () => {
     const { page, carol } = await setUp();
-    // Until alice's resource is bound the gateway would place her call from its own resource
-    // (gateway@localhost/switchboard); the call should come from alice's identity.
+    // The call must come from alice's own identity (gateway@localhost/alice); the gateway waits for
+    // it after login, and the test checks the resource answers disco before dialling.
     await expectAliceCallable(carol);
     await page.dial(`xmpp:${carol.jid}`);
     const offered = await carol.waitForIncoming();
