@@ -3,6 +3,17 @@ import { AddressError, parseAddress, type Address } from '../../src/index.js';
 export interface XmppInboundRules {
   rules: { match: string; target: string }[];
   defaultTarget?: string | undefined;
+  allowedCallers?: string[];
+}
+
+/**
+ * Whether `callerJid` (bare) may reach `target` through the service account: web users unless an
+ * allow-list is set and the caller is not on it; anything else (a phone, a trunk) only for listed
+ * callers. Pure.
+ */
+export function xmppCallerAllowed(callerJid: string, target: Address, allowedCallers: readonly string[] = []): boolean {
+  const listed = allowedCallers.some((pattern) => (pattern.startsWith('*@') ? callerJid.endsWith(pattern.slice(1)) : callerJid === pattern));
+  return target.scheme === 'web' ? allowedCallers.length === 0 || listed : listed;
 }
 
 /**

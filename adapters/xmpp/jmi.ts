@@ -55,13 +55,17 @@ export class JmiProposals {
 
   constructor(private readonly options: { port: XmppStanzaPort; logger: Logger }) {}
 
-  /** A propose from `from` for `target` (undefined: nobody here; declined). `busy`: the sid is taken. */
-  onPropose(stanza: Element, jmi: JmiElement, from: string, target: Address | undefined, busy: boolean): void {
+  /**
+   * A propose from `from` for `target`, or refused with a Jingle reason: `gone` (nobody here),
+   * `decline` (this caller may not reach the target), `busy` (the sid is taken).
+   */
+  onPropose(stanza: Element, jmi: JmiElement, from: string, target: Address | undefined, refusal: 'gone' | 'decline' | 'busy' | undefined): void {
     // XEP-0184 section 5.4: receipts for JMI show Conversations that a device got the propose.
     if (stanza.getChild('request', NS_RECEIPTS) && stanza.attrs.id) this.#send(from, xml('received', { xmlns: NS_RECEIPTS, id: stanza.attrs.id }));
-    if (!target || busy || this.#proposals.has(jmi.sid)) {
+    const why = refusal ?? (!target ? 'gone' : this.#proposals.has(jmi.sid) ? 'busy' : undefined);
+    if (why || !target) {
       // XEP-0353 section 3.3.2: decline, with why.
-      this.#send(from, xml('reject', { xmlns: NS_JMI, id: jmi.sid }, xml('reason', { xmlns: NS_JINGLE }, xml(target ? 'busy' : 'gone'))));
+      this.#send(from, xml('reject', { xmlns: NS_JMI, id: jmi.sid }, xml('reason', { xmlns: NS_JINGLE }, xml(why ?? 'gone'))));
       return;
     }
     const media = jmi.element.getChildren('description', NS_JINGLE_RTP).map((d) => String(d.attrs.media ?? ''));

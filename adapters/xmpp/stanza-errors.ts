@@ -10,6 +10,7 @@ export type StanzaErrorCondition =
   | 'bad-request'
   | 'conflict'
   | 'feature-not-implemented'
+  | 'forbidden'
   | 'item-not-found'
   | 'not-acceptable'
   | 'recipient-unavailable'

@@ -32,6 +32,8 @@ export interface XmppAccountOptions {
   logger: Logger;
   /** Where a call or chat message addressed to `to` (one of our JIDs) goes; undefined: nobody here. */
   targetFor: (to: string) => Address | undefined;
+  /** Whether the sender (bare JID) may call or message `target` through this identity (toll-fraud policy). */
+  mayReach: (from: string, target: Address) => boolean;
 }
 
 /** Jingle actions we know but do not do (renegotiation, transport replacement): XEP-0166 section 6. */
@@ -129,7 +131,12 @@ export class XmppAccount {
     const leg = this.#legs.get(jmi.sid);
     switch (jmi.name) {
       case 'propose':
-        return this.#proposals.onPropose(stanza, jmi, from, this.#options.targetFor(String(stanza.attrs.to ?? '')), leg !== undefined);
+      {
+        const target = this.#options.targetFor(String(stanza.attrs.to ?? ''));
+        const refusal = !target ? 'gone' : !this.#options.mayReach(bareJid(from), target) ? 'decline' : leg !== undefined ? 'busy' : undefined;
+        if (refusal === 'decline') this.#options.logger.info({ from, target: target?.uri }, 'xmpp caller not allowed');
+        return this.#proposals.onPropose(stanza, jmi, from, target, refusal);
+      }
       case 'retract': // XEP-0353 section 3.2: the caller gave up before the session started
         this.#proposals.retract(jmi.sid, from);
         if (leg instanceof XmppCallerLeg && leg.peer === from) leg.remoteEnded('cancel');
@@ -164,9 +171,10 @@ export class XmppAccount {
 
   #onChat(stanza: Element, from: string, body: string): void {
     const target = this.#options.targetFor(String(stanza.attrs.to ?? ''));
-    const reply = (condition: StanzaErrorCondition, type: 'cancel' | 'wait') =>
+    const reply = (condition: StanzaErrorCondition, type: 'cancel' | 'wait' | 'auth') =>
       this.connection.port.send(xml('message', { to: from, type: 'error', ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) }, stanzaError(type, condition))).catch(() => {});
     if (!target) return void reply('service-unavailable', 'cancel');
+    if (!this.#options.mayReach(bareJid(from), target)) return void reply('forbidden', 'auth');
     let sender: Address;
     try {
       sender = parseAddress(`xmpp:${bareJid(from)}`);
@@ -237,6 +245,8 @@ export class XmppAccount {
     const proposal = this.#proposals.take(sid, from);
     const target = proposal?.target ?? this.#options.targetFor(String(iq.attrs.to ?? ''));
     if (!target) return jingleError('cancel', 'item-not-found', 'unknown-session');
+    // RFC 6120 section 8.3.3.6. A proposal was checked when it came.
+    if (!proposal && !this.#options.mayReach(bareJid(from), target)) return stanzaError('auth', 'forbidden');
     let offer;
     let sdp: string;
     try {

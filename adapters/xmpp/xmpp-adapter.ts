@@ -3,6 +3,7 @@ import {
   CallFailedError,
   GatewayError,
   webAddress,
+  type Address,
   type CallRegistry,
   type ChatDelivery,
   type ChatMessage,
@@ -17,7 +18,7 @@ import {
   type UserRegistrar,
 } from '../../src/index.js';
 import { iceServerUrl, readExternalServices } from './external-services.js';
-import { xmppInboundTarget } from './inbound-routing.js';
+import { xmppCallerAllowed, xmppInboundTarget } from './inbound-routing.js';
 import { NS_EXTDISCO } from './jingle/namespaces.js';
 import { jidDomain, jidResource } from './jid.js';
 import { XmppAccount } from './xmpp-account.js';
@@ -72,7 +73,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     const service = this.#options.config.service;
     if (!service) return;
     const connection = this.#connection(service.jid, service.password, service.resource, 0);
-    this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, this.#options.config.inbound));
+    this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, this.#options.config.inbound), this.#servicePolicy);
     if (this.#options.config.externalServices) connection.on('online', () => void this.#discoverIceServers(connection));
     await connection.start();
   }
@@ -119,7 +120,8 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     // A web user's resource of the service account is their name; their own account gets a resource of ours.
     const resource = own ? `switchboard-${sessionId.slice(0, 8)}` : user;
     const connection = this.#connection(jid, own ? own.password : config.service!.password, resource, own ? 0 : -1);
-    const account = this.#account(connection, () => webAddress(user));
+    // A user's own account: its roster and server decide who reaches it. Their resource of the service account: the service's policy.
+    const account = this.#account(connection, () => webAddress(user), own ? () => true : this.#servicePolicy);
     const aor = `xmpp:${jid}${own ? '' : `/${user}`}`;
     this.#users.set(user, { sessionId, account, aor });
     report({ type: 'registration', aor, state: 'registering' });
@@ -161,9 +163,11 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     return new XmppConnection({ server: this.#options.config.server, jid, password, resource, priority, logger: this.#logger });
   }
 
-  #account(connection: XmppConnection, targetFor: (to: string) => ReturnType<typeof xmppInboundTarget>): XmppAccount {
-    return new XmppAccount({ connection, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger, targetFor });
+  #account(connection: XmppConnection, targetFor: (to: string) => ReturnType<typeof xmppInboundTarget>, mayReach: (from: string, target: Address) => boolean): XmppAccount {
+    return new XmppAccount({ connection, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger, targetFor, mayReach });
   }
+
+  readonly #servicePolicy = (from: string, target: Address): boolean => xmppCallerAllowed(from, target, this.#options.config.inbound.allowedCallers);
 
   /** The resource a stanza to the service account was sent to (undefined for the bare JID or another JID). */
   #resourceOf(to: string, serviceJid: string): string | undefined {

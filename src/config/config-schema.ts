@@ -274,6 +274,13 @@ const xmppSchema = z
       .strictObject({
         rules: z.array(z.strictObject({ match: z.string().min(1), target: z.string().min(1) })).default([]),
         defaultTarget: z.string().min(1).optional(),
+        /**
+         * Who may call and message through the service account: bare JIDs (`carol@example.org`) or
+         * whole domains (`*@example.org`). Empty: anyone may reach web users. Targets that are not
+         * web users (phones and trunks through `rules`) are reached only by listed callers, so the
+         * XMPP federation cannot place calls on a SIP trunk (toll fraud).
+         */
+        allowedCallers: z.array(z.string().regex(/^(\*|[^\s@/*]+)@[^\s@/*]+$/, 'expected user@domain or *@domain')).default([]),
       })
       .prefault({}),
     /**

@@ -34,8 +34,9 @@ afterEach(async () => {
 async function carolProposesToThePhone(media: string[] = ['audio']): Promise<{ lab: XmppLab; carol: XmppTestClient; sid: string; gatewayJid: string }> {
   phone = await startBaresip({ user: '15551234', toneHz: 440 });
   lab = await XmppLab.start({
-    users: { carol: 'carol-secret' },
-    xmpp: { inbound: { rules: [{ match: '^\\+(\\d+)$', target: phone.uri }] } },
+    users: { carol: 'carol-secret', mallory: 'mallory-secret' },
+    // Only listed callers reach phones through the service account (toll-fraud protection).
+    xmpp: { inbound: { rules: [{ match: '^\\+(\\d+)$', target: phone.uri }], allowedCallers: ['carol@localhost'] } },
     config: { sip: { enabled: true, port: await allocatePort() } },
   });
   const carol = await lab.xmppClient('carol', 'carol-secret');
@@ -65,6 +66,17 @@ function dinoShaped(offerSdp: string): Element[] {
 }
 
 describe('XMPP client → SIP phone through the anchor', () => {
+  it('a caller who is not in xmpp.inbound.allowedCallers is declined before any SIP is sent', async () => {
+    const { lab } = await carolProposesToThePhone();
+    const mallory = await lab.xmppClient('mallory', 'mallory-secret');
+    const sid = randomUUID();
+    await mallory.send(xml('message', { to: 'gateway@localhost/+15551234', type: 'chat' }, xml('propose', { xmlns: NS_JMI, id: sid }, xml('description', { xmlns: NS_RTP, media: 'audio' }))));
+    const reject = await mallory.message('reject', NS_JMI);
+    expect(reject.getChild('reject', NS_JMI)!.getChild('reason')!.getChild('decline')).toBeDefined();
+    expect(mallory.messages.some((m) => m.getChild('proceed', NS_JMI))).toBe(false);
+    expect(lab.gateway.calls.size).toBe(0);
+  }, 30_000);
+
   it('a Dino-shaped call (no BUNDLE, a transport per content, audio + video) is answered audio only and has audio both ways', async () => {
     // Dino proposes what it will initiate (its JMI propose carries no store hint; that does not matter here).
     const { lab, carol, sid, gatewayJid } = await carolProposesToThePhone(['audio', 'video']);

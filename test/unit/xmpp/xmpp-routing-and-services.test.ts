@@ -1,7 +1,7 @@
 import { xml } from '@xmpp/client';
 import { describe, expect, it } from 'vitest';
 import { iceServerUrl, readExternalServices } from '../../../adapters/xmpp/external-services.js';
-import { xmppInboundTarget } from '../../../adapters/xmpp/inbound-routing.js';
+import { xmppCallerAllowed, xmppInboundTarget } from '../../../adapters/xmpp/inbound-routing.js';
 import { AddressError, parseAddress } from '../../../src/calls/address.js';
 
 const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
@@ -21,6 +21,23 @@ describe('xmppInboundTarget (resource of the service account → address)', () =
     expect(xmppInboundTarget(undefined, 'switchboard', { rules: [] })).toBeUndefined();
     expect(xmppInboundTarget('not a user!', 'switchboard', { rules: [] })).toBeUndefined();
     expect(xmppInboundTarget('+1', 'switchboard', { rules: [{ match: '^\\+(\\d+)$', target: 'bogus:$1' }] })).toBeUndefined();
+  });
+});
+
+describe('xmppCallerAllowed (who may call through the service account)', () => {
+  const web = parseAddress('web:alice');
+  const phone = parseAddress('tel:+15551234');
+  it('lets anyone reach web users when no list is set, and nobody reach phones', () => {
+    expect(xmppCallerAllowed('carol@example.org', web)).toBe(true);
+    expect(xmppCallerAllowed('carol@example.org', phone)).toBe(false);
+  });
+  it('with a list, only listed JIDs and domains reach anything', () => {
+    const list = ['carol@example.org', '*@corp.example.com'];
+    expect(xmppCallerAllowed('carol@example.org', phone, list)).toBe(true);
+    expect(xmppCallerAllowed('dan@corp.example.com', phone, list)).toBe(true);
+    expect(xmppCallerAllowed('dan@evilcorp.example.com', phone, list)).toBe(false);
+    expect(xmppCallerAllowed('eve@example.org', web, list)).toBe(false);
+    expect(xmppCallerAllowed('x@notcorp.example.com', phone, list)).toBe(false);
   });
 });
 
