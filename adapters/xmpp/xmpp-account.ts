@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import { JingleParseError } from './jingle/jingle-parse-error.js';
 import { jingleImport } from './jingle/jingle-import.js';
-import { NS_JINGLE } from './jingle/namespaces.js';
+import { NS_HINTS, NS_JINGLE, NS_JMI } from './jingle/namespaces.js';
 import { sdpExport } from './jingle/sdp-export.js';
 import { bareJid } from './jid.js';
 import type { JingleLeg } from './jingle-leg.js';
@@ -132,6 +132,7 @@ export class XmppAccount {
     switch (jmi.name) {
       case 'propose':
       {
+        if (this.#tieBreak(jmi.sid, from)) return;
         const target = this.#options.targetFor(String(stanza.attrs.to ?? ''));
         const refusal = !target ? 'gone' : !this.#options.mayReach(bareJid(from), target) ? 'decline' : leg !== undefined ? 'busy' : undefined;
         if (refusal === 'decline') this.#options.logger.info({ from, target: target?.uri }, 'xmpp caller not allowed');
@@ -152,6 +153,24 @@ export class XmppAccount {
     if (jmi.name === 'ringing') leg.remoteRinging();
     else if (jmi.name === 'proceed') leg.remoteProceed(from);
     else if (jmi.name === 'reject') leg.remoteReject(jmiReason(jmi.element));
+  }
+
+  /**
+   * XEP-0353 tie-breaking: a propose from someone we are proposing to ourselves (both sides called
+   * at once). The lower session id (octet order) wins. If ours wins, theirs is rejected with
+   * `<tie-break/>`; if theirs wins, ours is retracted with `<tie-break/>` and theirs goes on.
+   * Returns true when their propose was consumed.
+   */
+  #tieBreak(sid: string, from: string): boolean {
+    const ours = [...this.#legs.values()].find((leg): leg is XmppCalleeLeg => leg instanceof XmppCalleeLeg && leg.peer === undefined && leg.isCallee(from));
+    if (!ours) return false;
+    if (Buffer.compare(Buffer.from(ours.sid), Buffer.from(sid)) < 0) {
+      const reject = xml('reject', { xmlns: NS_JMI, id: sid }, xml('tie-break', { xmlns: NS_JMI }), xml('reason', { xmlns: NS_JINGLE }, xml('expired')));
+      this.connection.port.send(xml('message', { to: from, type: 'chat', id: `jm-reject-${sid}` }, reject, xml('store', { xmlns: NS_HINTS }))).catch(() => {});
+      return true;
+    }
+    ours.loseTieBreak();
+    return false;
   }
 
   /** RFC 6120 section 8.3: a bounced message. Ours get reported; JMI ones void the call attempt. */

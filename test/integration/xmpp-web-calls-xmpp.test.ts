@@ -117,6 +117,28 @@ describe('web users call XMPP users (JMI + Jingle via Prosody)', () => {
     for (const device of [phone, tablet]) expect((await device.message('retract', NS_JMI)).getChild('retract', NS_JMI)!.attrs.id).toBe(sid);
   }, 30_000);
 
+  it('simultaneous proposes are settled by XEP-0353 tie-break: the lower session id wins', async () => {
+    const { lab, phone, alice } = await setup();
+    const first = await dial(alice, 'xmpp:carol@localhost', await lab.webrtcPeer('alice').createOffer([PCMU]));
+    const ours = String((await phone.message('propose', NS_JMI)).getChild('propose', NS_JMI)!.attrs.id);
+    const description = () => xml('description', { xmlns: NS_RTP, media: 'audio' });
+    // carol calls alice at the same moment with a higher sid ('~' sorts after every UUID character): ours wins.
+    await phone.send(jmi('gateway@localhost/alice', 'propose', `~${ours}`, description()));
+    const rejected = (await phone.message('reject', NS_JMI)).getChild('reject', NS_JMI)!;
+    expect(rejected.attrs.id).toBe(`~${ours}`);
+    expect(rejected.getChild('tie-break', NS_JMI)).toBeDefined();
+    expect(lab.gateway.calls.get(first)).toBeDefined();
+
+    // Now with a lower sid ('-' sorts before them): theirs wins, ours is retracted, alice's call ends and carol's rings her.
+    const theirs = `-${randomUUID()}`;
+    await phone.send(jmi('gateway@localhost/alice', 'propose', theirs, description()));
+    const retract = (await phone.message('retract', NS_JMI)).getChild('retract', NS_JMI)!;
+    expect(retract.attrs.id).toBe(ours);
+    expect(retract.getChild('tie-break', NS_JMI)).toBeDefined();
+    expect(await alice.next('ended', (f) => f.callId === first, 10_000)).toMatchObject({ reason: 'busy' });
+    expect((await phone.message('proceed', NS_JMI)).getChild('proceed', NS_JMI)!.attrs.id).toBe(theirs);
+  }, 30_000);
+
   it('a full JID is called with a direct session-initiate (no JMI), for clients without it', async () => {
     const { lab, phone, tablet, alice } = await setup();
     const aliceMedia = lab.webrtcPeer('alice');
