@@ -8,23 +8,12 @@
  */
 
 export { SwitchboardClient } from './switchboard-client.js';
-export type {
-  CallOptions,
-  ClientEvents,
-  LoginOptions,
-  PresenceEntry,
-  SwitchboardClientOptions,
-} from './switchboard-client.js';
-export { Call, SwitchboardError } from './call.js';
-export type {
-  AnswerOptions,
-  CallDirection,
-  CallEvents,
-  CallState,
-  ClientErrorCode,
-  RoutingFailureCode,
-  SwitchboardErrorCode,
-} from './call.js';
+export type { CallOptions, LoginOptions, SwitchboardClientOptions } from './client-options.js';
+export type { ClientEvents, PresenceEntry } from './client-events.js';
+export { Call } from './call.js';
+export type { AnswerOptions, CallDirection, CallEvents, CallState } from './call-events.js';
+export { SwitchboardError } from './switchboard-error.js';
+export type { ClientErrorCode, RoutingFailureCode, SwitchboardErrorCode } from './switchboard-error.js';
 export { TypedEmitter } from './typed-events.js';
 export { CloseCode, PROTOCOL_VERSION } from '../protocol/messages.js';
 export type {

@@ -11,98 +11,20 @@ import {
   type PresenceStatus,
   type ServerMessage,
   type WelcomeMessage,
-  type RegistrationMessage,
-  type SipCredentials,
-  type XmppCredentials,
 } from '../protocol/messages.js';
-import {
-  Call,
-  SwitchboardError,
-  getUserMediaStream,
-  type CallMessage,
-  type CallSignaling,
-  type OutgoingFrame,
-} from './call.js';
+import { Call } from './call.js';
+import { newCallId } from './call-id.js';
+import type { CallMessage, CallSignaling, OutgoingFrame } from './call-signaling.js';
+import type { ClientEvents, PresenceEntry } from './client-events.js';
+import type { CallOptions, LoginOptions, SwitchboardClientOptions } from './client-options.js';
+import { PendingRequests } from './pending-requests.js';
+import { SwitchboardError } from './switchboard-error.js';
 import { TypedEmitter } from './typed-events.js';
-
-export interface SwitchboardClientOptions {
-  /** WebSocket URL. Default: `ws(s)://<location.host>/ws`. */
-  url?: string;
-  /** Merged over `{ iceServers: <from welcome>, bundlePolicy: 'max-bundle' }` for every call. */
-  rtcConfig?: Partial<RTCConfiguration>;
-  /** How long a request waits for its `ack` (default 15000 ms). */
-  requestTimeoutMs?: number;
-}
-
-export interface CallOptions {
-  /** Media to send; the SDK does not stop its tracks. Default: a new getUserMedia stream. */
-  stream?: MediaStream;
-  /** Ask getUserMedia for audio (default true). Ignored with `stream`. */
-  audio?: boolean;
-  /** Ask getUserMedia for video (default false). Ignored with `stream`. */
-  video?: boolean;
-  /** Merged over the client's configuration for this call only. */
-  rtcConfig?: Partial<RTCConfiguration>;
-  /** Set when following a `transfer` event, so the transferor learns how it went. */
-  transferId?: string;
-}
-
-export interface LoginOptions {
-  /** Signed access token. */
-  token?: string;
-  /** Anonymous name (when the gateway allows it). */
-  name?: string;
-  /** A SIP account the gateway registers for this user; progress comes as `registration` events. */
-  sip?: SipCredentials;
-  /** An XMPP account the gateway logs in to for this user (per-user XMPP mode); progress comes as `registration` events. */
-  xmpp?: XmppCredentials;
-}
-
-export interface PresenceEntry {
-  user: string;
-  status: PresenceStatus;
-}
-
-export interface ClientEvents {
-  /** The WebSocket opened. */
-  connected: [];
-  /** The WebSocket closed (after `connected`); every call has ended with `connection-lost`. */
-  disconnected: [info: { code: number; reason: string }];
-  /** A new incoming call, already ringing; answer or reject it. */
-  incoming: [call: Call];
-  /** Every new call, outgoing or incoming, before any of its events: a place to attach listeners. */
-  call: [call: Call];
-  /** Presence entries as received; `snapshot` is true for the full list that follows `subscribePresence()`. */
-  presence: [users: PresenceEntry[], snapshot: boolean];
-  /** The SIP registration the gateway holds for this user changed state. */
-  registration: [registration: RegistrationMessage];
-  /** A chat message for this user (`from` is an address: `web:bob`, `xmpp:carol@example.org`). */
-  message: [message: { from: string; body: string; messageId: string }];
-  /** A chat message sent with `sendMessage()` bounced after it was accepted (`id` is what `sendMessage()` resolved with). */
-  messageerror: [error: { id: string | undefined; to: string; code: string; message: string }];
-  /** An error frame no pending request was waiting for, or a background failure. */
-  error: [error: SwitchboardError];
-}
-
-interface PendingRequest {
-  resolve: (msg: ServerMessage) => void;
-  reject: (error: SwitchboardError) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
+import { getUserMediaStream } from './user-media.js';
 
 function defaultUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/ws`;
-}
-
-/** A random call id: crypto.randomUUID where available (secure contexts), else from getRandomValues. */
-function newCallId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -126,10 +48,9 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   readonly presence = new Map<string, PresenceStatus>();
 
   private readonly rtcConfig: Partial<RTCConfiguration>;
-  private readonly requestTimeoutMs: number;
   private ws: WebSocket | undefined;
   private opening: Promise<void> | undefined;
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending: PendingRequests;
   private nextRequestId = 1;
   private presenceSnapshotPending = false;
   private readonly signaling: CallSignaling;
@@ -138,7 +59,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     super();
     this.url = options.url ?? defaultUrl();
     this.rtcConfig = options.rtcConfig ?? {};
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.pending = new PendingRequests(options.requestTimeoutMs ?? 15_000);
     this.signaling = {
       request: (frame) => this.request(frame),
       release: (call) => {
@@ -296,30 +217,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
       return Promise.reject(new SwitchboardError('not-connected', 'not connected to the gateway'));
     }
     const id = `r${this.nextRequestId++}`;
-    return new Promise<ServerMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new SwitchboardError('timeout', `no reply to ${frame.type} within ${this.requestTimeoutMs} ms`));
-      }, this.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      try {
-        ws.send(JSON.stringify({ ...frame, id }));
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new SwitchboardError('not-connected', `could not send ${frame.type}`, { cause: err }));
-      }
-    });
-  }
-
-  private settle(id: unknown, settle: (pending: PendingRequest) => void): boolean {
-    if (typeof id !== 'string') return false;
-    const pending = this.pending.get(id);
-    if (!pending) return false;
-    this.pending.delete(id);
-    clearTimeout(pending.timer);
-    settle(pending);
-    return true;
+    return this.pending.wait(id, frame.type, () => ws.send(JSON.stringify({ ...frame, id })));
   }
 
   /** Handles one WebSocket frame. Never throws: bad or unknown frames are ignored. */
@@ -344,7 +242,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
       case 'welcome':
       case 'ack':
       case 'pong':
-        this.settle(msg.id, (pending) => pending.resolve(msg));
+        this.pending.resolve(msg.id, msg);
         return;
       case 'error':
         this.onError(msg);
@@ -377,7 +275,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     const message = typeof msg.message === 'string' ? msg.message : code;
     const callId = typeof msg.callId === 'string' ? msg.callId : undefined;
     const error = new SwitchboardError(code, message, callId === undefined ? {} : { callId });
-    if (this.settle(msg.id, (pending) => pending.reject(error))) return;
+    if (this.pending.reject(msg.id, error)) return;
     if (callId !== undefined) {
       const call = this.calls.get(callId);
       if (!call) return; // about a call that already ended here
@@ -433,11 +331,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     this.sessionId = undefined;
     this.presence.clear();
     this.presenceSnapshotPending = false;
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      this.pending.delete(id);
-      pending.reject(new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
-    }
+    this.pending.rejectAll(() => new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
     for (const call of [...this.calls.values()]) call.terminate('connection-lost', `WebSocket closed with ${code}`);
     if (wasOpen || wasLoggedIn) this.emit('disconnected', { code, reason });
   }
