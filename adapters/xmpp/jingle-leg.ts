@@ -6,7 +6,10 @@ import { transportInfoExport } from './jingle/jingle-export.js';
 import { transportInfoImport } from './jingle/jingle-import.js';
 import { NS_HINTS, NS_JINGLE, NS_JINGLE_RTP_INFO, NS_JMI } from './jingle/namespaces.js';
 import { parseSdpCandidate, writeSdpCandidate } from './jingle/sdp-candidate.js';
-import type { JingleRole, SessionDescription } from './jingle/session-description.js';
+import { reanswerFromPeer } from './jingle/reanswer.js';
+import { sdpExport } from './jingle/sdp-export.js';
+import { sdpImport } from './jingle/sdp-import.js';
+import type { DtlsSetup, JingleRole, SessionDescription } from './jingle/session-description.js';
 import { endReasonFor, jingleReasonFor, type JingleReason } from './jingle-reasons.js';
 
 /** How a leg reaches the XMPP network: the connection of the account the call runs on. */
@@ -49,6 +52,10 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
   /** Our description's contents, to map an m-line index to a content name. */
   protected localContents: string[] = [];
   readonly #pendingCandidates: IceCandidate[] = [];
+  /** What the XMPP party said (its offer or its answer), and its DTLS role since, for re-answers in its name. */
+  protected peerDescription: SessionDescription | undefined;
+  protected peerSetup: DtlsSetup | undefined;
+  #reanswers = 0;
 
   constructor(protected readonly options: JingleLegOptions) {
     super();
@@ -118,8 +125,32 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
   /** XEP-0167 section 7: hold/mute/ringing are informational here; an empty one is a ping. */
   remoteSessionInfo(_jingle: Element): void {}
 
-  sendOffer(_sdp: string): void {
-    this.options.logger.warn({ sid: this.sid }, 'renegotiation towards XMPP (content-add/modify) is not implemented');
+  /**
+   * A re-offer from the other party (relay mode: the browser holds or resumes). Clients do not
+   * renegotiate direction with Jingle in the same way (Conversations ignores content-modify for
+   * it), so the peer is told with XEP-0167 session-info `<hold/>` / `<active/>` and the re-offer is
+   * answered in its name from what it already said (same ICE, fingerprint, DTLS role, codecs).
+   * Anything else (new contents, an ICE restart) is not renegotiated.
+   */
+  sendOffer(sdp: string): void {
+    if (this.ended) return;
+    const peer = this.peerDescription;
+    const setup = this.peerSetup;
+    let offer: SessionDescription;
+    try {
+      offer = sdpImport(sdp, { type: 'offer' });
+    } catch (error) {
+      this.options.logger.warn({ err: error, sid: this.sid }, 'an untranslatable re-offer towards XMPP was ignored');
+      return;
+    }
+    if (!peer || !setup || offer.contents.some((content) => !content.rejected && !peer.contents.some((known) => known.mid === content.mid))) {
+      this.options.logger.warn({ sid: this.sid }, 'renegotiation towards XMPP beyond hold/resume (content-add) is not implemented');
+      return;
+    }
+    const held = offer.contents.every((content) => content.rejected || content.direction === 'sendonly' || content.direction === 'inactive');
+    this.jingle('session-info', [xml(held ? 'hold' : 'active', { xmlns: NS_JINGLE_RTP_INFO })]).catch(() => {});
+    this.#reanswers += 1;
+    this.emitEvent('answer', sdpExport(reanswerFromPeer(offer, peer, setup), { sessionVersion: this.#reanswers }));
   }
 
   sendAnswer(_sdp: string): void {

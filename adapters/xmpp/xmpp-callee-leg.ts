@@ -3,6 +3,7 @@ import type { Element } from '@xmpp/xml';
 import { CallFailedError, type EndReason, type IncomingCall } from '../../src/index.js';
 import { jingleExport } from './jingle/jingle-export.js';
 import { jingleImport } from './jingle/jingle-import.js';
+import { roleAfter } from './jingle/reanswer.js';
 import { NS_JINGLE, NS_JINGLE_RTP, NS_JMI, NS_RECEIPTS } from './jingle/namespaces.js';
 import { sdpExport } from './jingle/sdp-export.js';
 import { sdpImport } from './jingle/sdp-import.js';
@@ -120,6 +121,8 @@ export class XmppCalleeLeg extends JingleLeg {
     if (this.ended || this.#answered) return;
     const answer = jingleImport(jingle, { author: 'responder' });
     this.#answered = true;
+    this.peerDescription = answer;
+    this.peerSetup = roleAfter(answer.contents[0]?.dtls?.setup).answerer;
     this.emitEvent('answered', sdpExport(answer));
     for (const early of this.#earlyRemoteCandidates.splice(0)) super.remoteTransportInfo(early);
   }

@@ -1,5 +1,6 @@
 import { CallFailedError, type IncomingCall } from '../../src/index.js';
 import { jingleExport } from './jingle/jingle-export.js';
+import { roleAfter } from './jingle/reanswer.js';
 import { sdpImport } from './jingle/sdp-import.js';
 import type { SessionDescription } from './jingle/session-description.js';
 import { JingleLeg, type JingleLegOptions } from './jingle-leg.js';
@@ -24,6 +25,7 @@ export class XmppCallerLeg extends JingleLeg {
     super(options);
     this.#peer = options.peer;
     this.localContents = options.offer.contents.map((content) => content.mid);
+    this.peerDescription = options.offer;
   }
 
   get peer(): string {
@@ -57,6 +59,8 @@ export class XmppCallerLeg extends JingleLeg {
     }
     this.#answered = true;
     this.rememberLocal(answer);
+    // The caller offered actpass; the answer's setup fixed both roles (RFC 4145 section 4).
+    this.peerSetup = roleAfter(answer.contents[0]?.dtls?.setup).offerer;
     this.jingle('session-accept', jingleExport(answer, { author: 'responder' }), { responder: this.options.port.jid() })
       .then(() => this.flushCandidates())
       .catch((error: unknown) => {

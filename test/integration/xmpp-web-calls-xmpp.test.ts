@@ -34,8 +34,12 @@ async function setup() {
   return { lab, phone, tablet, alice };
 }
 
+/** The offer each call was placed with, by call id. */
+const dialled = new Map<string, string>();
+
 async function dial(alice: WsTestClient, to: string, offer: string): Promise<string> {
   const callId = randomUUID();
+  dialled.set(callId, offer);
   alice.send({ type: 'call', id: 'dial', callId, to, sdp: offer });
   await alice.next('ack', (f) => f.id === 'dial');
   return callId;
@@ -147,9 +151,25 @@ describe('web users call XMPP users (JMI + Jingle via Prosody)', () => {
     expect(phone.messages.some((m) => m.getChild('propose', NS_JMI))).toBe(false);
     expect(tablet.jingles).toHaveLength(0);
     const carolMedia = await acceptOn(phone, initiate, 'gateway@localhost/alice', lab);
-    aliceMedia.acceptAnswer((await alice.next('answered', (f) => f.callId === callId, 10_000)).sdp);
+    const answeredSdp = (await alice.next('answered', (f) => f.callId === callId, 10_000)).sdp;
+    aliceMedia.acceptAnswer(answeredSdp);
     await Promise.all([waitConnected(aliceMedia), waitConnected(carolMedia)]);
     expect((await sendToneBetween(carolMedia, aliceMedia)).received).toBeGreaterThanOrEqual(20);
+
+    // alice holds and resumes (browser re-offers): carol is told with session-info, and alice gets an
+    // answer in carol's name with carol's ICE credentials and DTLS role and the reciprocal direction.
+    const carolUfrag = /a=ice-ufrag:(\S+)/.exec(answeredSdp)![1]!;
+    const aliceOffer = dialled.get(callId)!;
+    alice.send({ type: 'offer', callId, sdp: aliceOffer.replace(/a=sendrecv/g, 'a=sendonly') });
+    expect((await phone.jingle('session-info')).getChild('hold', 'urn:xmpp:jingle:apps:rtp:info:1')).toBeDefined();
+    const held = await alice.next('answer', (f) => f.callId === callId, 10_000);
+    expect(held.sdp).toMatch(/a=recvonly/);
+    expect(held.sdp).toMatch(/a=setup:active/);
+    expect(held.sdp).toContain(`a=ice-ufrag:${carolUfrag}`);
+    alice.send({ type: 'offer', callId, sdp: aliceOffer });
+    expect((await phone.jingle('session-info')).getChild('active', 'urn:xmpp:jingle:apps:rtp:info:1')).toBeDefined();
+    expect((await alice.next('answer', (f) => f.callId === callId, 10_000)).sdp).toMatch(/a=sendrecv/);
+
     // carol hangs up with session-terminate: alice's call ends as a hang-up.
     await phone.request(xml('iq', { type: 'set', to: 'gateway@localhost/alice' }, xml('jingle', { xmlns: NS_JINGLE, action: 'session-terminate', sid: initiate.attrs.sid }, xml('reason', {}, xml('success')))));
     expect(await alice.next('ended', (f) => f.callId === callId, 10_000)).toMatchObject({ reason: 'hangup' });
