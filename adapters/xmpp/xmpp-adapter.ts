@@ -92,6 +92,11 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     return this.#service?.connection.jid;
   }
 
+  /** Whether the service account's stream has XEP-0198 stream management. */
+  get serviceStreamManagement(): boolean {
+    return this.#service?.connection.streamManagement ?? false;
+  }
+
   /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
     const account = await this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);

@@ -99,6 +99,11 @@ export class XmppConnection extends TypedEmitter<XmppConnectionEvents> {
     return this.#online;
   }
 
+  /** Whether XEP-0198 stream management is on for this stream (@xmpp/client enables it when offered). */
+  get streamManagement(): boolean {
+    return Boolean((this.#xmpp.streamManagement as { enabled?: boolean } | undefined)?.enabled);
+  }
+
   /** Resolves true once online (at once when it is), false after `timeoutMs`. */
   whenOnline(timeoutMs: number): Promise<boolean> {
     if (this.#online) return Promise.resolve(true);

@@ -11,6 +11,18 @@ afterEach(async () => {
   lab = undefined;
 });
 
+describe('XEP-0198 stream management', () => {
+  it('is enabled on the gateway’s stream when the server offers it', async () => {
+    lab = await XmppLab.start({ prosody: { streamManagement: true } });
+    await expect.poll(() => lab!.gateway.xmpp!.serviceStreamManagement, { timeout: 5_000 }).toBe(true);
+  }, 30_000);
+
+  it('is off when the server does not offer it', async () => {
+    lab = await XmppLab.start();
+    expect(lab.gateway.xmpp!.serviceStreamManagement).toBe(false);
+  }, 30_000);
+});
+
 describe('XEP-0215 external services for the anchor', () => {
   it('adds the server’s STUN and TURN (TURN REST credentials) to the anchor’s ICE servers', async () => {
     const secret = 'turn-shared-secret';

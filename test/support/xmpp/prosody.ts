@@ -11,6 +11,8 @@ export interface ProsodyOptions {
   websocket?: boolean;
   /** Message Carbons (XEP-0280, mod_carbons): other resources of an account get copies of chat messages. */
   carbons?: boolean;
+  /** XEP-0198 stream management (mod_smacks): clients may enable acks and resumption. */
+  streamManagement?: boolean;
   /**
    * XEP-0215 external services (mod_turn_external): a `stun` and a `turn` entry for this server,
    * the TURN one with time-limited credentials derived from `secret` (TURN REST, as coturn's
@@ -74,6 +76,7 @@ function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; ht
   const modules = ['roster', 'saslauth', 'disco', 'ping', 'posix'];
   if (httpPort) modules.push('websocket');
   if (options.carbons) modules.push('carbons');
+  if (options.streamManagement) modules.push('smacks');
   if (externalServices) modules.push('turn_external');
   // mod_http only where WebSocket needs it; otherwise it would take the default ports 5280/5281.
   const disabled = httpPort ? ['s2s', 'tls'] : ['s2s', 'http', 'tls'];
