@@ -20,8 +20,9 @@ import { sdpExport } from './jingle/sdp-export.js';
 import { bareJid } from './jid.js';
 import type { JingleLeg } from './jingle-leg.js';
 import { JmiProposals, jmiReason, readJmi, type JmiElement } from './jmi.js';
-import { jingleError, stanzaError, type StanzaErrorCondition } from './stanza-errors.js';
+import { jingleError, stanzaError } from './stanza-errors.js';
 import { XmppCalleeLeg } from './xmpp-callee-leg.js';
+import { XmppChat } from './xmpp-chat.js';
 import { XmppCallerLeg } from './xmpp-caller-leg.js';
 import type { IqContext, XmppConnection } from './xmpp-connection.js';
 
@@ -50,9 +51,6 @@ const UNSUPPORTED_ACTIONS = new Set([
   'transport-replace',
 ]);
 
-/** How long an outbound chat message's id is kept to match a bounce to it. */
-const SENT_MESSAGE_TTL_MS = 60_000;
-
 /**
  * Calls and chat on one XMPP identity of the gateway (the service account's own resource, a web
  * user's resource of it, or a web user's own account): JMI and Jingle both ways, one-to-one chat.
@@ -61,12 +59,13 @@ export class XmppAccount {
   readonly #options: XmppAccountOptions;
   readonly #legs = new Map<string, JingleLeg>();
   readonly #proposals: JmiProposals;
-  readonly #sent = new Map<string, { message: ChatMessage; timer: NodeJS.Timeout }>();
+  readonly #chat: XmppChat;
 
   constructor(options: XmppAccountOptions) {
     this.#options = options;
     const { connection } = options;
     this.#proposals = new JmiProposals({ port: connection.port, logger: options.logger });
+    this.#chat = new XmppChat({ port: connection.port, chat: options.chat, targetFor: options.targetFor, mayReach: options.mayReach });
     connection.onIqSet(NS_JINGLE, 'jingle', (ctx: IqContext) => this.#onJingle(ctx.stanza, ctx.element));
     connection.on('message', (stanza) => this.#onMessage(stanza));
     // Calls cannot outlive their stream: the peer's IQs and ours would go nowhere.
@@ -92,17 +91,8 @@ export class XmppAccount {
   }
 
   /** A chat message to an XMPP contact (RFC 6121 section 5); a later bounce is reported to the sender. */
-  async sendChat(message: ChatMessage): Promise<void> {
-    const { to } = message;
-    const jid = `${to.user}@${to.host}${to.resource ? `/${to.resource}` : ''}`;
-    try {
-      await this.connection.port.send(xml('message', { to: jid, type: 'chat', id: message.id }, xml('body', {}, message.body)));
-    } catch {
-      throw new GatewayError('undeliverable', 'the XMPP connection is down');
-    }
-    const timer = setTimeout(() => this.#sent.delete(message.id), SENT_MESSAGE_TTL_MS);
-    timer.unref();
-    this.#sent.set(message.id, { message, timer });
+  sendChat(message: ChatMessage): Promise<void> {
+    return this.#chat.send(message);
   }
 
   #endAll(reason: EndReason, notifyPeers: boolean): void {
@@ -113,8 +103,7 @@ export class XmppAccount {
   /** Ends this identity's calls (peers get session-terminate) and forgets pending messages. */
   stop(): void {
     this.#endAll('shutdown', true);
-    for (const { timer } of this.#sent.values()) clearTimeout(timer);
-    this.#sent.clear();
+    this.#chat.stop();
   }
 
   #onMessage(stanza: Element): void {
@@ -124,7 +113,7 @@ export class XmppAccount {
     const jmi = readJmi(stanza);
     if (jmi) return this.#onJmi(stanza, jmi, from);
     const body = stanza.getChildText('body');
-    if (body !== null && stanza.attrs.type !== 'groupchat') this.#onChat(stanza, from, body);
+    if (body !== null && stanza.attrs.type !== 'groupchat') this.#chat.received(stanza, from, body);
   }
 
   #onJmi(stanza: Element, jmi: JmiElement, from: string): void {
@@ -173,38 +162,16 @@ export class XmppAccount {
     return false;
   }
 
-  /** RFC 6120 section 8.3: a bounced message. Ours get reported; JMI ones void the call attempt. */
+  /** RFC 6120 section 8.3: a bounced message. Chat ones get reported; JMI ones void the call attempt. */
   #onBounce(stanza: Element, from: string): void {
+    if (this.#chat.bounced(stanza)) return;
     const id = String(stanza.attrs.id ?? '');
-    const sent = this.#sent.get(id);
-    if (sent) {
-      clearTimeout(sent.timer);
-      this.#sent.delete(id);
-      const condition = stanza.getChild('error')?.getChildElements()[0]?.name ?? 'undefined-condition';
-      sent.message.undeliverable?.('undeliverable', `${sent.message.to.uri} did not take the message (${condition})`);
-      return;
-    }
     this.#proposals.dropFrom(from);
-    for (const leg of [...this.#legs.values()]) if (leg.peer === from || (leg instanceof XmppCalleeLeg && !leg.peer && leg.isCallee(from) && id.includes(leg.sid))) leg.remoteEnded('gone');
-  }
-
-  #onChat(stanza: Element, from: string, body: string): void {
-    const target = this.#options.targetFor(String(stanza.attrs.to ?? ''));
-    const reply = (condition: StanzaErrorCondition, type: 'cancel' | 'wait' | 'auth') =>
-      this.connection.port.send(xml('message', { to: from, type: 'error', ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) }, stanzaError(type, condition))).catch(() => {});
-    if (!target) return void reply('service-unavailable', 'cancel');
-    if (!this.#options.mayReach(bareJid(from), target)) return void reply('forbidden', 'auth');
-    let sender: Address;
-    try {
-      sender = parseAddress(`xmpp:${bareJid(from)}`);
-    } catch {
-      return void reply('not-acceptable', 'cancel');
+    // Only a bounce of this call's own JMI messages (ids `jm-<name>-<sid>`) ends it.
+    for (const leg of [...this.#legs.values()]) {
+      const party = leg.peer === from || (leg instanceof XmppCalleeLeg && leg.isCallee(from));
+      if (party && id.endsWith(`-${leg.sid}`)) leg.remoteEnded('gone');
     }
-    this.#options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, to: target, body }).catch((error: unknown) => {
-      // RFC 6120 section 8.3.3.13: the web user is not online now; try later.
-      const offline = error instanceof GatewayError && error.code === 'offline';
-      reply(offline ? 'recipient-unavailable' : 'service-unavailable', offline ? 'wait' : 'cancel');
-    });
   }
 
   /** A Jingle IQ set (XEP-0166 section 6): answered with a result or an error, never thrown. */
