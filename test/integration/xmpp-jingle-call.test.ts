@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
-import type { Element } from '@xmpp/xml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { capsVer } from '../../adapters/xmpp/caps.js';
 import { jingleExport } from '../../adapters/xmpp/jingle/jingle-export.js';
@@ -144,7 +143,7 @@ describe('XMPP clients call web users (JMI + Jingle via Prosody)', () => {
   }, 40_000);
 
   it('alice rejecting as busy sends session-terminate <busy/> and JMI finish to carol', async () => {
-    const { carol, alice, sid, gatewayJid, incoming } = await carolCallsAlice();
+    const { carol, alice, sid, incoming } = await carolCallsAlice();
     alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
     const terminate = await carol.jingle('session-terminate');
     expect(terminate.getChild('reason')?.getChild('busy')).toBeDefined();
