@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM_PATH, launchChromium, type TestBrowser } from '../support/chromium.js';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
 import { startProcess, type RunningProcess } from '../support/child-process.js';
 import { freePort } from '../support/free-port.js';
 import { SoftphonePage } from '../support/softphone-page.js';
