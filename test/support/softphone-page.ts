@@ -8,6 +8,18 @@ export interface InboundAudio {
   maxAudioLevel: number;
 }
 
+/** One message as the chat panel shows it. */
+export interface ShownChatMessage {
+  direction: 'in' | 'out';
+  /** `sending`, `sent`, `failed` or `received`. */
+  status: string;
+  body: string;
+  /** The panel's text under the message: time and status. */
+  meta: string;
+  /** Why it was not delivered, as shown. */
+  error: string;
+}
+
 /**
  * Drives the demo softphone page (src/web) the way a person does: by its
  * form fields and buttons. Media checks read the page's own RTCPeerConnection.
@@ -54,6 +66,77 @@ export class SoftphonePage {
 
   endReason(): Promise<string | null> {
     return this.page.textContent('#end-reason');
+  }
+
+  /** The state shown for a registration the gateway holds for this user (`xmpp:gateway@localhost/alice`), or undefined. */
+  async registrationState(aor: string): Promise<string | undefined> {
+    const text = await this.page.locator(`#registrations li[data-aor="${aor}"] .registration-state`).textContent({ timeout: 1000 }).catch(() => null);
+    return text ?? undefined;
+  }
+
+  // ------------------------------------------------------------------ chat panel
+
+  /** Opens (or shows) the conversation with `address`: types it and presses Enter. A bare name is shown as `web:<name>`. */
+  async openChat(address: string): Promise<void> {
+    await this.page.fill('#chat-to', address);
+    await this.page.press('#chat-to', 'Enter');
+    await expect.poll(() => this.chatPeer()).toBe(address.includes(':') ? address : `web:${address}`);
+  }
+
+  /** Types `text` in the message field and presses Enter, as a person does. */
+  async sendChat(text: string): Promise<void> {
+    await this.page.fill('#chat-input', text);
+    await this.page.press('#chat-input', 'Enter');
+  }
+
+  /** The address of the conversation shown. */
+  async chatPeer(): Promise<string> {
+    return (await this.page.locator('#chat-peer:not([hidden])').textContent({ timeout: 1000 }).catch(() => null)) ?? '';
+  }
+
+  /** The messages of the conversation shown, read from the page. */
+  chatMessages(): Promise<ShownChatMessage[]> {
+    return this.page.$$eval('#chat-messages li.chat-message', (items) =>
+      items.map((li) => ({
+        direction: (li as HTMLElement).dataset.direction as 'in' | 'out',
+        status: (li as HTMLElement).dataset.status ?? '',
+        body: li.querySelector('.chat-body')?.textContent ?? '',
+        meta: li.querySelector('.chat-meta')?.textContent ?? '',
+        error: li.querySelector('.chat-error')?.textContent ?? '',
+      })),
+    );
+  }
+
+  /** Waits until the conversation shown has a message with `body` (and the given fields), and returns it. */
+  async waitForChatMessage(body: string, fields: Partial<ShownChatMessage> = {}, timeoutMs = 10_000): Promise<ShownChatMessage> {
+    let found: ShownChatMessage | undefined;
+    await expect
+      .poll(
+        async () => {
+          found = (await this.chatMessages()).find((m) => m.body === body && Object.entries(fields).every(([k, v]) => m[k as keyof ShownChatMessage] === v));
+          return found !== undefined;
+        },
+        { timeout: timeoutMs, message: `a chat message ${JSON.stringify({ body, ...fields })}` },
+      )
+      .toBe(true);
+    return found!;
+  }
+
+  /** The conversation buttons: address and unread count as shown. */
+  conversations(): Promise<{ address: string; unread: number; current: boolean }[]> {
+    return this.page.$$eval('#chat-conversations button[data-address]', (buttons) =>
+      buttons.map((button) => ({
+        address: (button as HTMLElement).dataset.address ?? '',
+        unread: Number(button.querySelector('.count')?.textContent ?? 0),
+        current: button.getAttribute('aria-current') === 'true',
+      })),
+    );
+  }
+
+  /** Shows another conversation by clicking its button. */
+  async selectConversation(address: string): Promise<void> {
+    await this.page.click(`#chat-conversations button[data-address="${address}"]`);
+    await expect.poll(() => this.chatPeer()).toBe(address);
   }
 
   /** Samples inbound audio for `ms`: packet count, energy and the loudest level seen. */
