@@ -317,7 +317,7 @@ export class Gateway {
     if (mode === 'relay' && !bothWebRtc) {
       throw new CallFailedError('incompatible-media', 'media.mode is relay but a party cannot do WebRTC');
     }
-    if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate);
+    if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee });
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
   }
 
