@@ -24,10 +24,10 @@ import { jingleError, stanzaError } from './stanza-errors.js';
 import { XmppCalleeLeg } from './xmpp-callee-leg.js';
 import { XmppChat } from './xmpp-chat.js';
 import { XmppCallerLeg } from './xmpp-caller-leg.js';
-import type { IqContext, XmppConnection } from './xmpp-connection.js';
+import type { IqContext, XmppIdentity } from './xmpp-identity.js';
 
 export interface XmppAccountOptions {
-  connection: XmppConnection;
+  connection: XmppIdentity;
   calls: CallRegistry;
   chat: ChatRouter;
   logger: Logger;
@@ -72,7 +72,7 @@ export class XmppAccount {
     connection.on('offline', () => this.#endAll('connection-lost', false));
   }
 
-  get connection(): XmppConnection {
+  get connection(): XmppIdentity {
     return this.#options.connection;
   }
 

@@ -22,6 +22,7 @@ import { xmppCallerAllowed, xmppInboundTarget } from './inbound-routing.js';
 import { NS_EXTDISCO } from './jingle/namespaces.js';
 import { jidDomain, jidResource } from './jid.js';
 import { XmppAccount } from './xmpp-account.js';
+import { XmppComponentUsers } from './xmpp-component-users.js';
 import { XmppConnection } from './xmpp-connection.js';
 
 export type XmppConfig = GatewayConfig['xmpp'];
@@ -42,6 +43,7 @@ export interface XmppAdapterOptions {
 interface UserAccount {
   sessionId: string;
   account: XmppAccount;
+  connection: XmppConnection;
   /** `xmpp:<jid>` for registration frames. */
   aor: string;
 }
@@ -52,7 +54,9 @@ interface UserAccount {
  *   bare JID or to resources of web users who are offline land here and go where `xmpp.inbound` says;
  * - **one resource per online web user** (`gateway@example.com/alice`, `service.userResources`), with
  *   presence and caps, so XMPP clients see who is reachable and JMI-less clients can call it directly;
- * - **per-user login** (`perUser`): the web user's own account, while online.
+ * - **per-user login** (`perUser`): the web user's own account, while online;
+ * - **component** (`component`, XEP-0114): `alice@gateway.example.org` for web user alice, other
+ *   local parts through `xmpp.inbound` (XmppComponentUsers).
  * Each identity is one XmppConnection with its own XmppAccount (calls and chat on it). Web users
  * calling `xmpp:` addresses and chatting go out through their own identity when they have one.
  */
@@ -60,6 +64,8 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   readonly #options: XmppAdapterOptions;
   readonly #logger: Logger;
   #service: XmppAccount | undefined;
+  #serviceConnection: XmppConnection | undefined;
+  #component: XmppComponentUsers | undefined;
   readonly #users = new Map<string, UserAccount>();
   #closed = false;
 
@@ -68,33 +74,38 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     this.#logger = options.logger;
   }
 
-  /** Logs the service account in; resolves even when the server is down (it keeps retrying). */
+  /** Logs the service account and the component in; resolves even when the server is down (they keep retrying). */
   async start(): Promise<void> {
-    const service = this.#options.config.service;
+    const { service, component, inbound } = this.#options.config;
+    if (component) {
+      this.#component = new XmppComponentUsers({ ...component, inbound, mayReach: this.#servicePolicy, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger });
+      await this.#component.start();
+    }
     if (!service) return;
     const connection = this.#connection(service.jid, service.password, service.resource, 0);
-    this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, this.#options.config.inbound), this.#servicePolicy);
+    this.#serviceConnection = connection;
+    this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, inbound), this.#servicePolicy);
     if (this.#options.config.externalServices) connection.on('online', () => void this.#discoverIceServers(connection));
     await connection.start();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const accounts = [...[...this.#users.values()].map((user) => user.account), ...(this.#service ? [this.#service] : [])];
+    const users = [...this.#users.values()];
     this.#users.clear();
+    for (const account of [...users.map((user) => user.account), ...(this.#service ? [this.#service] : [])]) account.stop();
     this.#service = undefined;
-    for (const account of accounts) account.stop();
-    await Promise.all(accounts.map((account) => account.connection.stop()));
+    await Promise.all([...users.map((user) => user.connection.stop()), this.#serviceConnection?.stop(), this.#component?.stop()]);
   }
 
   /** The service account's connection (for tests and status). */
   get serviceJid(): string | undefined {
-    return this.#service?.connection.jid;
+    return this.#serviceConnection?.jid;
   }
 
   /** Whether the service account's stream has XEP-0198 stream management. */
   get serviceStreamManagement(): boolean {
-    return this.#service?.connection.streamManagement ?? false;
+    return this.#serviceConnection?.streamManagement ?? false;
   }
 
   /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
@@ -119,6 +130,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       report({ type: 'registration', aor: `xmpp:${own.jid}`, state: 'failed', reason: 'per-user XMPP login is not enabled on this gateway' });
       return;
     }
+    if (!own && this.#component) return this.#component.loggedIn(user, report);
     if (!own && !config.service?.userResources) return;
     this.#drop(user);
     const jid = own ? own.jid : config.service!.jid;
@@ -128,7 +140,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     // A user's own account: its roster and server decide who reaches it. Their resource of the service account: the service's policy.
     const account = this.#account(connection, () => webAddress(user), own ? () => true : this.#servicePolicy);
     const aor = `xmpp:${jid}${own ? '' : `/${user}`}`;
-    this.#users.set(user, { sessionId, account, aor });
+    this.#users.set(user, { sessionId, account, connection, aor });
     report({ type: 'registration', aor, state: 'registering' });
     connection.on('online', () => report({ type: 'registration', aor, state: 'registered' }));
     connection.on('offline', () => report({ type: 'registration', aor, state: 'registering', reason: 'connection lost' }));
@@ -142,7 +154,8 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   }
 
   loggedOut(user: string, sessionId: string): void {
-    this.#drop(user, sessionId);
+    if (this.#users.has(user)) this.#drop(user, sessionId);
+    else this.#component?.loggedOut(user);
   }
 
   /**
@@ -151,9 +164,9 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
    * resource), else the service account's.
    */
   async #accountFor(user: string | undefined): Promise<XmppAccount | undefined> {
-    const own = user ? this.#users.get(user)?.account : undefined;
+    const own = user ? (this.#users.get(user)?.account ?? this.#component?.accountFor(user)) : undefined;
     if (own && (await own.connection.whenOnline(OWN_IDENTITY_WAIT_MS))) return own;
-    return this.#service;
+    return this.#service ?? own;
   }
 
   #drop(user: string, sessionId?: string): void {
@@ -161,7 +174,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     if (!entry || (sessionId !== undefined && entry.sessionId !== sessionId)) return;
     this.#users.delete(user);
     entry.account.stop();
-    void entry.account.connection.stop();
+    void entry.connection.stop();
   }
 
   #connection(jid: string, password: string, resource: string, priority: number): XmppConnection {

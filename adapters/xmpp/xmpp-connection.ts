@@ -4,21 +4,9 @@ import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { bareJid, jidDomain } from './jid.js';
+import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
-/** What @xmpp/iq's callee hands a handler: the IQ and its one child. */
-export interface IqContext {
-  stanza: Element;
-  element: Element;
-}
-
-export type XmppConnectionEvents = {
-  online: [jid: string];
-  /** The stream is gone (server restart, network): calls on it cannot go on. Reconnecting follows. */
-  offline: [];
-  message: [stanza: Element];
-  presence: [stanza: Element];
-  listenererror: [event: string, error: unknown];
-};
+export type { IqContext } from './xmpp-identity.js';
 
 export interface XmppConnectionOptions {
   /** `xmpp://host:port` or `xmpps://host:port`. */
@@ -47,7 +35,7 @@ const RECONNECT_MAX_MS = 30_000;
  * subscribes back (so Conversations rings and sends receipts, JINGLE.md section 7), and
  * reconnects with a doubling delay.
  */
-export class XmppConnection extends TypedEmitter<XmppConnectionEvents> {
+export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements XmppIdentity {
   readonly #options: XmppConnectionOptions;
   readonly #xmpp: Client;
   #online = false;
@@ -131,7 +119,7 @@ export class XmppConnection extends TypedEmitter<XmppConnectionEvents> {
   }
 
   /** Handles Jingle (or any) IQ sets of one element; the handler's return is the reply. */
-  onIqSet(ns: string, name: string, handler: (ctx: IqContext) => Element | true | Promise<Element | true>): void {
+  onIqSet(ns: string, name: string, handler: IqSetHandler): void {
     this.#xmpp.iqCallee.set(ns, name, handler);
   }
 

@@ -259,6 +259,19 @@ const xmppSchema = z
       })
       .optional(),
     /**
+     * Component mode (XEP-0114): the gateway is an XMPP component for a domain of its own, so web
+     * user alice is `alice@<domain>` (a bare JID contacts add and call), and other local parts go
+     * where `inbound.rules` say (`+15551234@<domain>`, XEP-0106 escapes for SIP addresses).
+     */
+    component: z
+      .strictObject({
+        domain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'expected a domain name'),
+        password: z.string().min(1),
+        /** The server's component port (Prosody `component_ports`, 5347). */
+        server: z.string().regex(/^xmpp:\/\/[^\s/]+$/, 'expected xmpp://host:port').default('xmpp://127.0.0.1:5347'),
+      })
+      .optional(),
+    /**
      * Per-user login: a web user who gives `xmpp: { jid, password }` at login is logged in to
      * `xmpp.server` as that account while online, so its roster contacts can call and chat with it.
      */
@@ -290,8 +303,8 @@ const xmppSchema = z
     externalServices: z.boolean().default(false),
   })
   .prefault({})
-  .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined || xmpp.perUser.enabled, {
-    message: 'xmpp.service (or xmpp.perUser.enabled) is required when xmpp.enabled is true',
+  .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined || xmpp.component !== undefined || xmpp.perUser.enabled, {
+    message: 'xmpp.service, xmpp.component or xmpp.perUser.enabled is required when xmpp.enabled is true',
     path: ['service'],
   })
   .refine((xmpp) => xmpp.inbound.rules.every((rule) => isRegExp(rule.match)), { message: 'xmpp.inbound.rules: match must be a valid regular expression', path: ['inbound', 'rules'] });

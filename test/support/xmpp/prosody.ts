@@ -13,6 +13,8 @@ export interface ProsodyOptions {
   carbons?: boolean;
   /** XEP-0198 stream management (mod_smacks): clients may enable acks and resumption. */
   streamManagement?: boolean;
+  /** An external component (XEP-0114) for `domain`, authenticating with `secret`, on a free loopback port. */
+  component?: { domain: string; secret: string };
   /**
    * XEP-0215 external services (mod_turn_external): a `stun` and a `turn` entry for this server,
    * the TURN one with time-limited credentials derived from `secret` (TURN REST, as coturn's
@@ -30,6 +32,8 @@ export interface RunningProsody {
   service: string;
   /** `ws://127.0.0.1:<http port>/xmpp-websocket`, only with `websocket: true`. */
   websocketUrl?: string;
+  /** `xmpp://127.0.0.1:<component port>`, only with `component`. */
+  componentService?: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -44,8 +48,9 @@ export async function startProsody(options: ProsodyOptions): Promise<RunningPros
   mkdirSync(join(dir, 'data'));
   const port = await freePort();
   const httpPort = options.websocket ? await freePort() : undefined;
+  const componentPort = options.component ? await freePort() : undefined;
   const config = join(dir, 'prosody.cfg.lua');
-  writeFileSync(config, prosodyConfig({ dir, port, httpPort, ...options }));
+  writeFileSync(config, prosodyConfig({ dir, port, httpPort, componentPort, ...options }));
   for (const [user, password] of Object.entries(options.users)) {
     execFileSync('prosodyctl', ['--config', config, 'register', user, 'localhost', password], { stdio: 'pipe' });
   }
@@ -53,6 +58,7 @@ export async function startProsody(options: ProsodyOptions): Promise<RunningPros
   try {
     await waitForPort(port, proc.output);
     if (httpPort) await waitForPort(httpPort, proc.output);
+    if (componentPort) await waitForPort(componentPort, proc.output);
   } catch (error) {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -63,6 +69,7 @@ export async function startProsody(options: ProsodyOptions): Promise<RunningPros
     port,
     service: `xmpp://127.0.0.1:${port}`,
     websocketUrl: httpPort ? `ws://127.0.0.1:${httpPort}/xmpp-websocket` : undefined,
+    componentService: componentPort ? `xmpp://127.0.0.1:${componentPort}` : undefined,
     output: proc.output,
     async stop() {
       await proc.stop();
@@ -71,8 +78,8 @@ export async function startProsody(options: ProsodyOptions): Promise<RunningPros
   };
 }
 
-function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; httpPort?: number }): string {
-  const { dir, port, httpPort, externalServices } = options;
+function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; httpPort?: number; componentPort?: number }): string {
+  const { dir, port, httpPort, externalServices, component, componentPort } = options;
   const modules = ['roster', 'saslauth', 'disco', 'ping', 'posix'];
   if (httpPort) modules.push('websocket');
   if (options.carbons) modules.push('carbons');
@@ -120,7 +127,10 @@ function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; ht
       `turn_external_port = ${externalServices.port}`,
     );
   }
-  lines.push('VirtualHost "localhost"', '');
+  if (componentPort) lines.push(`component_ports = { ${componentPort} }`, 'component_interfaces = { "127.0.0.1" }');
+  lines.push('VirtualHost "localhost"');
+  if (component) lines.push(`Component "${component.domain}"`, `  component_secret = "${component.secret}"`);
+  lines.push('');
   return lines.join('\n');
 }
 

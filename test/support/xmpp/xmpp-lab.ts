@@ -12,6 +12,9 @@ import { WsTestClient } from '../ws-test-client.js';
 import { startProsody, type ProsodyOptions, type RunningProsody } from './prosody.js';
 import { XmppTestClient } from './xmpp-test-client.js';
 
+/** The component domain of `XmppLab.start({ component: true })`. */
+export const COMPONENT_DOMAIN = 'gw.localhost';
+
 /**
  * A real Prosody on loopback with throw-away users, the gateway logged in as the service account
  * `gateway@localhost`, and helpers for web users, XMPP clients and node-datachannel media peers.
@@ -28,15 +31,30 @@ export class XmppLab {
   ) {}
 
   static async start(
-    options: { users?: Record<string, string>; prosody?: Omit<ProsodyOptions, 'users'>; xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>; config?: ConfigInput; throughCutProxy?: boolean } = {},
+    options: {
+      users?: Record<string, string>;
+      prosody?: Omit<ProsodyOptions, 'users'>;
+      xmpp?: NonNullable<NonNullable<ConfigInput>['xmpp']>;
+      config?: ConfigInput;
+      throughCutProxy?: boolean;
+      /** Also run the gateway as the XMPP component `gw.localhost` (XEP-0114). */
+      component?: boolean;
+    } = {},
   ): Promise<XmppLab> {
-    const prosody = await startProsody({ ...options.prosody, users: { gateway: 'gateway-secret', ...options.users } });
+    const component = options.component ? { domain: COMPONENT_DOMAIN, secret: 'component-secret' } : undefined;
+    const prosody = await startProsody({ ...options.prosody, ...(component ? { component } : {}), users: { gateway: 'gateway-secret', ...options.users } });
     const cutProxy = options.throughCutProxy ? await startTcpCutProxy(prosody.port) : undefined;
     try {
       const server = cutProxy ? `xmpp://127.0.0.1:${cutProxy.port}` : prosody.service;
       const gateway = await startTestGateway({
         ...options.config,
-        xmpp: { enabled: true, server, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, ...options.xmpp },
+        xmpp: {
+          enabled: true,
+          server,
+          service: { jid: 'gateway@localhost', password: 'gateway-secret' },
+          ...(component ? { component: { domain: component.domain, password: component.secret, server: prosody.componentService! } } : {}),
+          ...options.xmpp,
+        },
       });
       return new XmppLab(prosody, gateway, cutProxy);
     } catch (error) {

@@ -2,6 +2,7 @@ import { xml } from '@xmpp/client';
 import { describe, expect, it } from 'vitest';
 import { iceServerUrl, readExternalServices } from '../../../adapters/xmpp/external-services.js';
 import { xmppCallerAllowed, xmppInboundTarget } from '../../../adapters/xmpp/inbound-routing.js';
+import { unescapeJidLocal } from '../../../adapters/xmpp/jid-escaping.js';
 import { AddressError, parseAddress } from '../../../src/calls/address.js';
 
 const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
@@ -38,6 +39,19 @@ describe('xmppCallerAllowed (who may call through the service account)', () => {
     expect(xmppCallerAllowed('dan@evilcorp.example.com', phone, list)).toBe(false);
     expect(xmppCallerAllowed('eve@example.org', web, list)).toBe(false);
     expect(xmppCallerAllowed('x@notcorp.example.com', phone, list)).toBe(false);
+  });
+});
+
+describe('unescapeJidLocal (XEP-0106)', () => {
+  it.each([
+    ['bob\\40pbx.example.com', 'bob@pbx.example.com'],
+    ['d\\27artagnan', "d'artagnan"],
+    ['space\\20cadet', 'space cadet'],
+    ['c\\3a\\5cnet', 'c:\\net'],
+    ['+15551234', '+15551234'],
+    ['not\\escaped\\zz', 'not\\escaped\\zz'],
+  ])('%s → %s', (escaped, plain) => {
+    expect(unescapeJidLocal(escaped)).toBe(plain);
   });
 });
 

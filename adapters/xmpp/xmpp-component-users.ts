@@ -1,0 +1,98 @@
+import type { Address, CallRegistry, ChatRouter, Logger, RegistrationMessage } from '../../src/index.js';
+import { webAddress } from '../../src/index.js';
+import { xmppInboundTarget, type XmppInboundRules } from './inbound-routing.js';
+import { unescapeJidLocal } from './jid-escaping.js';
+import { XmppAccount } from './xmpp-account.js';
+import { XmppComponentConnection } from './xmpp-component-connection.js';
+
+export interface XmppComponentUsersOptions {
+  server: string;
+  domain: string;
+  password: string;
+  inbound: XmppInboundRules;
+  mayReach: (from: string, target: Address) => boolean;
+  calls: CallRegistry;
+  chat: ChatRouter;
+  logger: Logger;
+}
+
+/** Identities made for local parts nobody logged in as (`+15551234@…`, callers' typos) are capped. */
+const MAX_ON_DEMAND_IDENTITIES = 1_000;
+
+/**
+ * Component mode: one XMPP account per JID of the component's domain. A web user's JID
+ * (`alice@gateway.example.org`) is available with caps while they are online; any other local
+ * part is routed by `xmpp.inbound` on its XEP-0106-unescaped form when a stanza arrives for it.
+ */
+export class XmppComponentUsers {
+  readonly #options: XmppComponentUsersOptions;
+  readonly #connection: XmppComponentConnection;
+  readonly #accounts = new Map<string, XmppAccount>();
+  readonly #online = new Set<string>();
+
+  constructor(options: XmppComponentUsersOptions) {
+    this.#options = options;
+    this.#connection = new XmppComponentConnection({
+      server: options.server,
+      domain: options.domain,
+      password: options.password,
+      logger: options.logger,
+      identityFor: (local) => {
+        if (this.#accounts.size >= MAX_ON_DEMAND_IDENTITIES) return undefined;
+        this.#account(local);
+        return this.#connection.identity(local);
+      },
+    });
+  }
+
+  get connection(): XmppComponentConnection {
+    return this.#connection;
+  }
+
+  start(): Promise<boolean> {
+    return this.#connection.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const account of this.#accounts.values()) account.stop();
+    this.#accounts.clear();
+    await this.#connection.stop();
+  }
+
+  /** The account a web user calls and chats from. */
+  accountFor(user: string): XmppAccount {
+    return this.#account(user);
+  }
+
+  loggedIn(user: string, report: (message: RegistrationMessage) => void): void {
+    this.#online.add(user);
+    this.#connection.setAvailable(user, true);
+    this.#account(user);
+    const aor = `xmpp:${user}@${this.#options.domain}`;
+    const registered = () => report({ type: 'registration', aor, state: 'registered' });
+    if (this.#connection.online) registered();
+    else report({ type: 'registration', aor, state: 'registering' });
+    this.#connection.once('online', registered);
+  }
+
+  loggedOut(user: string): void {
+    this.#online.delete(user);
+    this.#connection.setAvailable(user, false);
+  }
+
+  #account(local: string): XmppAccount {
+    let account = this.#accounts.get(local);
+    if (!account) {
+      const { inbound, mayReach, calls, chat, logger } = this.#options;
+      // Web users by name; other local parts through the rules (a name that is no web user stays undefined).
+      const target = xmppInboundTarget(unescapeJidLocal(local), '\u0000', inbound) ?? webAddressOrUndefined(local);
+      account = new XmppAccount({ connection: this.#connection.identity(local), calls, chat, logger, targetFor: () => target, mayReach });
+      this.#accounts.set(local, account);
+    }
+    return account;
+  }
+}
+
+function webAddressOrUndefined(local: string): Address | undefined {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(local) ? webAddress(local) : undefined;
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { xml } from '@xmpp/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jingleExport } from '../../adapters/xmpp/jingle/jingle-export.js';
+import { jingleImport } from '../../adapters/xmpp/jingle/jingle-import.js';
+import { sdpExport } from '../../adapters/xmpp/jingle/sdp-export.js';
+import { sdpImport } from '../../adapters/xmpp/jingle/sdp-import.js';
+import { PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
+import { jingleIq, sendToneBetween, waitConnected, XmppLab } from '../support/xmpp/xmpp-lab.js';
+
+// Component mode (XEP-0114) against a real Prosody: web user alice is the bare JID
+// alice@gw.localhost, which XMPP users add to their roster and call like anyone else.
+
+const NS_JMI = 'urn:xmpp:jingle-message:0';
+const NS_RTP = 'urn:xmpp:jingle:apps:rtp:1';
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+const ALICE = 'alice@gw.localhost';
+
+let lab: XmppLab | undefined;
+afterEach(async () => {
+  await lab?.stop();
+  lab = undefined;
+});
+
+async function setup(xmpp: NonNullable<Parameters<typeof XmppLab.start>[0]>['xmpp'] = {}) {
+  lab = await XmppLab.start({ users: { carol: 'carol-secret' }, component: true, xmpp });
+  const carol = await lab.xmppClient('carol', 'carol-secret');
+  return { lab, carol };
+}
+
+describe('XMPP component mode: web users as bare JIDs of the gateway’s domain', () => {
+  it('carol subscribes to alice@gw.localhost, sees her come online with caps and go, and disco shows the call features', async () => {
+    const { lab, carol } = await setup();
+    await carol.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+    await carol.send(xml('presence', { to: ALICE, type: 'subscribe' }));
+    await carol.presence((p) => p.attrs.from === ALICE && p.attrs.type === 'subscribed');
+    const alice = await lab.webUser('alice');
+    const online = await carol.presence((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === undefined);
+    expect(online.getChild('c', 'http://jabber.org/protocol/caps')).toBeDefined();
+    const disco = await carol.request(xml('iq', { type: 'get', to: `${ALICE}/switchboard` }, xml('query', { xmlns: NS_DISCO_INFO })));
+    const features = disco.getChild('query', NS_DISCO_INFO)!.getChildren('feature').map((f) => f.attrs.var);
+    expect(features).toEqual(expect.arrayContaining(['urn:xmpp:jingle:1', NS_RTP, 'urn:xmpp:jingle-message:0', 'urn:xmpp:jingle:apps:dtls:0']));
+    alice.close();
+    await carol.presence((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === 'unavailable');
+  }, 30_000);
+
+  it('carol calls the bare JID alice@gw.localhost with JMI, as Conversations does: audio both ways', async () => {
+    const { lab, carol } = await setup();
+    const alice = await lab.webUser('alice');
+    const sid = randomUUID();
+    await carol.send(xml('message', { to: ALICE, type: 'chat' }, xml('propose', { xmlns: NS_JMI, id: sid }, xml('description', { xmlns: NS_RTP, media: 'audio' }))));
+    await carol.message('ringing', NS_JMI);
+    const proceed = await carol.message('proceed', NS_JMI);
+    expect(proceed.attrs.from).toBe(`${ALICE}/switchboard`);
+    const carolMedia = lab.webrtcPeer('carol');
+    const offer = jingleExport(sdpImport(await carolMedia.createOffer([PCMU, TELEPHONE_EVENT_8K]), { type: 'offer' }), { author: 'initiator' });
+    await carol.request(jingleIq(`${ALICE}/switchboard`, 'session-initiate', sid, offer, { initiator: carol.jid }));
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    expect(incoming.from).toBe('xmpp:carol@localhost');
+    const aliceMedia = lab.webrtcPeer('alice');
+    alice.send({ type: 'accept', callId: incoming.callId, sdp: await aliceMedia.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]) });
+    const accept = await carol.jingle('session-accept');
+    carolMedia.acceptAnswer(sdpExport(jingleImport(accept, { author: 'responder' })));
+    await Promise.all([waitConnected(carolMedia), waitConnected(aliceMedia)]);
+    expect((await sendToneBetween(carolMedia, aliceMedia)).received).toBeGreaterThanOrEqual(20);
+    expect((await sendToneBetween(aliceMedia, carolMedia)).received).toBeGreaterThanOrEqual(20);
+    alice.send({ type: 'hangup', callId: incoming.callId });
+    expect((await carol.jingle('session-terminate')).getChild('reason')?.getChild('success')).toBeDefined();
+  }, 45_000);
+
+  it('alice calls and chats from alice@gw.localhost; other local parts go where the rules say', async () => {
+    const { lab, carol } = await setup({ inbound: { rules: [{ match: '^\\+(\\d+)$', target: 'web:operator' }] } });
+    const alice = await lab.webUser('alice');
+    const operator = await lab.webUser('operator');
+
+    alice.send({ type: 'message', id: 'm1', to: 'xmpp:carol@localhost', body: 'hi from the component' });
+    await alice.next('ack', (f) => f.id === 'm1');
+    expect((await carol.message('body', 'jabber:client')).attrs.from).toBe(`${ALICE}/switchboard`);
+    await carol.send(xml('message', { to: ALICE, type: 'chat' }, xml('body', {}, 'hi alice')));
+    expect(await alice.next('message', () => true, 10_000)).toMatchObject({ from: 'xmpp:carol@localhost', body: 'hi alice' });
+
+    const callId = randomUUID();
+    alice.send({ type: 'call', id: 'dial', callId, to: 'xmpp:carol@localhost', sdp: await lab.webrtcPeer('alice').createOffer([PCMU]) });
+    const propose = await carol.message('propose', NS_JMI);
+    expect(propose.attrs.from).toBe(`${ALICE}/switchboard`);
+
+    // +15551234@gw.localhost rings web:operator (xmpp.inbound.rules on the local part).
+    const sid = randomUUID();
+    await carol.send(xml('message', { to: '+15551234@gw.localhost', type: 'chat' }, xml('propose', { xmlns: NS_JMI, id: sid }, xml('description', { xmlns: NS_RTP, media: 'audio' }))));
+    const proceed = await carol.message('proceed', NS_JMI);
+    expect(proceed.attrs.from).toBe('+15551234@gw.localhost/switchboard');
+    const offer = jingleExport(sdpImport(await lab.webrtcPeer('carol').createOffer([PCMU]), { type: 'offer' }), { author: 'initiator' });
+    await carol.request(jingleIq(String(proceed.attrs.from), 'session-initiate', sid, offer, { initiator: carol.jid }));
+    expect(await operator.next('incoming', () => true, 10_000)).toMatchObject({ from: 'xmpp:carol@localhost' });
+  }, 45_000);
+});
