@@ -165,11 +165,17 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
     const ua = this.#ua;
     if (!ua) throw new CallFailedError('unreachable', 'SIP is not running');
-    const uri = this.#targetUri(request.target);
-    if (!this.#dialAllowed(uri)) throw new CallFailedError('forbidden', `the dial policy does not allow ${uri}`);
+    const dialled = this.#targetUri(request.target);
+    if (!this.#dialAllowed(dialled)) throw new CallFailedError('forbidden', `the dial policy does not allow ${dialled}`);
+    // The core keeps no URI parameters, so `;transport=ws` is gone by now: a SIP-over-WebSocket
+    // client is known by the flow it opened to us. Such clients are browsers (RFC 7118's use
+    // case; RFC 8827 makes their media ICE + DTLS-SRTP): a WebRTC party, which relay mode can
+    // reach end to end.
+    const webSocket = request.target.host ? this.#hub?.webSocketClientTransport(request.target.host) : undefined;
+    const uri = webSocket ? `${dialled};transport=${webSocket}` : dialled;
     const target = UserAgent.makeURI(uri);
     if (!target) throw new CallFailedError('not-found', `${uri} is not a valid SIP URI`);
-    const webrtc = /;transport=wss?\b/i.test(uri);
+    const webrtc = webSocket !== undefined;
     return new SipLeg(request.callId, parseAddress(uri), this.#logger, {
       webrtc,
       domain: this.#domain,

@@ -168,6 +168,18 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     };
   }
 
+  /**
+   * The WebSocket transport of a client connected to us that wrote `host`, its made-up
+   * `.invalid` one (RFC 7118 section 5.2), in a Via or Contact: the only way to reach it. Real
+   * host names and addresses are never taken for such a client, whatever it wrote.
+   */
+  webSocketClientTransport(host: string): 'ws' | 'wss' | undefined {
+    if (!/\.invalid$/i.test(host)) return undefined;
+    if (this.#pool.find('WS', host, 0)) return 'ws';
+    if (this.#pool.find('WSS', host, 0)) return 'wss';
+    return undefined;
+  }
+
   /** One transport per sip.js UserAgent; `name` appears in logs and counters. */
   createTransport(name: string): SipJsTransport {
     if (this.#closed) throw new SipTransportError('closed', 'SIP transport hub closed');
