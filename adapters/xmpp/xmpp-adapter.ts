@@ -130,7 +130,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       report({ type: 'registration', aor: `xmpp:${own.jid}`, state: 'failed', reason: 'per-user XMPP login is not enabled on this gateway' });
       return;
     }
-    if (!own && this.#component) return this.#component.loggedIn(user, report);
+    if (!own && this.#component) return this.#component.loggedIn(user, sessionId, report);
     if (!own && !config.service?.userResources) return;
     this.#drop(user);
     const jid = own ? own.jid : config.service!.jid;
@@ -155,7 +155,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   loggedOut(user: string, sessionId: string): void {
     if (this.#users.has(user)) this.#drop(user, sessionId);
-    else this.#component?.loggedOut(user);
+    else this.#component?.loggedOut(user, sessionId);
   }
 
   /**

@@ -28,7 +28,8 @@ export class XmppComponentUsers {
   readonly #options: XmppComponentUsersOptions;
   readonly #connection: XmppComponentConnection;
   readonly #accounts = new Map<string, XmppAccount>();
-  readonly #online = new Set<string>();
+  /** Online web users and their current session. */
+  readonly #online = new Map<string, string>();
 
   constructor(options: XmppComponentUsersOptions) {
     this.#options = options;
@@ -64,18 +65,21 @@ export class XmppComponentUsers {
     return this.#account(user);
   }
 
-  loggedIn(user: string, report: (message: RegistrationMessage) => void): void {
-    this.#online.add(user);
+  loggedIn(user: string, sessionId: string, report: (message: RegistrationMessage) => void): void {
+    this.#online.set(user, sessionId);
     this.#connection.setAvailable(user, true);
     this.#account(user);
     const aor = `xmpp:${user}@${this.#options.domain}`;
-    const registered = () => report({ type: 'registration', aor, state: 'registered' });
-    if (this.#connection.online) registered();
-    else report({ type: 'registration', aor, state: 'registering' });
-    this.#connection.once('online', registered);
+    if (this.#connection.online) return report({ type: 'registration', aor, state: 'registered' });
+    report({ type: 'registration', aor, state: 'registering' });
+    this.#connection.once('online', () => {
+      if (this.#online.get(user) === sessionId) report({ type: 'registration', aor, state: 'registered' });
+    });
   }
 
-  loggedOut(user: string): void {
+  /** The user's session ended; ignored when it is not their current one (they logged in again elsewhere). */
+  loggedOut(user: string, sessionId: string): void {
+    if (this.#online.get(user) !== sessionId) return;
     this.#online.delete(user);
     this.#connection.setAvailable(user, false);
   }

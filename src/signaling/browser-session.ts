@@ -196,9 +196,6 @@ export class BrowserSession {
     this.user = user;
     clearTimeout(this.#loginTimer);
     sessions.set(this.id, this);
-    if (replaced && replaced.sessionId !== this.id) {
-      sessions.get(replaced.sessionId)?.close(CloseCode.replaced, 'logged in elsewhere');
-    }
     this.#logger.info({ user }, 'logged in');
     this.send({
       type: 'welcome',
@@ -212,6 +209,11 @@ export class BrowserSession {
     for (const registrar of this.context.registrars) {
       const credentials = { ...(message.sip ? { sip: message.sip } : {}), ...(message.xmpp ? { xmpp: message.xmpp } : {}) };
       registrar.loggedIn(user, this.id, credentials, (frame) => this.send(frame));
+    }
+    // Only now: registrars hear of the new session before the old one's logout, which they then
+    // ignore, so the user's SIP registration and XMPP presence do not blink.
+    if (replaced && replaced.sessionId !== this.id) {
+      sessions.get(replaced.sessionId)?.close(CloseCode.replaced, 'logged in elsewhere');
     }
   }
 

@@ -40,7 +40,13 @@ describe('XMPP component mode: web users as bare JIDs of the gateway’s domain'
     const disco = await carol.request(xml('iq', { type: 'get', to: `${ALICE}/switchboard` }, xml('query', { xmlns: NS_DISCO_INFO })));
     const features = disco.getChild('query', NS_DISCO_INFO)!.getChildren('feature').map((f) => f.attrs.var);
     expect(features).toEqual(expect.arrayContaining(['urn:xmpp:jingle:1', NS_RTP, 'urn:xmpp:jingle-message:0', 'urn:xmpp:jingle:apps:dtls:0']));
-    alice.close();
+    // alice logs in again elsewhere (the first connection is replaced): she stays available.
+    const seen = carol.presences.length;
+    const again = await lab.webUser('alice');
+    await alice.closed;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(carol.presences.slice(seen).some((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === 'unavailable')).toBe(false);
+    again.close();
     await carol.presence((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === 'unavailable');
   }, 30_000);
 
