@@ -21,7 +21,8 @@ import {
   type OutboundLegRequest,
 } from '../../src/index.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
-import { SipLeg, sipCallId } from './sip-leg.js';
+import { SipLeg } from './sip-leg.js';
+import { sipCallId } from './sip-call-id.js';
 import { SipRegistration } from './sip-registration.js';
 import { answerSessionTimer, MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, SessionTimerHeaders } from './session-timer.js';
 import { statusForEndReason } from './sip-reasons.js';

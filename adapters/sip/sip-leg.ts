@@ -1,4 +1,4 @@
-import { Core, Inviter, SessionState, UserAgent, type Invitation, type Session, type URI } from 'sip.js';
+import { Core, Inviter, SessionState, type Invitation, type Session, type URI, type UserAgent } from 'sip.js';
 import {
   BaseLeg,
   CallFailedError,
@@ -10,28 +10,15 @@ import {
   type Logger,
   type TransferOutcome,
 } from '../../src/index.js';
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { BlindTransfer } from './blind-transfer.js';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
-import { MIN_SESSION_EXPIRES_SECONDS, type AgreedSessionTimer, type SessionTimerHeaders } from './session-timer.js';
-import { judgeUpdate } from './update-request.js';
-import { describeStatus, endReasonForStatus, statusForEndReason } from './sip-reasons.js';
-
-/** How long an UPDATE's offer may wait for the call's answer before the party gets 500. */
-const UPDATE_ANSWER_TIMEOUT_MS = 8000;
-
-/** One pending SDP the session description handler waits for. */
-interface Pending {
-  promise: Promise<string>;
-  resolve: (sdp: string) => void;
-}
-
-function pending(): Pending {
-  let resolve!: (sdp: string) => void;
-  const promise = new Promise<string>((r) => (resolve = r));
-  return { promise, resolve };
-}
+import { LegDescriptions } from './leg-descriptions.js';
+import { sendInvite, type InviteSessionTimer } from './outbound-invite.js';
+import type { AgreedSessionTimer, SessionTimerHeaders } from './session-timer.js';
+import { endSipSession } from './end-sip-session.js';
+import { sipCallId } from './sip-call-id.js';
+import { UpdateAnswer } from './update-answer.js';
 
 /**
  * A SIP dialog as one leg of a call: an Invitation (the SIP party called the
@@ -44,25 +31,31 @@ export class SipLeg extends BaseLeg implements Leg {
   readonly signalingAddress: string | undefined;
   #session: Session | undefined;
   #answered = false;
-  /** Our next description: the initial offer or answer, or the answer to a re-offer. */
-  #local: Pending = pending();
-  /** Set while our offer awaits the SIP party's answer. */
-  #awaitingAnswer = false;
-  #remoteAnswer: string | undefined;
-  /** An incoming INVITE's offer, which sip.js hands over again when we accept: not a re-offer. */
-  #initialOfferPending = false;
-  /** A delayed-offer INVITE: the 2xx carries our offer and the ACK the party's answer (see delayed-offer.ts). */
-  #awaitingAckAnswer = false;
-  /** The anchor's answer to the ACK's answer handed over as a re-offer: it goes to nobody. */
-  #dropNextAnswer = false;
-  /** The last description we gave, for session refreshes that change nothing. */
-  #lastLocal: string | undefined;
+  /** What sip.js gets from us next and what the party's descriptions mean. */
+  readonly #descriptions = new LegDescriptions({
+    answered: () => this.#answered,
+    offer: (sdp) => this.emitEvent('offer', sdp),
+  });
   /** The dialog's session timer (RFC 4028), whichever side refreshes. */
   readonly #timer: DialogSessionTimer;
-  /** CSeq of the last UPDATE from the party, which sip.js's dialog does not see. */
-  #updateCSeq = 0;
-  /** Set while our own refresh re-INVITE is out, so its answer is not taken for a change. */
-  #refreshing = false;
+  readonly #transfer: BlindTransfer;
+  readonly #updates = new UpdateAnswer({
+    dialogState: () => {
+      const session = this.#session;
+      const dialog = session?.dialog;
+      return {
+        established: session?.state === SessionState.Established && this.#answered,
+        ownOfferPending: this.#descriptions.ownOfferPending,
+        dialogCSeq: (dialog instanceof Core.SessionDialog ? dialog.remoteSequenceNumber : undefined) ?? 0,
+      };
+    },
+    answerRefresh: (request, minSeconds) => this.#timer.answerPeerRefresh(request, minSeconds),
+    offer: (sdp) => {
+      const answer = this.#descriptions.localDescription();
+      this.emitEvent('offer', sdp);
+      return answer;
+    },
+  });
 
   constructor(
     readonly id: string,
@@ -84,7 +77,7 @@ export class SipLeg extends BaseLeg implements Leg {
         target: URI;
         register: (session: Session, leg: SipLeg) => void;
         /** The interval to ask for (RFC 4028 section 7.1) and the smallest the gateway accepts. */
-        sessionTimer?: { seconds: number; minSeconds: number };
+        sessionTimer?: InviteSessionTimer;
       };
     },
   ) {
@@ -104,6 +97,16 @@ export class SipLeg extends BaseLeg implements Leg {
       logger,
       options.sessionTimer,
     );
+    this.#transfer = new BlindTransfer(
+      {
+        session: () => this.#session,
+        isEnded: () => this.ended,
+        transferred: () => this.partyEnded('hangup', 'transferred'),
+        transferRequested: (target, transferId) => this.emitEvent('transfer', target, transferId),
+      },
+      options.domain,
+      logger,
+    );
     this.signalingAddress = options.signalingAddress;
   }
 
@@ -120,8 +123,7 @@ export class SipLeg extends BaseLeg implements Leg {
   attachInvitation(invitation: Invitation, options: { delayedOffer: boolean } = { delayedOffer: false }): void {
     this.#session = invitation;
     this.#timer.peerAllows(invitation.request.getHeader('allow'));
-    this.#initialOfferPending = !options.delayedOffer;
-    this.#awaitingAckAnswer = options.delayedOffer;
+    this.#descriptions.expectInvitation(options.delayedOffer);
     this.#watch(invitation);
   }
 
@@ -129,62 +131,29 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** Sends the INVITE with the offer; resolves once it is on its way. */
   async deliverCall(call: IncomingCall): Promise<void> {
-    if (!this.options.outbound) throw new CallFailedError('failed', 'this SIP leg cannot call out');
-    await this.#sendInvite(call, this.options.outbound.sessionTimer, undefined);
-  }
-
-  /**
-   * The INVITE, asking for a session timer (RFC 4028 section 7.1: Supported:
-   * timer comes from the user agent, Session-Expires and Min-SE from here).
-   * After a 422 it goes once more with the peer's Min-SE as interval and
-   * Min-SE (section 7.4), in the same Call-ID with the next CSeq (RFC 3261
-   * section 8.1.3.5).
-   */
-  async #sendInvite(call: IncomingCall, timer: { seconds: number; minSeconds: number } | undefined, retryOf: Inviter | undefined): Promise<void> {
-    const outbound = this.options.outbound!;
-    const retryParams: Partial<Core.OutgoingRequestMessageOptions> = retryOf ? { callId: retryOf.request.callId, cseq: retryOf.request.cseq + 1 } : {};
-    const inviter = new Inviter(outbound.ua, outbound.target, {
-      // sip.js passes the params through to the request; its typing lists only some of them.
-      params: { fromDisplayName: call.fromName ?? call.from.user, ...retryParams } as { fromDisplayName: string },
-      ...(timer ? { extraHeaders: [`Session-Expires: ${timer.seconds}`, `Min-SE: ${Math.min(timer.minSeconds, timer.seconds)}`] } : {}),
-    });
-    outbound.register(inviter, this);
-    this.#session = inviter;
-    this.#watch(inviter);
-    if (retryOf) this.#local = pending();
-    this.#local.resolve(call.sdp);
-    this.#awaitingAnswer = true;
-    await inviter.invite({
-      requestDelegate: {
-        onProgress: (response) => {
-          const { statusCode } = response.message;
-          if (statusCode === 180 || statusCode === 183) this.emitEvent('ringing');
-          // Early media (RFC 3261 section 13.2.1, RFC 3960): a provisional answer with SDP.
-          if (statusCode === 183 && /^application\/sdp/i.test(response.message.getHeader('content-type') ?? '') && response.message.body) {
-            this.emitEvent('progress', response.message.body);
-          }
-        },
-        onAccept: (response) => {
-          this.#answered = true;
-          this.#timer.peerAllows(response.message.getHeader('allow'));
-          if (timer) this.#timer.takeFromOwnResponse(response.message);
-          const answer = response.message.body || this.#remoteAnswer;
-          if (!answer) {
-            this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
-            return;
-          }
-          this.emitEvent('answered', answer);
-        },
-        onReject: (response) => {
-          const statusCode = response.message.statusCode ?? 500;
-          const minSe = Number(/^\s*(\d{1,10})/.exec(response.message.getHeader('min-se') ?? '')?.[1]);
-          if (statusCode === 422 && !retryOf && timer && minSe > timer.seconds) {
-            this.#sendInvite(call, { seconds: minSe, minSeconds: minSe }, inviter).catch((error: unknown) => this.partyEnded('failed', (error as Error).message));
-            return;
-          }
-          this.partyEnded(endReasonForStatus(statusCode), describeStatus(statusCode, response.message.reasonPhrase ?? ''));
-        },
+    const outbound = this.options.outbound;
+    if (!outbound) throw new CallFailedError('failed', 'this SIP leg cannot call out');
+    await sendInvite(outbound.ua, outbound.target, call, outbound.sessionTimer, {
+      started: (inviter, retry) => {
+        outbound.register(inviter, this);
+        this.#session = inviter;
+        this.#watch(inviter);
+        this.#descriptions.ownOffer(call.sdp, { renew: retry });
       },
+      ringing: () => this.emitEvent('ringing'),
+      earlyMedia: (sdp) => this.emitEvent('progress', sdp),
+      accepted: (response, askedForTimer) => {
+        this.#answered = true;
+        this.#timer.peerAllows(response.getHeader('allow'));
+        if (askedForTimer) this.#timer.takeFromOwnResponse(response);
+        const answer = response.body || this.#descriptions.remoteAnswer;
+        if (!answer) {
+          this.partyEnded('incompatible-media', 'SIP 200 OK without SDP');
+          return;
+        }
+        this.emitEvent('answered', answer);
+      },
+      ended: (reason, detail) => this.partyEnded(reason, detail),
     });
   }
 
@@ -200,7 +169,7 @@ export class SipLeg extends BaseLeg implements Leg {
   notifyAnswered(sdp: string): void {
     const invitation = this.#invitation();
     if (!invitation) return;
-    this.#local.resolve(sdp);
+    this.#descriptions.initialAnswer(sdp);
     this.#answered = true;
     this.#timer.publish();
     invitation.accept().then(() => this.#timer.arm(), (error: unknown) => {
@@ -216,14 +185,13 @@ export class SipLeg extends BaseLeg implements Leg {
   /** A re-offer towards the SIP party (relay mode): a re-INVITE carrying it. */
   sendOffer(sdp: string): void {
     if (!this.#session || this.#session.state !== SessionState.Established) return;
-    this.#local = pending();
-    this.#local.resolve(sdp);
-    this.#awaitingAnswer = true;
+    this.#descriptions.ownOffer(sdp, { renew: true });
     this.#session
       .invite({
         requestDelegate: {
           onAccept: () => {
-            if (this.#remoteAnswer) this.emitEvent('answer', this.#remoteAnswer);
+            const answer = this.#descriptions.remoteAnswer;
+            if (answer) this.emitEvent('answer', answer);
           },
         },
       })
@@ -231,11 +199,7 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   sendAnswer(sdp: string): void {
-    if (this.#dropNextAnswer) {
-      this.#dropNextAnswer = false;
-      return;
-    }
-    this.#local.resolve(sdp);
+    this.#descriptions.reOfferAnswer(sdp);
   }
 
   /** DTMF as SIP INFO (application/dtmf-relay), for parties that did not negotiate RFC 4733. */
@@ -253,50 +217,12 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** Blind transfer out: REFER the SIP party to `target` (RFC 3515); it calls the target itself. */
   override requestTransfer(target: string, _transferId: string): boolean {
-    const session = this.#session;
-    if (!session || session.state !== SessionState.Established) return false;
-    const uri = UserAgent.makeURI(this.#sipUriFor(target));
-    if (!uri) return false;
-    session
-      .refer(uri, {
-        // RFC 3515 section 2.4.5: the transferee reports progress; a final 2xx means the
-        // transfer took place, and the transferor leaves the call.
-        onNotify: (notification) => {
-          notification.accept().catch(() => {});
-          const status = Number(/^SIP\/2\.0 (\d{3})/m.exec(notification.request.body)?.[1] ?? 0);
-          if (status >= 200 && status < 300 && !this.ended) {
-            session.bye().catch(() => {});
-            this.partyEnded('hangup', 'transferred');
-          }
-        },
-      })
-      .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER failed'));
-    return true;
+    return this.#transfer.refer(target);
   }
 
   /** The REFER this party sent us: tell it how the transferred call went (NOTIFY with sipfrag, RFC 3515 section 2.4.5). */
   override transferOutcome(_transferId: string, outcome: TransferOutcome): void {
-    const status = outcome.state === 'trying' ? 'SIP/2.0 100 Trying' : outcome.state === 'succeeded' ? 'SIP/2.0 200 OK' : `SIP/2.0 ${statusForEndReason(outcome.reason).statusCode} ${statusForEndReason(outcome.reason).reasonPhrase}`;
-    this.#notifyReferrer(status, outcome.state !== 'trying');
-  }
-
-  #notifyReferrer(sipfrag: string, final: boolean): void {
-    const dialog = this.#session?.dialog;
-    if (!dialog || this.#session?.state !== SessionState.Established) return;
-    try {
-      dialog.notify(undefined, {
-        extraHeaders: ['Event: refer', `Subscription-State: ${final ? 'terminated;reason=noresource' : 'active;expires=60'}`],
-        body: { contentDisposition: 'render', contentType: 'message/sipfrag;version=2.0', content: sipfrag },
-      });
-    } catch (error) {
-      this.logger.debug({ err: error }, 'NOTIFY failed');
-    }
-  }
-
-  #sipUriFor(target: string): string {
-    if (target.startsWith('web:')) return `sip:${target.slice(4)}@${this.options.domain}`;
-    if (target.startsWith('tel:')) return `sip:${target.slice(4)}@${this.options.domain};user=phone`;
-    return target;
+    this.#transfer.reportOutcome(outcome);
   }
 
   protected override release(): void {
@@ -306,17 +232,7 @@ export class SipLeg extends BaseLeg implements Leg {
   protected onEnd(reason: EndReason, detail?: string): void {
     const session = this.#session;
     if (!session) return;
-    const done = (error: unknown) => this.logger.debug({ err: error, callId: this.id }, 'ending the SIP session failed');
-    if (session.state === SessionState.Established) {
-      session.bye().catch(done);
-    } else if (session instanceof Inviter) {
-      if (session.state === SessionState.Initial || session.state === SessionState.Establishing) session.cancel().catch(done);
-    } else {
-      const invitation = session as Invitation;
-      if (invitation.state === SessionState.Initial || invitation.state === SessionState.Establishing) {
-        invitation.reject(statusForEndReason(reason)).catch(done);
-      }
-    }
+    endSipSession(session, reason, (error: unknown) => this.logger.debug({ err: error, callId: this.id }, 'ending the SIP session failed'));
     void detail;
   }
 
@@ -324,44 +240,14 @@ export class SipLeg extends BaseLeg implements Leg {
 
   /** sip.js asks for our description (INVITE body, 200 OK body, re-INVITE answer). */
   localDescription(): Promise<string> {
-    const current = this.#local;
-    void current.promise.then((sdp) => {
-      this.#lastLocal = sdp;
-    });
-    // The next request for a description is a new one (the answer to a later re-offer).
-    current.promise.then(() => {
-      if (this.#local === current) this.#local = pending();
-    });
-    return current.promise;
+    return this.#descriptions.localDescription();
   }
 
   /** sip.js hands us the party's description: our offer's answer, or a re-offer. */
   remoteDescription(sdp: string): void {
     this.#timer.arm(); // any re-INVITE from the party refreshes the session (RFC 4028 section 10)
-    if (this.#refreshing) {
-      this.#refreshing = false; // the answer to our own refresh: nothing changed
-      return;
-    }
-    if (this.#initialOfferPending) {
-      this.#initialOfferPending = false; // the call already has it
-      return;
-    }
-    if (this.#awaitingAnswer) {
-      this.#awaitingAnswer = false;
-      this.#remoteAnswer = sdp;
-      return;
-    }
-    if (this.#awaitingAckAnswer) {
-      // The ACK's answer to the offer in our 2xx: the anchor learns the party's address from it.
-      this.#awaitingAckAnswer = false;
-      this.#dropNextAnswer = true;
-      this.emitEvent('offer', sdp);
-      return;
-    }
-    if (this.#answered) this.emitEvent('offer', sdp);
+    this.#descriptions.remoteDescription(sdp);
   }
-
-  // ------------------------------------------------------------
 
   // ------------------------------------------------------------ UPDATE (RFC 3311), answered by the adapter
 
@@ -370,35 +256,9 @@ export class SipLeg extends BaseLeg implements Leg {
     return this.#session?.dialog?.id === dialogId;
   }
 
-  /**
-   * The party's UPDATE: a session refresh without SDP (RFC 4028 section 10),
-   * or an offer, which goes to the call like a re-INVITE's (the anchor answers
-   * hold, resume and address changes itself). Resolves with the response.
-   */
-  async receiveUpdate(request: Core.IncomingRequestMessage): Promise<Core.ResponseOptions> {
-    const session = this.#session;
-    const dialog = session?.dialog;
-    const verdict = judgeUpdate(request, {
-      established: session?.state === SessionState.Established && this.#answered,
-      ownOfferPending: this.#awaitingAnswer || this.#refreshing,
-      highestPeerCSeq: Math.max((dialog instanceof Core.SessionDialog ? dialog.remoteSequenceNumber : undefined) ?? 0, this.#updateCSeq),
-    });
-    if (verdict.kind === 'reject') return verdict;
-    this.#updateCSeq = request.cseq;
-    const refresh = this.#timer.answerPeerRefresh(request, MIN_SESSION_EXPIRES_SECONDS);
-    if (refresh.kind === 'too-small') {
-      return { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${refresh.minSeconds}`] };
-    }
-    if (verdict.kind === 'refresh') return { statusCode: 200, extraHeaders: refresh.headers };
-    const answer = this.localDescription();
-    this.emitEvent('offer', verdict.sdp);
-    const sdp = await Promise.race([answer, sleep(UPDATE_ANSWER_TIMEOUT_MS, undefined, { ref: false })]);
-    if (sdp === undefined) return { statusCode: 500, reasonPhrase: 'No Answer From Media', extraHeaders: ['Retry-After: 5'] };
-    return {
-      statusCode: 200,
-      extraHeaders: refresh.headers,
-      body: { contentDisposition: 'session', contentType: 'application/sdp', content: sdp },
-    };
+  /** The party's UPDATE (see update-answer.ts); resolves with the response. */
+  receiveUpdate(request: Core.IncomingRequestMessage): Promise<Core.ResponseOptions> {
+    return this.#updates.answer(request);
   }
 
   // ------------------------------------------------------------
@@ -406,10 +266,7 @@ export class SipLeg extends BaseLeg implements Leg {
   /** A session refresh by re-INVITE (RFC 4028 section 10) with the description already in force. */
   #refreshByReInvite(extraHeaders: string[], done: (response: Core.IncomingResponseMessage) => void): boolean {
     const session = this.#session;
-    if (!session || !this.#lastLocal) return false;
-    this.#local = pending();
-    this.#local.resolve(this.#lastLocal);
-    this.#refreshing = true;
+    if (!session || !this.#descriptions.beginRefresh()) return false;
     session
       .invite({ requestOptions: { extraHeaders }, requestDelegate: { onAccept: (response) => done(response.message), onReject: (response) => done(response.message) } })
       .catch((error: unknown) => this.logger.debug({ err: error }, 'session refresh failed'));
@@ -422,18 +279,7 @@ export class SipLeg extends BaseLeg implements Leg {
 
   #watch(session: Session): void {
     session.delegate = {
-      // A REFER from the SIP party (it transfers the other party, RFC 3515): accept, report
-      // progress, and let the call ask the other party to follow it.
-      onRefer: (referral) => {
-        const target = referral.referTo.uri.toString();
-        referral
-          .accept()
-          .then(() => {
-            this.#notifyReferrer('SIP/2.0 100 Trying', false);
-            this.emitEvent('transfer', target, randomUUID());
-          })
-          .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER accept failed'));
-      },
+      onRefer: (referral) => this.#transfer.accept(referral),
       onInfo: (info) => {
         const digits = parseDtmfInfo(info.request.getHeader('content-type') ?? '', info.request.body);
         if (digits === undefined) {
@@ -456,7 +302,3 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 }
 
-/** The Call-ID of a session's INVITE, either way round. */
-export function sipCallId(session: Session): string {
-  return session instanceof Inviter ? session.request.callId : (session as Invitation).request.callId;
-}
