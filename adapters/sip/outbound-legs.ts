@@ -1,0 +1,70 @@
+import { isIP } from 'node:net';
+import { UserAgent, type Session } from 'sip.js';
+import { CallFailedError, parseAddress, type Address, type GatewayConfig, type Logger, type OutboundLegRequest } from '../../src/index.js';
+import { MIN_SESSION_EXPIRES_SECONDS, type SessionTimerHeaders } from './session-timer.js';
+import { SipLeg } from './sip-leg.js';
+import { makeDialPolicy } from './sip-routing-rules.js';
+import type { SipTransportHub } from './transport/index.js';
+
+/**
+ * Legs for web users' calls to `sip:` and `tel:`: where the dial policy
+ * (`sip.outbound.allow`, default: the gateway's own domain and the proxy)
+ * lets them go, as SipLegs that INVITE out.
+ */
+export class OutboundLegs {
+  readonly #dialAllowed: (uri: string) => boolean;
+
+  constructor(
+    private readonly options: {
+      config: GatewayConfig['sip'];
+      domain: string;
+      advertisedHost: string;
+      logger: Logger;
+      sessionTimerHeaders: SessionTimerHeaders;
+      /** See SipAdapterOptions.sessionTimerFloorSeconds. */
+      sessionTimerFloorSeconds: number | undefined;
+      /** How sip.js's SDH factory and the UPDATE handler find the leg of a session. */
+      track: (session: Session, leg: SipLeg) => void;
+    },
+  ) {
+    const { config, domain, advertisedHost } = options;
+    const proxyHost = config.outbound.proxy ? /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/.exec(config.outbound.proxy)?.[1] : undefined;
+    this.#dialAllowed = makeDialPolicy({
+      allow: config.outbound.allow,
+      ownHosts: [domain, advertisedHost, ...(proxyHost ? [proxyHost] : [])],
+    });
+  }
+
+  /** Outbound: a web user calls `sip:` or `tel:`. */
+  create(request: OutboundLegRequest, ua: UserAgent | undefined, hub: SipTransportHub | undefined): SipLeg {
+    if (!ua) throw new CallFailedError('unreachable', 'SIP is not running');
+    const dialled = this.#targetUri(request.target);
+    if (!this.#dialAllowed(dialled)) throw new CallFailedError('forbidden', `the dial policy does not allow ${dialled}`);
+    // The core keeps no URI parameters, so `;transport=ws` is gone by now: a SIP-over-WebSocket
+    // client is known by the flow it opened to us. Such clients are browsers (RFC 7118's use
+    // case; RFC 8827 makes their media ICE + DTLS-SRTP): a WebRTC party, which relay mode can
+    // reach end to end.
+    const webSocket = request.target.host ? hub?.webSocketClientTransport(request.target.host) : undefined;
+    const uri = webSocket ? `${dialled};transport=${webSocket}` : dialled;
+    const target = UserAgent.makeURI(uri);
+    if (!target) throw new CallFailedError('not-found', `${uri} is not a valid SIP URI`);
+    const webrtc = webSocket !== undefined;
+    return new SipLeg(request.callId, parseAddress(uri), this.options.logger, {
+      webrtc,
+      domain: this.options.domain,
+      ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
+      sessionTimerHeaders: this.options.sessionTimerHeaders,
+      outbound: {
+        ua,
+        target,
+        register: (session, leg) => this.options.track(session, leg),
+        sessionTimer: { seconds: this.options.config.sessionExpiresSeconds, minSeconds: this.options.sessionTimerFloorSeconds ?? MIN_SESSION_EXPIRES_SECONDS },
+      },
+    });
+  }
+
+  #targetUri(target: Address): string {
+    if (target.scheme === 'tel') return `sip:${target.user}@${this.options.domain};user=phone`;
+    return target.uri;
+  }
+}
