@@ -55,6 +55,23 @@ function expectCompleteSdp(sdp: string | undefined): void {
   expect(sdp).not.toMatch(/^m=audio 9 /m);
 }
 
+/** 3 s of audio both ways, over a loopback host pair SIP.js took from complete SDP. */
+async function expectMediaBothWays(alice: SoftphonePage, phone: SipJsSoftphone): Promise<void> {
+  const [heardByAlice, heardByPhone] = await Promise.all([alice.inboundAudio(3000), phone.audioAfter(3000)]);
+  expectAudio(heardByAlice);
+  expectAudio(heardByPhone);
+  expectLoopbackPairFromSdp(heardByPhone);
+  expectCompleteSdp((await phone.snapshot()).remoteSdp);
+}
+
+/** SIP.js hangs up: the page ends with `hangup` and the gateway forgets the call. */
+async function phoneHangsUp(alice: SoftphonePage, phone: SipJsSoftphone): Promise<void> {
+  await phone.hangup();
+  await alice.waitForState('ended');
+  expect(await alice.endReason()).toBe('hangup');
+  await expect.poll(() => gateway!.calls.size).toBe(0);
+}
+
 describe('SIP.js over WebSocket and the demo page', () => {
   it('SIP.js calls alice: relayed end to end, audio both ways, hang-up from SIP.js then from alice', async () => {
     const { alice, phone } = await setUp();
@@ -67,16 +84,9 @@ describe('SIP.js over WebSocket and the demo page', () => {
     const [call] = gateway!.calls.list();
     expect(call?.media.mode).toBe('relay');
 
-    const [heardByAlice, heardByPhone] = await Promise.all([alice.inboundAudio(3000), phone.audioAfter(3000)]);
-    expectAudio(heardByAlice);
-    expectAudio(heardByPhone);
-    expectLoopbackPairFromSdp(heardByPhone);
-    expectCompleteSdp((await phone.snapshot()).remoteSdp);
+    await expectMediaBothWays(alice, phone);
 
-    await phone.hangup();
-    await alice.waitForState('ended');
-    expect(await alice.endReason()).toBe('hangup');
-    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await phoneHangsUp(alice, phone);
 
     await phone.call('sip:alice@127.0.0.1');
     await alice.answer();
@@ -103,16 +113,9 @@ describe('SIP.js over WebSocket and the demo page', () => {
     expect(call?.type).toBe('web-sip');
     expect(call?.media.mode).toBe('relay');
 
-    const [heardByAlice, heardByPhone] = await Promise.all([alice.inboundAudio(3000), phone.audioAfter(3000)]);
-    expectAudio(heardByAlice);
-    expectAudio(heardByPhone);
-    expectLoopbackPairFromSdp(heardByPhone);
-    expectCompleteSdp((await phone.snapshot()).remoteSdp);
+    await expectMediaBothWays(alice, phone);
 
-    await phone.hangup();
-    await alice.waitForState('ended');
-    expect(await alice.endReason()).toBe('hangup');
-    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await phoneHangsUp(alice, phone);
   }, 90_000);
 
   it('with media.mode anchor the same call is anchored: audio both ways through the gateway', async () => {
@@ -126,11 +129,7 @@ describe('SIP.js over WebSocket and the demo page', () => {
     const [call] = gateway!.calls.list();
     expect(call?.media.mode).toBe('anchor');
 
-    const [heardByAlice, heardByPhone] = await Promise.all([alice.inboundAudio(3000), phone.audioAfter(3000)]);
-    expectAudio(heardByAlice);
-    expectAudio(heardByPhone);
-    expectLoopbackPairFromSdp(heardByPhone);
-    expectCompleteSdp((await phone.snapshot()).remoteSdp);
+    await expectMediaBothWays(alice, phone);
 
     await alice.hangup();
     expect((await phone.waitForState('Terminated')).endedBy).toBe('remote');

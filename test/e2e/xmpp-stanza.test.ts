@@ -66,6 +66,14 @@ async function expectAudioBothWays(page: SoftphonePage, stanza: StanzaPeer): Pro
   return { page: pageHeard, stanza: stanzaHeard };
 }
 
+/** The page hangs up: StanzaJS sees the gateway's session-terminate `success`, and the call is gone. */
+async function pageHangsUp(page: SoftphonePage, stanza: StanzaPeer): Promise<void> {
+  await page.hangup();
+  await page.waitForState('ended');
+  expect(await stanza.endReason(), await stanza.jingleTrace()).toMatchObject({ condition: 'success', by: 'remote' });
+  await expect.poll(() => gateway!.calls.size).toBe(0);
+}
+
 /** StanzaJS carol sends a direct session-initiate to alice's resource; the page rings and answers. */
 async function carolCallsAliceAndPageAnswers(page: SoftphonePage, stanza: StanzaPeer): Promise<void> {
   await expectAliceCallable(stanza);
@@ -81,10 +89,7 @@ describe('StanzaJS (independent Jingle stack) and the gateway, via Prosody', () 
     await carolCallsAliceAndPageAnswers(page, carol);
     await expectAudioBothWays(page, carol);
 
-    await page.hangup();
-    await page.waitForState('ended');
-    expect(await carol.endReason(), await carol.jingleTrace()).toMatchObject({ condition: 'success', by: 'remote' });
-    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await pageHangsUp(page, carol);
   }, 90_000);
 
   it('StanzaJS calls alice, audio both ways, StanzaJS hangs up: the page ends with hangup', async () => {
@@ -123,9 +128,6 @@ describe('StanzaJS (independent Jingle stack) and the gateway, via Prosody', () 
     await carol.waitForState('active');
     await expectAudioBothWays(page, carol);
 
-    await page.hangup();
-    await page.waitForState('ended');
-    expect(await carol.endReason(), await carol.jingleTrace()).toMatchObject({ condition: 'success', by: 'remote' });
-    await expect.poll(() => gateway!.calls.size).toBe(0);
+    await pageHangsUp(page, carol);
   }, 90_000);
 });
