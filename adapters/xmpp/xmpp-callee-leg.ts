@@ -34,7 +34,6 @@ export class XmppCalleeLeg extends JingleLeg {
   #offer: SessionDescription | undefined;
   #ringing = false;
   #answered = false;
-  #retracted = false;
   /** The responder's candidates that came before its session-accept (Conversations#3790). */
   readonly #earlyRemoteCandidates: Element[] = [];
 
@@ -106,7 +105,6 @@ export class XmppCalleeLeg extends JingleLeg {
   loseTieBreak(): void {
     if (this.ended || this.#peer !== undefined) return;
     this.sendJmi(this.#target, xml('retract', { xmlns: NS_JMI, id: this.sid }, xml('tie-break', { xmlns: NS_JMI }), xml('reason', { xmlns: NS_JINGLE }, xml('expired'))));
-    this.#retracted = true;
     this.partyEnded('busy', 'both sides called at once; the other call won the tie-break');
   }
 
@@ -138,7 +136,6 @@ export class XmppCalleeLeg extends JingleLeg {
 
   protected override onEnd(reason: EndReason): void {
     if (this.#peer === undefined && !this.#direct) {
-      if (this.#retracted) return;
       // Nobody proceeded yet: XEP-0353 section 3.2 retract, to the bare JID like the propose.
       this.sendJmi(this.#target, xml('retract', { xmlns: NS_JMI, id: this.sid }, xml('reason', { xmlns: NS_JINGLE }, xml('cancel'))));
       return;
