@@ -1,6 +1,7 @@
-import { SessionState, UserAgent, type Referral, type Session } from 'sip.js';
-import type { Logger, TransferOutcome } from '../../src/index.js';
 import { randomUUID } from 'node:crypto';
+import { SessionState, UserAgent, type Referral, type Session } from 'sip.js';
+import { AddressError, CallFailedError, parseAddress, type Logger, type PartyIdentity, type TransferOutcome } from '../../src/index.js';
+import type { SipDialPolicy } from './sip-dial-policy.js';
 import { statusForEndReason } from './sip-reasons.js';
 
 /** What a blind transfer needs from its SIP leg. */
@@ -17,21 +18,35 @@ export interface BlindTransferHost {
 /**
  * Blind transfer by REFER (RFC 3515) both ways: we REFER the SIP party to a
  * target and follow its NOTIFYs, or the party REFERs us and we report the
- * transferred call's progress in NOTIFYs with a sipfrag body.
+ * transferred call's progress in NOTIFYs with a sipfrag body. Both ways go
+ * through the dial plan: a REFER is a call placed on someone's behalf, the
+ * classic way to reach a premium number through a PBX.
  */
 export class BlindTransfer {
   constructor(
     private readonly host: BlindTransferHost,
-    /** The gateway's SIP domain: where a transfer to a web user must send the SIP party. */
-    private readonly domain: string,
+    private readonly dialPolicy: SipDialPolicy,
+    /** The SIP party's own identity: what its REFERs may reach. */
+    private readonly partyIdentity: () => PartyIdentity,
     private readonly logger: Logger,
   ) {}
 
-  /** Blind transfer out: REFER the SIP party to `target` (RFC 3515); it calls the target itself. */
-  refer(target: string): boolean {
+  /**
+   * Blind transfer out: REFER the SIP party to `target` (RFC 3515); it calls the target itself,
+   * so `requestedBy` must be allowed to send it there (CallFailedError 'forbidden' otherwise).
+   */
+  refer(target: string, requestedBy: PartyIdentity): boolean {
+    let address;
+    try {
+      address = parseAddress(target);
+    } catch (error) {
+      if (error instanceof AddressError) return false;
+      throw error;
+    }
+    this.dialPolicy.check(address, requestedBy);
     const session = this.host.session();
     if (!session || session.state !== SessionState.Established) return false;
-    const uri = UserAgent.makeURI(this.#sipUriFor(target));
+    const uri = UserAgent.makeURI(this.dialPolicy.referToUri(address.uri));
     if (!uri) return false;
     session
       .refer(uri, {
@@ -55,14 +70,34 @@ export class BlindTransfer {
    * progress, and let the call ask the other party to follow it.
    */
   accept(referral: Referral): void {
-    const target = referral.referTo.uri.toString();
+    const referTo = referral.referTo.uri.toString();
+    const target = this.dialPolicy.referTarget(referTo);
+    if (!target) {
+      // RFC 3515 section 2.4.2: a Refer-To the gateway cannot act on is refused.
+      this.#refuse(referral, 416, 'Unsupported URI Scheme', `cannot transfer to ${referTo}`);
+      return;
+    }
+    try {
+      this.dialPolicy.check(target, this.partyIdentity());
+    } catch (error) {
+      if (!(error instanceof CallFailedError)) throw error;
+      this.logger.info({ referTo, detail: error.message }, 'REFER refused by the dial plan');
+      this.#refuse(referral, 403, 'Forbidden', 'the dial plan does not allow this transfer');
+      return;
+    }
     referral
       .accept()
       .then(() => {
         this.#notifyReferrer('SIP/2.0 100 Trying', false);
-        this.host.transferRequested(target, randomUUID());
+        this.host.transferRequested(target.uri, randomUUID());
       })
       .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER accept failed'));
+  }
+
+  #refuse(referral: Referral, statusCode: number, reasonPhrase: string, warning: string): void {
+    referral
+      .reject({ statusCode, reasonPhrase, extraHeaders: [`Warning: 399 switchboard "${warning.replace(/["\\]/g, '')}"`] })
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'REFER reject failed'));
   }
 
   /** The REFER this party sent us: tell it how the transferred call went (NOTIFY with sipfrag, RFC 3515 section 2.4.5). */
@@ -85,9 +120,4 @@ export class BlindTransfer {
     }
   }
 
-  #sipUriFor(target: string): string {
-    if (target.startsWith('web:')) return `sip:${target.slice(4)}@${this.domain}`;
-    if (target.startsWith('tel:')) return `sip:${target.slice(4)}@${this.domain};user=phone`;
-    return target;
-  }
 }

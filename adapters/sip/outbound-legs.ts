@@ -3,43 +3,35 @@ import { UserAgent, type Session } from 'sip.js';
 import { CallFailedError, parseAddress, type Address, type GatewayConfig, type Logger, type OutboundLegRequest } from '../../src/index.js';
 import { MIN_SESSION_EXPIRES_SECONDS, type SessionTimerHeaders } from './session-timer.js';
 import { SipLeg } from './sip-leg.js';
-import { makeDialPolicy } from './sip-routing-rules.js';
+import type { SipDialPolicy } from './sip-dial-policy.js';
 import type { SipTransportHub } from './transport/index.js';
 
 /**
- * Legs for web users' calls to `sip:` and `tel:`: where the dial policy
- * (`sip.outbound.allow`, default: the gateway's own domain and the proxy)
- * lets them go, as SipLegs that INVITE out.
+ * Legs for calls to `sip:` and `tel:`: where the dial plan
+ * (`sip.outbound.dialPlan`, nothing by default) lets the caller go, as
+ * SipLegs that INVITE out.
  */
 export class OutboundLegs {
-  readonly #dialAllowed: (uri: string) => boolean;
-
   constructor(
     private readonly options: {
       config: GatewayConfig['sip'];
       domain: string;
-      advertisedHost: string;
       logger: Logger;
+      dialPolicy: SipDialPolicy;
       sessionTimerHeaders: SessionTimerHeaders;
       /** See SipAdapterOptions.sessionTimerFloorSeconds. */
       sessionTimerFloorSeconds: number | undefined;
       /** How sip.js's SDH factory and the UPDATE handler find the leg of a session. */
       track: (session: Session, leg: SipLeg) => void;
     },
-  ) {
-    const { config, domain, advertisedHost } = options;
-    const proxyHost = config.outbound.proxy ? /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?>]+)/.exec(config.outbound.proxy)?.[1] : undefined;
-    this.#dialAllowed = makeDialPolicy({
-      allow: config.outbound.allow,
-      ownHosts: [domain, advertisedHost, ...(proxyHost ? [proxyHost] : [])],
-    });
-  }
+  ) {}
 
-  /** Outbound: a web user calls `sip:` or `tel:`. */
+  /** Outbound: a web user (or an operator's route) calls `sip:` or `tel:`. */
   create(request: OutboundLegRequest, ua: UserAgent | undefined, hub: SipTransportHub | undefined): SipLeg {
+    // The dial plan judges the address as dialled, before any rewriting (tel: to a trunk URI).
+    this.options.dialPolicy.check(request.target, request.caller, request.onBehalfOf);
     if (!ua) throw new CallFailedError('unreachable', 'SIP is not running');
     const dialled = this.#targetUri(request.target);
-    if (!this.#dialAllowed(dialled)) throw new CallFailedError('forbidden', `the dial policy does not allow ${dialled}`);
     // The core keeps no URI parameters, so `;transport=ws` is gone by now: a SIP-over-WebSocket
     // client is known by the flow it opened to us. Such clients are browsers (RFC 7118's use
     // case; RFC 8827 makes their media ICE + DTLS-SRTP): a WebRTC party, which relay mode can
@@ -49,9 +41,9 @@ export class OutboundLegs {
     const target = UserAgent.makeURI(uri);
     if (!target) throw new CallFailedError('not-found', `${uri} is not a valid SIP URI`);
     const webrtc = webSocket !== undefined;
-    return new SipLeg(request.callId, parseAddress(uri), this.options.logger, {
+    return new SipLeg(request.callId, parseAddress(uri), this.options.logger.child({ callId: request.callId }), {
       webrtc,
-      domain: this.options.domain,
+      dialPolicy: this.options.dialPolicy,
       ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
       sessionTimerHeaders: this.options.sessionTimerHeaders,
       outbound: {

@@ -8,8 +8,10 @@ import {
   type Leg,
   type LegMediaCapabilities,
   type Logger,
+  type PartyIdentity,
   type TransferOutcome,
 } from '../../src/index.js';
+import type { SipDialPolicy } from './sip-dial-policy.js';
 import { BlindTransfer } from './blind-transfer.js';
 import { parseDtmfInfo, dtmfInfoBody } from './dtmf-info.js';
 import { DialogSessionTimer } from './dialog-session-timer.js';
@@ -63,8 +65,8 @@ export class SipLeg extends BaseLeg implements Leg {
     private readonly logger: Logger,
     private readonly options: {
       webrtc: boolean;
-      /** The gateway's SIP domain: where a transfer to a web user must send the SIP party. */
-      domain: string;
+      /** The dial plan for transfers both ways (and the SIP URIs of the gateway's addresses). */
+      dialPolicy: SipDialPolicy;
       /** Where the party's SIP comes from: its media may latch from there (NAT). */
       signalingAddress?: string;
       /** The session timer agreed with a calling party that asked for one (RFC 4028). */
@@ -104,10 +106,16 @@ export class SipLeg extends BaseLeg implements Leg {
         transferred: () => this.partyEnded('hangup', 'transferred'),
         transferRequested: (target, transferId) => this.emitEvent('transfer', target, transferId),
       },
-      options.domain,
+      options.dialPolicy,
+      () => this.identity,
       logger,
     );
     this.signalingAddress = options.signalingAddress;
+  }
+
+  /** An outside party: its REFERs carry only the rights the dial plan gives its source address. */
+  override get identity(): PartyIdentity {
+    return { kind: 'external', source: this.signalingAddress };
   }
 
   get answered(): boolean {
@@ -173,7 +181,7 @@ export class SipLeg extends BaseLeg implements Leg {
     this.#answered = true;
     this.#timer.publish();
     invitation.accept().then(() => this.#timer.arm(), (error: unknown) => {
-      this.logger.warn({ err: error, callId: this.id }, 'SIP accept failed');
+      this.logger.warn({ err: error }, 'SIP accept failed');
       this.partyEnded('failed', 'could not answer the SIP call');
     });
   }
@@ -216,8 +224,8 @@ export class SipLeg extends BaseLeg implements Leg {
   }
 
   /** Blind transfer out: REFER the SIP party to `target` (RFC 3515); it calls the target itself. */
-  override requestTransfer(target: string, _transferId: string): boolean {
-    return this.#transfer.refer(target);
+  override requestTransfer(target: string, _transferId: string, requestedBy: PartyIdentity): boolean {
+    return this.#transfer.refer(target, requestedBy);
   }
 
   /** The REFER this party sent us: tell it how the transferred call went (NOTIFY with sipfrag, RFC 3515 section 2.4.5). */
@@ -232,7 +240,7 @@ export class SipLeg extends BaseLeg implements Leg {
   protected onEnd(reason: EndReason, detail?: string): void {
     const session = this.#session;
     if (!session) return;
-    endSipSession(session, reason, (error: unknown) => this.logger.debug({ err: error, callId: this.id }, 'ending the SIP session failed'));
+    endSipSession(session, reason, (error: unknown) => this.logger.debug({ err: error }, 'ending the SIP session failed'));
     void detail;
   }
 

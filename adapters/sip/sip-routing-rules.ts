@@ -1,6 +1,7 @@
 /**
- * Who an inbound SIP call is for, and whom web users may call: pure rules
- * from the `sip.inbound` and `sip.outbound` configuration.
+ * Who an inbound SIP call is for: pure rules from the `sip.inbound`
+ * configuration (whom callers may reach outwards is the dial plan's matter,
+ * sip-dial-policy.ts).
  */
 
 const WEB_USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -38,25 +39,4 @@ export function webUserFor(
   }
   if (WEB_USER.test(requestUser)) return requestUser;
   return defaultUser;
-}
-
-/**
- * The dial policy against toll fraud: a web user may call a SIP URI only when
- * it matches an allowed pattern, or, with no patterns configured, when its
- * host is the gateway's own domain or the outbound proxy's host.
- */
-export function makeDialPolicy(options: { allow: string[]; ownHosts: string[] }): (uri: string) => boolean {
-  const patterns = options.allow.map((pattern, index) => {
-    try {
-      return new RegExp(pattern);
-    } catch (error) {
-      throw new TypeError(`sip.outbound.allow[${index}] is not a valid regular expression: ${(error as Error).message}`);
-    }
-  });
-  const hosts = new Set(options.ownHosts.map((host) => host.toLowerCase()));
-  return (uri) => {
-    if (patterns.length > 0) return patterns.some((pattern) => pattern.test(uri));
-    const host = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;?]+)/i.exec(uri)?.[1]?.toLowerCase();
-    return host !== undefined && hosts.has(host);
-  };
 }

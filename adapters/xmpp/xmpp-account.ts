@@ -3,6 +3,7 @@ import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import {
   CallFailedError,
+  EXTERNAL_PARTY,
   GatewayError,
   parseAddress,
   type Address,
@@ -12,6 +13,7 @@ import {
   type EndReason,
   type Leg,
   type Logger,
+  type PartyIdentity,
 } from '../../src/index.js';
 import { JingleParseError } from './jingle/jingle-parse-error.js';
 import { jingleImport } from './jingle/jingle-import.js';
@@ -248,7 +250,10 @@ export class XmppAccount {
     } catch {
       return stanzaError('modify', 'bad-request');
     }
-    const leg = new XmppCallerLeg({ id: randomUUID(), sid, peer: from, address, offer, port: this.connection.port, logger: this.#options.logger, onReleased: (s) => this.#legs.delete(s) });
+    // The caller was admitted for this target (mayReach, now or at its proposal): a phone or trunk
+    // it reaches is the operator's rule's doing, so the SIP dial plan lets it through.
+    const identity: PartyIdentity = target.scheme === 'web' ? EXTERNAL_PARTY : { kind: 'routed', by: 'xmpp.inbound' };
+    const leg = new XmppCallerLeg({ id: randomUUID(), sid, peer: from, address, offer, identity, port: this.connection.port, logger: this.#options.logger, onReleased: (s) => this.#legs.delete(s) });
     this.#legs.set(sid, leg);
     const media = offer.contents.map((c) => c.kind).sort().join(',');
     // Acknowledge first (XEP-0166 section 6.2), then ring: the result must not wait for the callee.

@@ -1,4 +1,4 @@
-import { CallFailedError, type IncomingCall } from '../../src/index.js';
+import { CallFailedError, EXTERNAL_PARTY, type IncomingCall, type PartyIdentity } from '../../src/index.js';
 import { jingleExport } from './jingle/jingle-export.js';
 import { roleAfter } from './jingle/reanswer.js';
 import { sdpImport } from './jingle/sdp-import.js';
@@ -10,6 +10,8 @@ export interface XmppCallerLegOptions extends JingleLegOptions {
   peer: string;
   /** Its offer, to index our candidates by m-line. */
   offer: SessionDescription;
+  /** `routed` when an operator's rule chose a phone or trunk for this admitted caller; external otherwise. */
+  identity?: PartyIdentity;
 }
 
 /**
@@ -19,13 +21,19 @@ export interface XmppCallerLegOptions extends JingleLegOptions {
 export class XmppCallerLeg extends JingleLeg {
   protected readonly role = 'responder' as const;
   readonly #peer: string;
+  readonly #identity: PartyIdentity;
   #answered = false;
 
   constructor(options: XmppCallerLegOptions) {
     super(options);
     this.#peer = options.peer;
+    this.#identity = options.identity ?? EXTERNAL_PARTY;
     this.localContents = options.offer.contents.map((content) => content.mid);
     this.peerDescription = options.offer;
+  }
+
+  override get identity(): PartyIdentity {
+    return this.#identity;
   }
 
   get peer(): string {

@@ -80,10 +80,14 @@ export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
   async place(request: PlaceCallRequest): Promise<Call> {
     if (!this.#accepting) throw new GatewayError('shutting-down', 'the gateway is shutting down');
     if (this.#calls.has(request.id)) throw new GatewayError('duplicate-call-id', `call id ${request.id} is in use`);
+    const transferor = request.transferId ? this.#pendingTransfer(request.transferId) : undefined;
     const callee = await this.options.router.createLeg({
       callId: request.id,
       target: request.target,
       from: request.caller.address,
+      caller: request.caller.identity,
+      // A call that follows someone's transfer goes only where that someone may send it (REFER toll fraud).
+      onBehalfOf: transferor ? [transferor.identity] : [],
     });
     if (request.caller.ended || this.#calls.has(request.id)) {
       callee.end('cancelled');
@@ -111,6 +115,12 @@ export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
     this.options.logger.info({ callId: call.id, from: request.caller.address.uri, to: callee.address.uri }, 'call placed');
     call.start(request.sdp, request.fromName);
     return call;
+  }
+
+  /** The leg that asked for a transfer still waiting for its follow-up call. */
+  #pendingTransfer(transferId: string): Leg | undefined {
+    const transfer = this.#transfers.get(transferId);
+    return transfer && transfer.expiresAt >= Date.now() ? transfer.requester : undefined;
   }
 
   /** Reports the follow-up call's progress to the leg that asked for the transfer (SIP: NOTIFY). */

@@ -127,7 +127,15 @@ export class Call extends TypedEmitter<CallEvents> {
     from.on('answer', (sdp) => this.#enqueue(async () => to.sendAnswer(await this.media.answer(from, sdp))));
     from.on('transfer', (target, transferId) => {
       if (this.#state !== 'active') return from.transferOutcome(transferId, { state: 'failed', reason: 'failed' });
-      if (to.requestTransfer(target, transferId)) this.safeEmit('transfer', transferId, from);
+      let requested: boolean;
+      try {
+        requested = to.requestTransfer(target, transferId, from.identity);
+      } catch (error) {
+        if (!(error instanceof CallFailedError)) throw error;
+        this.#logger.info({ callId: this.id, target, reason: error.reason, detail: error.detail ?? error.message }, 'transfer refused');
+        return from.transferOutcome(transferId, { state: 'failed', reason: error.reason });
+      }
+      if (requested) this.safeEmit('transfer', transferId, from);
       else from.transferOutcome(transferId, { state: 'failed', reason: 'failed' });
     });
     from.on('dtmf', (digits) => {

@@ -1,5 +1,6 @@
 import { TypedEmitter } from '../events/typed-emitter.js';
 import type { EndReason, IceCandidate } from '../protocol/messages.js';
+import { EXTERNAL_PARTY, type PartyIdentity } from '../policy/party-identity.js';
 import type { Address } from './address.js';
 
 /**
@@ -60,6 +61,8 @@ export interface Leg extends TypedEmitter<LegEvents> {
   readonly id: string;
   readonly address: Address;
   readonly capabilities: LegMediaCapabilities;
+  /** Who the party is for the gateway's policies (dial plan): web users by their login, everyone else `external`. */
+  readonly identity: PartyIdentity;
   readonly ended: boolean;
   /**
    * The IP address the party's signaling comes from, when the protocol knows
@@ -80,8 +83,12 @@ export interface Leg extends TypedEmitter<LegEvents> {
   sendOffer(sdp: string): void;
   sendAnswer(sdp: string): void;
   sendDtmf(digits: string): void;
-  /** Ask this party to call `target` instead (a `transfer` frame, a SIP REFER); false when it cannot. */
-  requestTransfer(target: string, transferId: string): boolean;
+  /**
+   * Ask this party to call `target` instead (a `transfer` frame, a SIP REFER) for `requestedBy`,
+   * the other party; false when it cannot. Throws CallFailedError('forbidden') when policy
+   * does not let `requestedBy` send this party there.
+   */
+  requestTransfer(target: string, transferId: string, requestedBy: PartyIdentity): boolean;
   /** How a transfer this party asked for went (SIP: the NOTIFY to the transferor). */
   transferOutcome(transferId: string, outcome: TransferOutcome): void;
   /** The call is over for this party, for `reason`. */
@@ -91,6 +98,11 @@ export interface Leg extends TypedEmitter<LegEvents> {
 /** Shared bookkeeping for legs: the ended flag and the once-only `ended` event. */
 export abstract class BaseLeg extends TypedEmitter<LegEvents> {
   #ended = false;
+
+  /** Parties the gateway did not authenticate have no permissions; web legs override this. */
+  get identity(): PartyIdentity {
+    return EXTERNAL_PARTY;
+  }
 
   get ended(): boolean {
     return this.#ended;
@@ -121,7 +133,7 @@ export abstract class BaseLeg extends TypedEmitter<LegEvents> {
   notifyEarlyMedia(_sdp: string): void {}
 
   /** Legs that cannot transfer say so; those that can override this. */
-  requestTransfer(_target: string, _transferId: string): boolean {
+  requestTransfer(_target: string, _transferId: string, _requestedBy: PartyIdentity): boolean {
     return false;
   }
 

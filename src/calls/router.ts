@@ -1,4 +1,5 @@
 import { CallFailedError } from '../errors/gateway-error.js';
+import type { PartyIdentity } from '../policy/party-identity.js';
 import type { Address, AddressScheme } from './address.js';
 import type { Leg } from './leg.js';
 
@@ -6,6 +7,10 @@ export interface OutboundLegRequest {
   callId: string;
   target: Address;
   from: Address;
+  /** Who is calling, for the dial plan. */
+  caller: PartyIdentity;
+  /** Parties whose transfer this call follows: the call needs their permission too. */
+  onBehalfOf: readonly PartyIdentity[];
 }
 
 /**

@@ -30,6 +30,18 @@ const iceUrl = (schemes: string[]) =>
       `expected a URL starting with ${schemes.map((s) => `${s}:`).join(' or ')}`,
     );
 
+const regExpSource = z.string().min(1).refine(isRegExp, 'expected a valid regular expression');
+
+/** Who a rule applies to: token users (all, by name, or by their token's `groups` claim), and guests only when asked. */
+const audienceFields = {
+  /** Token users by name (the token's `sub`). */
+  users: z.array(z.string().min(1)).optional(),
+  /** Token users whose `groups` claim holds one of these. */
+  groups: z.array(z.string().min(1)).optional(),
+  /** Anonymous (guest) web users as well; never by default. */
+  guests: z.boolean().optional(),
+};
+
 const serverSchema = z
   .strictObject({
     /** Address the HTTP/WebSocket server listens on. */
@@ -55,6 +67,11 @@ const authSchema = z
     anonymous: z.boolean().optional(),
     /** Lifetime of tokens minted by `switchboard token`. */
     tokenTtlSeconds: z.number().int().positive().default(3600),
+    /**
+     * With both token and anonymous login on, a guest who picks the name `bob` is `web:guest-bob`, so
+     * no guest can pass for a token user; tokens whose subject starts with it are refused.
+     */
+    guestPrefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/, 'expected 1-16 of A-Z a-z 0-9 . _ - starting with a letter or digit').default('guest-'),
   })
   .prefault({});
 
@@ -186,11 +203,29 @@ const sipSchema = z
         username: z.string().optional(),
         password: z.string().optional(),
         /**
-         * Destinations web users may dial, as regular expressions on the URI
-         * (`^sip:\\+?\\d{3,15}@trunk\\.example\\.com$`). Empty: only the gateway's own
-         * domain and the proxy's host, against toll fraud.
+         * Who may reach which SIP and `tel:` destinations, first matching rule decides, nothing
+         * unless a rule allows it (toll fraud). `match` is a regular expression on the address as
+         * dialled, in canonical form: `tel:+15551234567`, `sip:bob@pbx.example.com`. Allow rules
+         * apply to every token user unless `users`/`groups` narrow them, to guests only with
+         * `guests: true`, to SIP parties (their REFERs) only from `sources`; deny rules without an
+         * audience apply to everyone.
          */
-        allow: z.array(z.string().min(1)).default([]),
+        dialPlan: z
+          .array(
+            z.strictObject({
+              match: regExpSource,
+              action: z.enum(['allow', 'deny']).default('allow'),
+              ...audienceFields,
+              /** SIP parties whose requests really come from these networks (a trusted PBX's REFERs). */
+              sources: z.array(cidr).optional(),
+            }),
+          )
+          .default([]),
+        /** Replaced by `dialPlan`; kept only to say so. */
+        allow: z
+          .unknown()
+          .refine((value) => value === undefined, 'sip.outbound.allow was replaced by sip.outbound.dialPlan (rules with an audience; see the README section Security)')
+          .optional(),
       })
       .prefault({}),
     /** SIP accounts registered for web users while they are online (a login may bring its own instead). */
@@ -206,6 +241,26 @@ const sipSchema = z
         }),
       )
       .default([]),
+    /**
+     * SIP accounts a web user may bring in `login.sip` (accounts in `sip.accounts` are the operator's
+     * own and always registered): only AORs in these domains, registered at the domain's own
+     * registrar (`sip:<domain>` unless `registrar` names another), for the audience given. Empty:
+     * logins cannot bring SIP accounts, so the gateway never sends REGISTERs to hosts users choose.
+     */
+    registration: z
+      .strictObject({
+        domains: z
+          .array(
+            z.strictObject({
+              /** The AORs' host part exactly as written (with `:port` when the AORs carry one). */
+              domain: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/, 'expected a domain name, or host:port'),
+              registrar: sipUri.optional(),
+              ...audienceFields,
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
     registerExpiresSeconds: z.number().int().min(60).default(600),
     /**

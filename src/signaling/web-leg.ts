@@ -1,5 +1,6 @@
 import type { Address } from '../calls/address.js';
-import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../calls/leg.js';
+import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities, type TransferOutcome } from '../calls/leg.js';
+import type { PartyIdentity } from '../policy/party-identity.js';
 import type { EndReason, IceCandidate, RejectReason, ServerMessage } from '../protocol/messages.js';
 
 /** The part of a browser session a web leg needs: a way to send frames, and to forget the leg. */
@@ -21,15 +22,24 @@ export class WebLeg extends BaseLeg implements Leg {
   #ringingSent = false;
   /** A called browser knows of the call only once `incoming` went out. */
   #delivered: boolean;
+  /** The transfer this browser is asking for right now, and why it was refused on the spot. */
+  #transferAsked: { id: string; refusal: EndReason | undefined } | undefined;
+  readonly #identity: PartyIdentity;
 
   constructor(
     readonly id: string,
     readonly address: Address,
     readonly role: WebLegRole,
     private readonly host: WebLegHost,
+    identity: PartyIdentity,
   ) {
     super();
+    this.#identity = identity;
     this.#delivered = role === 'caller';
+  }
+
+  override get identity(): PartyIdentity {
+    return this.#identity;
   }
 
   /** Whether the callee has accepted (for a caller leg: whether its call was answered). */
@@ -82,8 +92,20 @@ export class WebLeg extends BaseLeg implements Leg {
     return true;
   }
 
-  partyTransfer(target: string, transferId: string): void {
-    this.emitEvent('transfer', target, transferId);
+  /** Asks for a blind transfer of the other party; the reason when it was refused at once (dial plan, state). */
+  partyTransfer(target: string, transferId: string): EndReason | undefined {
+    const asked = { id: transferId, refusal: undefined as EndReason | undefined };
+    this.#transferAsked = asked;
+    try {
+      this.emitEvent('transfer', target, transferId);
+    } finally {
+      this.#transferAsked = undefined;
+    }
+    return asked.refusal;
+  }
+
+  override transferOutcome(transferId: string, outcome: TransferOutcome): void {
+    if (outcome.state === 'failed' && this.#transferAsked?.id === transferId) this.#transferAsked.refusal = outcome.reason;
   }
 
   // ------------------------------------------------------------ from the browser

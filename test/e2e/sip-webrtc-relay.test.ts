@@ -101,7 +101,7 @@ describe('SIP.js over WebSocket and the demo page', () => {
     // The gateway reaches a WebSocket client only over the connection it opened, by the host it
     // made up (RFC 7118 section 5.2); the dial policy must allow that host.
     // The demo page dials the Contact as SIP.js wrote it; the core drops `;transport=ws`.
-    const { alice, phone } = await setUp({ sip: { outbound: { allow: ['^sip:bob@bob-sipjs\\.invalid$'] } } });
+    const { alice, phone } = await setUp({ sip: { outbound: { dialPlan: [{ match: '^sip:bob@bob-sipjs\\.invalid$', guests: true }] } } });
     expect(await phone.announce()).toBe(405); // no registrar: any request teaches the gateway the flow
 
     await alice.dial(phone.contactUri);

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/config-schema.js';
+import { parseAddress } from '../../src/calls/address.js';
+import { DialPlan } from '../../src/policy/dial-plan.js';
 
 // Static checks of docker/: the Dockerfile, the compose file, the configs and
 // the env example, against each other and against the gateway's own config
@@ -432,12 +434,15 @@ describe('docker/switchboard.env.example', () => {
     ]);
     expect(withTurn.media.announcedAddress).toBe(envExample.active.PUBLIC_IP);
     expect(withTurn.ice.publicHost).toBe(commented.SWITCHBOARD_ICE__PUBLIC_HOST);
-    // The SIP lines point at the lab's Kamailio and let web users dial its domain.
+    // The SIP lines point at the lab's Kamailio and let token users (not guests) dial its domain.
     const kamailioDomain = /^#!substdef "!LAB_DOMAIN!([^!]+)!g"$/m.exec(read('docker/kamailio/kamailio.cfg'))?.[1];
     expect(kamailioDomain).toBeDefined();
     expect(withTurn.sip.outbound.proxy).toBe(`sip:${envExample.active.PUBLIC_IP}:5070`);
-    expect(withTurn.sip.outbound.allow.some((pattern) => new RegExp(pattern).test(`sip:bob@${kamailioDomain}`))).toBe(true);
-    expect(withTurn.sip.outbound.allow.some((pattern) => new RegExp(pattern).test('sip:bob@switchboardXlab'))).toBe(false);
+    const plan = new DialPlan(withTurn.sip.outbound.dialPlan);
+    const user = { kind: 'user', user: 'alice', groups: [] } as const;
+    expect(plan.decide(parseAddress(`sip:bob@${kamailioDomain}`), user).allowed).toBe(true);
+    expect(plan.decide(parseAddress('sip:bob@switchboardXlab'), user).allowed).toBe(false);
+    expect(plan.decide(parseAddress(`sip:bob@${kamailioDomain}`), { kind: 'guest', user: 'guest-eve' }).allowed).toBe(false);
     // Its commented port lines agree with the image.
     const image = imageConfig();
     expect(withTurn.media.rtpPortMin).toBe(image.media.rtpPortMin);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileInboundRules, makeDialPolicy, webUserFor } from '../../../adapters/sip/sip-routing-rules.js';
+import { compileInboundRules, webUserFor } from '../../../adapters/sip/sip-routing-rules.js';
 import { parseDtmfInfo } from '../../../adapters/sip/dtmf-info.js';
 import { endReasonForStatus, statusForEndReason } from '../../../adapters/sip/sip-reasons.js';
 
@@ -25,23 +25,6 @@ describe('webUserFor()', () => {
 
   it('a bad pattern is an error naming the rule', () => {
     expect(() => compileInboundRules([{ match: '(', user: 'x' }])).toThrow('sip.inbound.rules[0].match');
-  });
-});
-
-describe('makeDialPolicy()', () => {
-  it('by default allows only the own domain and the proxy host', () => {
-    const allowed = makeDialPolicy({ allow: [], ownHosts: ['gw.example.org', 'trunk.example.net'] });
-    expect(allowed('sip:bob@gw.example.org')).toBe(true);
-    expect(allowed('sip:+15551234@trunk.example.net;user=phone')).toBe(true);
-    expect(allowed('sip:+900123@premium.example.com')).toBe(false);
-    expect(allowed('sip:evil@gw.example.org.attacker.net')).toBe(false);
-  });
-
-  it('with patterns, only what they match', () => {
-    const allowed = makeDialPolicy({ allow: ['^sip:\\+?49\\d{6,12}@trunk\\.example\\.net$'], ownHosts: ['gw.example.org'] });
-    expect(allowed('sip:+4930123456@trunk.example.net')).toBe(true);
-    expect(allowed('sip:+1900555@trunk.example.net')).toBe(false);
-    expect(allowed('sip:bob@gw.example.org')).toBe(false);
   });
 });
 
