@@ -5,8 +5,9 @@ import { Gateway } from './gateway.js';
 
 const USAGE = `Usage:
   switchboard [--config FILE]                     start the gateway
-  switchboard token USER [--ttl SECONDS] [--config FILE]
-                                                  print an access token for USER (needs auth.secret)
+  switchboard token USER [--ttl SECONDS] [--group NAME]... [--config FILE]
+                                                  print an access token for USER (needs auth.secret),
+                                                  in the groups named (dial plan and registration rules)
 Configuration: a YAML/JSON file and SWITCHBOARD_* environment variables
 (SWITCHBOARD_SERVER__PORT=9000 sets server.port). See README.md.`;
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         ttl: { type: 'string' },
+        group: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -43,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const [command, ...rest] = positionals;
-  if (command === 'token') return printToken(config.auth, rest[0], values.ttl);
+  if (command === 'token') return printToken(config.auth, rest[0], values.ttl, values.group ?? []);
   if (command !== undefined) {
     process.stderr.write(`switchboard: unknown command "${command}"\n${USAGE}\n`);
     return 2;
@@ -56,6 +58,7 @@ async function printToken(
   auth: { secret?: string | undefined; tokenTtlSeconds: number },
   user: string | undefined,
   ttl: string | undefined,
+  groups: string[],
 ): Promise<number> {
   if (!auth.secret) {
     process.stderr.write('switchboard: auth.secret is not set, so there is nothing to sign tokens with\n');
@@ -71,7 +74,7 @@ async function printToken(
     return 2;
   }
   try {
-    process.stdout.write(`${await signAccessToken({ secret: auth.secret, user, ttlSeconds })}\n`);
+    process.stdout.write(`${await signAccessToken({ secret: auth.secret, user, ttlSeconds, groups })}\n`);
   } catch (error) {
     process.stderr.write(`switchboard: ${(error as Error).message}\n`);
     return 2;

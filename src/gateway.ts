@@ -149,6 +149,9 @@ export class Gateway {
         get anonymous() {
           return config.auth.anonymous ?? config.auth.secret === undefined;
         },
+        get guestPrefix() {
+          return config.auth.guestPrefix;
+        },
       },
       nodeId: this.nodeId,
       directory: this.directory,

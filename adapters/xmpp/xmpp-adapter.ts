@@ -16,6 +16,7 @@ import {
   type OutboundLegRequest,
   type RegistrationMessage,
   type UserRegistrar,
+  type WebIdentity,
 } from '../../src/index.js';
 import { iceServerUrl, readExternalServices } from './external-services.js';
 import { xmppCallerAllowed, xmppInboundTarget } from './inbound-routing.js';
@@ -122,8 +123,9 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   }
 
   /** A web user logged in: bind their resource of the service account, or log in to their own account. */
-  loggedIn(user: string, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
+  loggedIn(identity: WebIdentity, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
     if (this.#closed) return;
+    const { user } = identity;
     const { config } = this.#options;
     const own = credentials.xmpp;
     if (own && !config.perUser.enabled) {

@@ -5,13 +5,27 @@ import { SignJWT, errors, jwtVerify, type JWTPayload } from 'jose';
  * signed with HMAC-SHA256 under the configured secret, with the user name in
  * `sub`. The verifier pins HS256 so a token cannot choose its own algorithm
  * ("none", or an asymmetric one with the secret misused as a public key;
- * RFC 8725 sections 2.1 and 3.1).
+ * RFC 8725 sections 2.1 and 3.1). An optional `groups` claim (an array of
+ * names) carries what the gateway's policies grant by group: dial plan rules
+ * and SIP registration domains name groups, the issuer decides who is in them.
  */
 
 /** Letters, digits, dot, underscore and dash; starts with a letter or digit; at most 64 characters. */
 export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const ALGORITHM = 'HS256';
+
+/** A group name in the `groups` claim. */
+export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const MAX_GROUPS = 32;
+
+export interface VerifiedAccessToken {
+  user: string;
+  /** Unix seconds. */
+  expiresAt: number;
+  /** The `groups` claim; empty when absent. */
+  groups: string[];
+}
 
 export type AccessTokenErrorCode = 'expired' | 'invalid';
 
@@ -34,6 +48,7 @@ export async function signAccessToken(o: {
   secret: string;
   user: string;
   ttlSeconds: number;
+  groups?: string[];
   /** Current time in milliseconds; defaults to Date.now(). */
   now?: number;
 }): Promise<string> {
@@ -43,8 +58,13 @@ export async function signAccessToken(o: {
   if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds <= 0) {
     throw new RangeError(`ttlSeconds must be a positive integer, got ${o.ttlSeconds}`);
   }
+  const groups = o.groups ?? [];
+  const badGroup = groups.find((group) => !GROUP_NAME_PATTERN.test(group));
+  if (badGroup !== undefined || groups.length > MAX_GROUPS) {
+    throw new AccessTokenError('invalid', `groups must be at most ${MAX_GROUPS} names matching ${GROUP_NAME_PATTERN}`);
+  }
   const issuedAt = Math.floor((o.now ?? Date.now()) / 1000);
-  return new SignJWT({})
+  return new SignJWT(groups.length > 0 ? { groups } : {})
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(o.user)
     .setIssuedAt(issuedAt)
@@ -62,7 +82,7 @@ export async function verifyAccessToken(
   secret: string,
   /** Current time in milliseconds; defaults to Date.now(). */
   now?: number,
-): Promise<{ user: string; expiresAt: number }> {
+): Promise<VerifiedAccessToken> {
   const key = keyFrom(secret);
   let payload: JWTPayload;
   try {
@@ -77,10 +97,17 @@ export async function verifyAccessToken(
     if (err instanceof errors.JWTExpired) throw new AccessTokenError('expired', 'access token has expired', { cause: err });
     throw new AccessTokenError('invalid', 'access token is invalid', { cause: err });
   }
-  const { sub, exp } = payload;
+  const { sub, exp, groups } = payload;
   if (typeof sub !== 'string' || !USER_NAME_PATTERN.test(sub)) {
     throw new AccessTokenError('invalid', 'access token subject is not a valid user name');
   }
   if (typeof exp !== 'number') throw new AccessTokenError('invalid', 'access token has no expiry');
-  return { user: sub, expiresAt: exp };
+  if (groups !== undefined && !isGroupList(groups)) {
+    throw new AccessTokenError('invalid', `access token groups must be an array of at most ${MAX_GROUPS} group names`);
+  }
+  return { user: sub, expiresAt: exp, groups: groups ?? [] };
+}
+
+function isGroupList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= MAX_GROUPS && value.every((group) => typeof group === 'string' && GROUP_NAME_PATTERN.test(group));
 }

@@ -8,6 +8,20 @@ export interface DirectoryEntry {
   nodeId: string;
   /** Unix ms of the login. */
   since: number;
+  /** An anonymous login (a name the user picked, no token). */
+  guest: boolean;
+}
+
+/** What a registration did: took the name (maybe from an older session of it), or left it to its holder. */
+export type RegisterOutcome = { readonly registered: true; readonly replaced?: DirectoryEntry } | { readonly registered: false; readonly holder: DirectoryEntry };
+
+/**
+ * Whether a new login may take a name someone holds. A token proves the name, so a token login
+ * replaces the older session (the user moved to another tab or device). A guest proves nothing:
+ * it never replaces anyone, or anybody could pick a logged-in user's name and take their calls.
+ */
+export function mayReplace(incoming: DirectoryEntry, _holder: DirectoryEntry): boolean {
+  return !incoming.guest;
 }
 
 export type DirectoryEvents = {
@@ -16,16 +30,17 @@ export type DirectoryEvents = {
 };
 
 /**
- * Who is online, and on which connection. One user has one entry: a new login
- * replaces the old one (the caller closes the old connection). In-memory on a
+ * Who is online, and on which connection. One user has one entry: a new token
+ * login replaces the old one (the caller closes the old connection); a guest
+ * login never replaces anyone. In-memory on a
  * single node; a shared store when several nodes serve the same users.
  *
  * Contract: `presence` is emitted on every node when a user comes online or
  * goes offline, not when one connection replaces another.
  */
 export interface Directory extends TypedEmitter<DirectoryEvents> {
-  /** Records the entry; returns the entry it replaced, if any. */
-  register(entry: DirectoryEntry): Promise<DirectoryEntry | undefined>;
+  /** Records the entry unless its name is held by a session `mayReplace` protects (atomically). */
+  register(entry: DirectoryEntry): Promise<RegisterOutcome>;
   /** Removes the user only if `sessionId` is still theirs; true when removed. */
   unregister(user: string, sessionId: string): Promise<boolean>;
   lookup(user: string): Promise<DirectoryEntry | undefined>;

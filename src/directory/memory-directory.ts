@@ -1,15 +1,16 @@
 import { TypedEmitter } from '../events/typed-emitter.js';
-import type { Directory, DirectoryEntry, DirectoryEvents } from './directory.js';
+import { mayReplace, type Directory, type DirectoryEntry, type DirectoryEvents, type RegisterOutcome } from './directory.js';
 
 /** The single-node directory: a map in this process. */
 export class MemoryDirectory extends TypedEmitter<DirectoryEvents> implements Directory {
   readonly #entries = new Map<string, DirectoryEntry>();
 
-  async register(entry: DirectoryEntry): Promise<DirectoryEntry | undefined> {
+  async register(entry: DirectoryEntry): Promise<RegisterOutcome> {
     const previous = this.#entries.get(entry.user);
+    if (previous && previous.sessionId !== entry.sessionId && !mayReplace(entry, previous)) return { registered: false, holder: previous };
     this.#entries.set(entry.user, entry);
     if (!previous) this.safeEmit('presence', entry.user, 'online');
-    return previous;
+    return previous ? { registered: true, replaced: previous } : { registered: true };
   }
 
   async unregister(user: string, sessionId: string): Promise<boolean> {

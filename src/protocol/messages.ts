@@ -72,6 +72,7 @@ export type ErrorCode =
   | 'already-logged-in'
   | 'auth-failed' // token missing, expired or badly signed
   | 'anonymous-disabled' // a name without a token, but the config forbids it
+  | 'name-taken' // a guest picked a name someone is logged in with (guests never replace a session)
   | 'bad-address' // `to` is not a valid address
   | 'not-found' // no such user or destination
   | 'offline' // the user exists but is not connected
@@ -247,6 +248,8 @@ export interface WelcomeMessage {
   address: string;
   sessionId: string;
   iceServers: IceServer[];
+  /** Logged in without a token: the gateway's policies treat the user as a guest (no trunk calls unless allowed). */
+  guest?: boolean;
 }
 
 export interface AckMessage {

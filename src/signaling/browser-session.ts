@@ -4,6 +4,7 @@ import { AccessTokenError, USER_NAME_PATTERN, verifyAccessToken } from '../auth/
 import { AddressError, parseAddress, webAddress, type Address } from '../calls/address.js';
 import { CallFailedError, GatewayError } from '../errors/gateway-error.js';
 import type { Logger } from '../logging/logger.js';
+import type { WebIdentity } from '../policy/party-identity.js';
 import {
   CloseCode,
   PROTOCOL_VERSION,
@@ -26,6 +27,7 @@ type Message<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T
 export class BrowserSession {
   readonly id = randomUUID();
   user: string | undefined;
+  #identity: WebIdentity | undefined;
   presenceSubscribed = false;
   readonly #legs = new Map<string, WebLeg>();
   readonly #limiter: RateLimiter;
@@ -83,7 +85,7 @@ export class BrowserSession {
     if (this.#legs.size >= this.context.config.maxCallsPerConnection) {
       throw new CallFailedError('busy', 'the user is on too many calls');
     }
-    const leg = new WebLeg(callId, webAddress(this.user), 'callee', this);
+    const leg = new WebLeg(callId, webAddress(this.user), 'callee', this, this.#identity!);
     this.#legs.set(callId, leg);
     return leg;
   }
@@ -173,9 +175,12 @@ export class BrowserSession {
       case 'dtmf':
         this.#answeredLeg(message.callId).partyDtmf(message.digits.toUpperCase());
         break;
-      case 'transfer':
-        this.#answeredLeg(message.callId).partyTransfer(parseTarget(message.to).uri, randomUUID());
+      case 'transfer': {
+        const refused = this.#answeredLeg(message.callId).partyTransfer(parseTarget(message.to).uri, randomUUID());
+        if (refused === 'forbidden') throw new GatewayError('forbidden', `the dial plan does not let ${this.user} transfer the call to ${message.to}`);
+        if (refused) throw new GatewayError('invalid-state', `the other party cannot be transferred (${refused})`);
         break;
+      }
     }
     this.#ack(message);
   }
@@ -185,15 +190,21 @@ export class BrowserSession {
     if (message.protocol !== PROTOCOL_VERSION) {
       throw new GatewayError('unsupported-protocol', `this gateway speaks protocol ${PROTOCOL_VERSION}`);
     }
-    const user = await this.#authenticate(message);
+    const identity = await this.#authenticate(message);
     if (this.#closed) return;
+    const { user } = identity;
     const { directory, sessions, nodeId } = this.context;
-    const replaced = await directory.register({ user, sessionId: this.id, nodeId, since: Date.now() });
+    const outcome = await directory.register({ user, sessionId: this.id, nodeId, since: Date.now(), guest: identity.kind === 'guest' });
+    if (!outcome.registered) {
+      throw new GatewayError('name-taken', `${user} is logged in; a guest cannot take a name in use`);
+    }
+    const replaced = outcome.replaced;
     if (this.#closed) {
       await directory.unregister(user, this.id);
       return;
     }
     this.user = user;
+    this.#identity = identity;
     clearTimeout(this.#loginTimer);
     sessions.set(this.id, this);
     this.#logger.info({ user }, 'logged in');
@@ -205,10 +216,11 @@ export class BrowserSession {
       address: webAddress(user).uri,
       sessionId: this.id,
       iceServers: this.context.iceServersFor(user, this.requestHost),
+      ...(identity.kind === 'guest' ? { guest: true } : {}),
     });
     for (const registrar of this.context.registrars) {
       const credentials = { ...(message.sip ? { sip: message.sip } : {}), ...(message.xmpp ? { xmpp: message.xmpp } : {}) };
-      registrar.loggedIn(user, this.id, credentials, (frame) => this.send(frame));
+      registrar.loggedIn(identity, this.id, credentials, (frame) => this.send(frame));
     }
     // Only now: registrars hear of the new session before the old one's logout, which they then
     // ignore, so the user's SIP registration and XMPP presence do not blink.
@@ -217,23 +229,31 @@ export class BrowserSession {
     }
   }
 
-  async #authenticate(message: Message<'login'>): Promise<string> {
-    const { secret, anonymous } = this.context.auth;
+  async #authenticate(message: Message<'login'>): Promise<WebIdentity> {
+    const { secret, anonymous, guestPrefix } = this.context.auth;
+    // With both kinds of login, guests live under their own prefix: no guest name is a token user's.
+    const prefix = secret && anonymous ? guestPrefix : '';
     if (message.token !== undefined) {
       if (!secret) throw new GatewayError('auth-failed', 'token login is not configured on this gateway');
+      let verified;
       try {
-        return (await verifyAccessToken(message.token, secret)).user;
+        verified = await verifyAccessToken(message.token, secret);
       } catch (error) {
         if (error instanceof AccessTokenError) throw new GatewayError('auth-failed', `token ${error.code}`);
         throw error;
       }
+      if (prefix && verified.user.startsWith(prefix)) {
+        throw new GatewayError('auth-failed', `token subjects starting with "${prefix}" are reserved for guests`);
+      }
+      return { kind: 'user', user: verified.user, groups: verified.groups };
     }
     if (message.name === undefined) throw new GatewayError('bad-message', 'login: give a "token" or a "name"');
     if (!anonymous) throw new GatewayError('anonymous-disabled', 'this gateway requires a token');
-    if (!USER_NAME_PATTERN.test(message.name)) {
-      throw new GatewayError('bad-message', 'login: "name" must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit');
+    const user = `${prefix}${message.name}`;
+    if (!USER_NAME_PATTERN.test(message.name) || !USER_NAME_PATTERN.test(user)) {
+      throw new GatewayError('bad-message', `login: "name" must be 1-${64 - prefix.length} of A-Z a-z 0-9 . _ - starting with a letter or digit`);
     }
-    return message.name;
+    return { kind: 'guest', user };
   }
 
   async #subscribePresence(message: Message<'presence-subscribe'>): Promise<void> {
@@ -254,7 +274,7 @@ export class BrowserSession {
     const target = parseTarget(message.to);
     const self = webAddress(this.user!);
     if (target.uri === self.uri) throw new GatewayError('bad-address', 'you cannot call yourself');
-    const leg = new WebLeg(message.callId, self, 'caller', this);
+    const leg = new WebLeg(message.callId, self, 'caller', this, this.#identity!);
     this.#legs.set(message.callId, leg);
     try {
       await calls.place({

@@ -11,7 +11,7 @@ import type { UserRegistrar } from './user-registrar.js';
 /** What browser sessions share: passed in once by the signaling server. */
 export interface SignalingContext {
   config: GatewayConfig['signaling'];
-  auth: { secret?: string | undefined; anonymous: boolean };
+  auth: { secret?: string | undefined; anonymous: boolean; guestPrefix: string };
   /** This gateway node's id in the directory. */
   nodeId: string;
   directory: Directory;

@@ -1,3 +1,4 @@
+import type { WebIdentity } from '../policy/party-identity.js';
 import type { LoginCredentials, RegistrationMessage } from '../protocol/messages.js';
 
 /**
@@ -9,8 +10,9 @@ import type { LoginCredentials, RegistrationMessage } from '../protocol/messages
  * one (the user logged in again elsewhere) MUST be ignored.
  */
 export interface UserRegistrar {
+  /** `identity.user` logged in; `identity` also says whether by token (and in which groups) or as a guest. */
   loggedIn(
-    user: string,
+    identity: WebIdentity,
     sessionId: string,
     credentials: LoginCredentials,
     report: (message: RegistrationMessage) => void,

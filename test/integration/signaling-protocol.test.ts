@@ -105,10 +105,17 @@ describe('login', () => {
     expect(await client.next('error')).toMatchObject({ id: 'again', code: 'already-logged-in' });
   });
 
-  it('a second login of the same user replaces the first connection (close 4001)', async () => {
-    gateway = await startTestGateway();
-    const first = await login('alice');
-    await login('alice');
+  it('a second token login of the same user replaces the first connection (close 4001)', async () => {
+    const secret = 'a-long-enough-test-secret';
+    gateway = await startTestGateway({ auth: { secret } });
+    const tokenLogin = async () => {
+      const client = await connect();
+      client.send({ type: 'login', protocol: 1, token: await signAccessToken({ secret, user: 'alice', ttlSeconds: 60 }) });
+      await client.next('welcome');
+      return client;
+    };
+    const first = await tokenLogin();
+    await tokenLogin();
     expect(await first.closed).toBe(4001);
   });
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jingleExport } from '../../adapters/xmpp/jingle/jingle-export.js';
+import { signAccessToken } from '../../src/auth/access-token.js';
 import { jingleImport } from '../../adapters/xmpp/jingle/jingle-import.js';
 import { sdpExport } from '../../adapters/xmpp/jingle/sdp-export.js';
 import { sdpImport } from '../../adapters/xmpp/jingle/sdp-import.js';
@@ -30,11 +31,15 @@ async function setup(xmpp: NonNullable<Parameters<typeof XmppLab.start>[0]>['xmp
 
 describe('XMPP component mode: web users as bare JIDs of the gateway’s domain', () => {
   it('carol subscribes to alice@gw.localhost, sees her come online with caps and go, and disco shows the call features', async () => {
-    const { lab, carol } = await setup();
+    // alice logs in with a token: only a token login may replace her session (guests never replace anyone).
+    const secret = 'component-test-secret';
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' }, component: true, config: { auth: { secret } } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const login = async () => ({ token: await signAccessToken({ secret, user: 'alice', ttlSeconds: 60 }) });
     await carol.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
     await carol.send(xml('presence', { to: ALICE, type: 'subscribe' }));
     await carol.presence((p) => p.attrs.from === ALICE && p.attrs.type === 'subscribed');
-    const alice = await lab.webUser('alice');
+    const alice = await lab.webUser('alice', { login: await login() });
     const online = await carol.presence((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === undefined);
     expect(online.getChild('c', 'http://jabber.org/protocol/caps')).toBeDefined();
     const disco = await carol.request(xml('iq', { type: 'get', to: `${ALICE}/switchboard` }, xml('query', { xmlns: NS_DISCO_INFO })));
@@ -42,7 +47,7 @@ describe('XMPP component mode: web users as bare JIDs of the gateway’s domain'
     expect(features).toEqual(expect.arrayContaining(['urn:xmpp:jingle:1', NS_RTP, 'urn:xmpp:jingle-message:0', 'urn:xmpp:jingle:apps:dtls:0']));
     // alice logs in again elsewhere (the first connection is replaced): she stays available.
     const seen = carol.presences.length;
-    const again = await lab.webUser('alice');
+    const again = await lab.webUser('alice', { login: await login() });
     await alice.closed;
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(carol.presences.slice(seen).some((p) => p.attrs.from === `${ALICE}/switchboard` && p.attrs.type === 'unavailable')).toBe(false);

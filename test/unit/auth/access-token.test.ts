@@ -32,7 +32,22 @@ describe('access tokens', () => {
     await expect(verifyAccessToken(token, SECRET, NOW + 1000)).resolves.toEqual({
       user: 'alice',
       expiresAt: NOW / 1000 + 600,
+      groups: [],
     });
+  });
+
+  it('carries the groups claim the dial plan and registration rules name', async () => {
+    const token = await signAccessToken({ secret: SECRET, user: 'alice', ttlSeconds: 600, now: NOW, groups: ['staff', 'pstn:us'] });
+    await expect(verifyAccessToken(token, SECRET, NOW)).resolves.toMatchObject({ groups: ['staff', 'pstn:us'] });
+    await expectTokenError(signAccessToken({ secret: SECRET, user: 'alice', ttlSeconds: 60, groups: ['no spaces'] }), 'invalid');
+  });
+
+  it('rejects a genuine token whose groups claim is not a list of group names', async () => {
+    const key = new TextEncoder().encode(SECRET);
+    for (const groups of ['staff', [1], ['a b'], Array.from({ length: 33 }, (_, i) => `g${i}`)]) {
+      const token = await new SignJWT({ groups }).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setExpirationTime(NOW / 1000 + 60).sign(key);
+      await expectTokenError(verifyAccessToken(token, SECRET, NOW), 'invalid');
+    }
   });
 
   it('reports an expired token as expired', async () => {
