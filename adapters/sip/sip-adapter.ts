@@ -9,6 +9,7 @@ import {
   type RegistrationMessage,
   type LoginCredentials,
   type UserRegistrar,
+  type WebIdentity,
   CallFailedError,
   GatewayError,
   parseAddress,
@@ -22,6 +23,7 @@ import {
 import { InboundInviteAdmission } from './inbound-invite-admission.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { OutboundLegs } from './outbound-legs.js';
+import { SipDialPolicy } from './sip-dial-policy.js';
 import { SipLeg } from './sip-leg.js';
 import { SipLegDirectory } from './sip-leg-directory.js';
 import { answerSessionTimer, SessionTimerHeaders } from './session-timer.js';
@@ -30,6 +32,7 @@ import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { routeToGatewayUser } from './request-user-rewrite.js';
 import { gateMethods } from './method-gate.js';
+import { gateReferTo } from './refer-to-gate.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
@@ -72,6 +75,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #legs = new SipLegDirectory();
   readonly #admission: InboundInviteAdmission;
   readonly #outbound: OutboundLegs;
+  readonly #dialPolicy: SipDialPolicy;
   readonly #registrations: WebUserRegistrations;
   readonly #domain: string;
   readonly #advertisedHost: string;
@@ -87,11 +91,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     this.#advertisedHost = config.advertisedHost ?? options.defaultAdvertisedHost;
     this.#domain = config.domain ?? this.#advertisedHost;
     this.#admission = new InboundInviteAdmission(config.inbound);
+    this.#dialPolicy = new SipDialPolicy({ rules: config.outbound.dialPlan, domain: this.#domain, ownHosts: [this.#advertisedHost] });
     this.#outbound = new OutboundLegs({
       config,
       domain: this.#domain,
-      advertisedHost: this.#advertisedHost,
       logger: this.#logger,
+      dialPolicy: this.#dialPolicy,
       sessionTimerHeaders: this.#sessionTimerHeaders,
       sessionTimerFloorSeconds: options.sessionTimerFloorSeconds,
       track: (session, leg) => this.#legs.track(session, leg),
@@ -109,7 +114,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         ? { tls: { host: config.host, port: config.tls.port, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
         : {}),
       ws: config.ws,
-      logger: this.#logger.child({ component: 'sip-transport' }),
+      logger: this.#logger.child({ module: 'transport' }),
     });
     this.#hub = hub;
     const transport = hub.createTransport('gateway');
@@ -126,7 +131,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       transportConstructor: transportConstructorFor(transport),
       sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legs.legOfSession),
       logBuiltinEnabled: false,
-      logConnector: makeSipJsLogConnector(this.#logger.child({ component: 'sip.js' })),
+      logConnector: makeSipJsLogConnector(this.#logger.child({ module: 'sip.js' })),
       noAnswerTimeout: Math.ceil(this.#options.ringTimeoutMs / 1000) + 5,
       ...(config.outbound.username ? { authorizationUsername: config.outbound.username } : {}),
       ...(config.outbound.password ? { authorizationPassword: config.outbound.password } : {}),
@@ -134,10 +139,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
+    gateReferTo(transport, { ua, domain: this.#domain });
     gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]) });
     this.#sessionTimerHeaders.attach(transport);
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
+    this.#dialPolicy.listeningOn([bound.udp?.port, bound.tcp?.port, bound.tls?.port].filter((port): port is number => port !== undefined));
     const contactPort = bound.udp?.port ?? bound.tcp?.port;
     if (contactPort !== undefined && contactPort !== 5060) ua.contact.uri.port = contactPort;
     hub.setRequestRouter(() => transport);
@@ -165,8 +172,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   }
 
   /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
-  loggedIn(user: string, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
-    this.#registrations.loggedIn(user, sessionId, credentials, report);
+  loggedIn(identity: WebIdentity, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
+    this.#registrations.loggedIn(identity, sessionId, credentials, report);
   }
 
   loggedOut(user: string, sessionId: string): void {
@@ -192,7 +199,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const callId = randomUUID();
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
       webrtc: offer !== undefined && isWebRtcOffer(offer),
-      domain: this.#domain,
+      dialPolicy: this.#dialPolicy,
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       ...(isIP(source) ? { signalingAddress: source } : {}),

@@ -98,11 +98,11 @@ export class SipRegistration {
     this.#stopped = true;
     this.#keepAlive?.stop();
     const registerer = this.#registerer;
-    if (registerer?.state === RegistererState.Registered) {
-      await Promise.race([registerer.unregister().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000))]);
-    }
-    await registerer?.dispose().catch(() => undefined);
-    await this.#ua?.stop().catch(() => undefined);
+    // A registrar that never answers must not hold up a logout or the gateway's shutdown: each
+    // step gets a bounded wait (sip.js's own transaction timers would take 32 s).
+    if (registerer?.state === RegistererState.Registered) await withinMs(registerer.unregister(), UNREGISTER_WAIT_MS);
+    if (registerer) await withinMs(registerer.dispose(), UNREGISTER_WAIT_MS);
+    if (this.#ua) await withinMs(this.#ua.stop(), UNREGISTER_WAIT_MS);
     this.#report('unregistered');
   }
 
@@ -110,7 +110,7 @@ export class SipRegistration {
     const message: RegistrationMessage = { type: 'registration', aor: this.aor, state };
     if (code !== undefined) message.code = code;
     if (reason !== undefined) message.reason = reason;
-    this.#options.logger.info({ user: this.#options.webUser, aor: this.aor, state, code }, 'SIP registration');
+    this.#options.logger.info({ aor: this.aor, state, code }, 'SIP registration');
     this.#options.report(message);
   }
 }
@@ -130,4 +130,14 @@ function failureReason(code: number, phrase: string): string {
     default:
       return phrase || `SIP ${code}`;
   }
+}
+
+/** How long a logout waits for each unregistration step before it lets go. */
+const UNREGISTER_WAIT_MS = 2000;
+
+/** Waits for `work` (its failure ignored) at most `ms`. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

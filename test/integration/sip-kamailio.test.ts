@@ -23,6 +23,11 @@ afterEach(async () => {
   kamailio = undefined;
 });
 
+/** Web users (guests here) may register accounts of the Kamailio's domain, at `registrar` (default: the domain). */
+function registrationFor(lab: Kamailio, registrar?: string) {
+  return { domains: [{ domain: lab.domain, guests: true, ...(registrar ? { registrar } : {}) }] };
+}
+
 async function loginWithSip(name: string, sip: { aor: string; password: string; registrar?: string }): Promise<WsTestClient> {
   const client = await WsTestClient.connect(gateway!.httpPort);
   cleanups.push(() => client.close());
@@ -38,7 +43,7 @@ async function registrationState(client: WsTestClient, state: RegistrationMessag
 describe('registration to Kamailio on behalf of web users', () => {
   it('registers with digest auth, receives a call routed by Kamailio, and unregisters on logout', async () => {
     kamailio = await startKamailio({ users: { alice: 'alice-secret' } });
-    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort(), registration: registrationFor(kamailio) } });
     const alice = await loginWithSip('alice', { aor: `sip:alice@${kamailio.domain}`, password: 'alice-secret' });
     await registrationState(alice, 'registering');
     expect(await registrationState(alice, 'registered')).toMatchObject({ aor: `sip:alice@${kamailio.domain}` });
@@ -66,12 +71,13 @@ describe('registration to Kamailio on behalf of web users', () => {
     // UDP and TCP on different ports: only TCP listens on the registrar's port, so success proves TCP.
     kamailio = await startKamailio({ users: { carol: 'carol-secret' }, udpPort: await allocatePort(), tcpPort: await allocatePort() });
     expect(kamailio.tcpPort).not.toBe(kamailio.udpPort);
-    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    const registrar = `sip:127.0.0.1:${kamailio.tcpPort};transport=tcp`;
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort(), registration: registrationFor(kamailio, registrar) } });
     const carol = await loginWithSip('carol', {
       aor: `sip:carol@${kamailio.domain}`,
       password: 'carol-secret',
-      registrar: `sip:127.0.0.1:${kamailio.tcpPort};transport=tcp`,
-    } as { aor: string; password: string });
+      registrar,
+    });
     expect(await registrationState(carol, 'registered')).toMatchObject({ aor: `sip:carol@${kamailio.domain}` });
     expect(kamailio.process.output()).not.toMatch(/ERROR/);
   }, 30_000);
@@ -80,12 +86,13 @@ describe('registration to Kamailio on behalf of web users', () => {
     kamailio = await startKamailio({ users: { dave: 'dave-secret' }, wsPort: await allocatePort() });
     // No UDP or TCP listener: the WebSocket flow the gateway opens to Kamailio is its only SIP path,
     // so the INVITE, the ACK and the BYE can only reach it over that flow.
-    gateway = await startTestGateway({ sip: { enabled: true, port: 0, udp: false, tcp: false, ws: true } });
+    const registrar = `sip:127.0.0.1:${kamailio.wsPort};transport=ws`;
+    gateway = await startTestGateway({ sip: { enabled: true, port: 0, udp: false, tcp: false, ws: true, registration: registrationFor(kamailio, registrar) } });
     expect(gateway.sip!.addresses()).toMatchObject({ udp: undefined, tcp: undefined });
     const dave = await loginWithSip('dave', {
       aor: `sip:dave@${kamailio.domain}`,
       password: 'dave-secret',
-      registrar: `sip:127.0.0.1:${kamailio.wsPort};transport=ws`,
+      registrar,
     });
     expect(await registrationState(dave, 'registered')).toMatchObject({ aor: `sip:dave@${kamailio.domain}` });
     // Kamailio saw the REGISTER (challenged, then with credentials) arrive over WS.
@@ -115,7 +122,7 @@ describe('registration to Kamailio on behalf of web users', () => {
 
   it('a wrong password is reported as a failed registration with the SIP status', async () => {
     kamailio = await startKamailio({ users: { bob: 'right-password' } });
-    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort(), registration: registrationFor(kamailio) } });
     const bob = await loginWithSip('bob', { aor: `sip:bob@${kamailio.domain}`, password: 'wrong-password' });
     const failed = await registrationState(bob, 'failed');
     expect(failed.code === 401 || failed.code === 403 || failed.code === 407).toBe(true);
