@@ -89,7 +89,7 @@ export class StunServer {
     const software = options.software ?? 'switchboard';
     if ([...software].length >= 128) throw new RangeError('software must be fewer than 128 characters');
     this.options = options;
-    this.log = options.logger.child({ component: 'stun-server' });
+    this.log = options.logger;
     this.software = software === '' ? undefined : Buffer.from(software, 'utf8');
   }
 

@@ -93,7 +93,7 @@ export class RtpEndpoint extends TypedEmitter<RtpEndpointEvents> {
     this.#rtpSocket = pair.rtp;
     this.#rtcpSocket = pair.rtcp;
     this.#ports = options.ports;
-    this.#logger = options.logger.child({ component: 'rtp-endpoint', port: pair.port });
+    this.#logger = options.logger.child({ module: 'rtp-endpoint', port: pair.port });
     this.#rtcp = new RtcpReporter({ clockRate: options.clockRate ?? 8000 });
     this.#rtpSocket.on('message', (packet, source) => this.#onMessage('rtp', packet, source));
     this.#rtcpSocket.on('message', (packet, source) => this.#onMessage('rtcp', packet, source));
