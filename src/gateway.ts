@@ -105,6 +105,7 @@ export class Gateway {
         iceServers: anchorIceServers(config),
         gatherTimeoutMs: config.media.iceGatherTimeoutMs,
       },
+      inactivity: { timeoutMs: config.media.inactivityTimeoutMs, holdTimeoutMs: config.media.holdInactivityTimeoutMs },
       logger: this.#component('media'),
     });
     const mediaLogger = this.#component('anchor');
@@ -301,6 +302,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.calls.stopAccepting();
     this.calls.hangupAll('shutdown');
+    this.media.close();
     await this.#signaling.close();
     await new Promise<void>((resolve) => {
       this.#http.close(() => resolve());

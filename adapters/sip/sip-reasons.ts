@@ -65,6 +65,21 @@ export function statusForEndReason(reason: EndReason): { statusCode: number; rea
   }
 }
 
+/**
+ * The Reason header (RFC 3326) of a BYE the gateway sends for `reason`, when
+ * the SIP party should learn why its call ended; undefined for an ordinary
+ * hangup. A dead media path is no SIP response, so the cause borrows 408 as
+ * other servers do for an RTP timeout, with the text saying what happened.
+ */
+export function byeReasonHeader(reason: EndReason): string | undefined {
+  switch (reason) {
+    case 'media-timeout':
+      return 'Reason: SIP ;cause=408 ;text="Media Timeout"';
+    default:
+      return undefined;
+  }
+}
+
 /** `SIP 486 Busy Here`: the detail browsers see with the end reason. */
 export function describeStatus(status: number, phrase: string): string {
   const detail = `SIP ${status} ${phrase}`.trim();

@@ -32,6 +32,8 @@ const TO_JINGLE: Record<EndReason, JingleReason> = {
   'incompatible-media': 'incompatible-parameters',
   unreachable: 'connectivity-error',
   'connection-lost': 'connectivity-error',
+  // The party's media stopped reaching the gateway: a connectivity problem rather than a codec one (media-error).
+  'media-timeout': 'connectivity-error',
   shutdown: 'gone',
   failed: 'general-error',
 };

@@ -148,6 +148,9 @@ export class Call extends TypedEmitter<CallEvents> {
     this.#state = 'active';
     this.answeredAt = Date.now();
     clearTimeout(this.#ringTimer);
+    // A party that vanished without a word (no BYE, no session timer, its PeerConnection gone
+    // while its WebSocket lives) must not keep the call and its ports forever.
+    this.media.watch((detail) => this.hangup('media-timeout', detail));
     this.safeEmit('answered', this.answeredAt - this.createdAt);
   }
 

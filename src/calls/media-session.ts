@@ -26,5 +26,11 @@ export interface MediaSession {
   candidate(from: Leg, candidate: IceCandidate | null): IceCandidate | null | undefined;
   /** DTMF a party asked to send; true when media carries it (RFC 4733), so signaling need not. */
   dtmf(from: Leg, digits: string): boolean;
+  /**
+   * The call was answered: from now on the session may find a party's media
+   * gone (anchored media: no RTP/RTCP for too long, a WebRTC connection failed
+   * or closed) and then calls `lost` once, with a detail naming the party.
+   */
+  watch(lost: (detail: string) => void): void;
   close(): void;
 }

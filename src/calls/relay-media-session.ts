@@ -60,6 +60,9 @@ export class RelayMediaSession implements MediaSession {
     return false;
   }
 
+  /** End to end media never passes the gateway: the parties' own stacks judge it. */
+  watch(): void {}
+
   close(): void {
     for (const trickled of this.#trickled.values()) trickled.close();
     this.#trickled.clear();

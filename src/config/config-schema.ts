@@ -155,6 +155,19 @@ const mediaSchema = z
     icePortMax: port.optional(),
     /** Longest wait for the anchor's ICE gathering before it answers with what it has. */
     iceGatherTimeoutMs: z.number().int().positive().default(3000),
+    /**
+     * An anchored plain-RTP party that sends neither RTP nor RTCP for this long
+     * (while both parties are sendrecv) has vanished: the call ends with
+     * `media-timeout`. Long enough for phones that suppress silence (VAD) and
+     * report by RTCP only every few seconds. 0: never.
+     */
+    inactivityTimeoutMs: z.number().int().nonnegative().default(60_000),
+    /**
+     * The same while the call is on hold (a party's direction is sendonly,
+     * recvonly or inactive). Held phones often send nothing at all, not even
+     * the RTCP RFC 3264 section 5.1 asks for, and holds can be long. 0: never.
+     */
+    holdInactivityTimeoutMs: z.number().int().nonnegative().default(0),
   })
   .refine((m) => m.rtpPortMin < m.rtpPortMax, { message: 'rtpPortMin must be below rtpPortMax', path: ['rtpPortMin'] })
   .prefault({});

@@ -5,6 +5,7 @@ import { CallFailedError } from '../errors/gateway-error.js';
 import { filterSdpCandidates } from '../ice/candidate-filter.js';
 import type { Logger } from '../logging/logger.js';
 import type { IceCandidate } from '../protocol/messages.js';
+import { AnchorLiveness, type LivenessParty } from './anchor-liveness.js';
 import { gatewayOffer, matchCodecs, supportedAudioCodecs, type Codec, type NegotiatedAudio } from './codecs.js';
 import type { MediaEngine } from './media-engine.js';
 import { RtpForwarder } from './rtp-forwarder.js';
@@ -26,6 +27,8 @@ interface AnchorSide {
   offered?: Codec[];
   /** The codec this leg uses, in its own numbering. */
   negotiated?: NegotiatedAudio;
+  /** The direction of this party's last description (offer, answer or re-offer). */
+  direction?: MediaDirection;
   /** o= of the gateway's RTP/AVP descriptions for this leg (RFC 3264 section 8). */
   sdpSessionId: number;
   sdpVersion: number;
@@ -42,6 +45,7 @@ export class AnchorMediaSession implements MediaSession {
   readonly mode = 'anchor' as const;
   readonly #sides: Record<SideName, AnchorSide>;
   #forwarder: RtpForwarder | undefined;
+  #liveness: AnchorLiveness | undefined;
   #closed = false;
 
   constructor(
@@ -63,6 +67,7 @@ export class AnchorMediaSession implements MediaSession {
     const other = this.#other(side);
     const clean = filterSdpCandidates(sdp, this.acceptCandidate);
     const description = parseAudioDescription(clean);
+    side.direction = description.direction;
     if (side.negotiated) return { answer: await this.#answerReoffer(side, clean, description) };
 
     side.pendingOffer = { sdp: clean, description };
@@ -89,6 +94,7 @@ export class AnchorMediaSession implements MediaSession {
     const match = matchCodecs(description.codecs, other.pendingOffer.description.codecs);
     if (!match) throw new CallFailedError('incompatible-media', 'no common codec between the two parties', describe(description));
     side.negotiated = match.answered;
+    side.direction = description.direction;
     other.negotiated = match.offered;
     if (side.webrtc) side.webrtc.acceptAnswer(clean);
     if (side.rtp) side.rtp.setRemote(rtpRemote(description, side.leg));
@@ -122,9 +128,33 @@ export class AnchorMediaSession implements MediaSession {
     return inMedia;
   }
 
+  /**
+   * From answer on, a party whose media is gone (see AnchorLiveness) ends the
+   * call through `lost`, once.
+   */
+  watch(lost: (detail: string) => void): void {
+    if (this.#closed || this.#liveness) return;
+    const party = (side: AnchorSide): LivenessParty => ({
+      uri: side.leg.address.uri,
+      get rtp() {
+        return side.rtp;
+      },
+      get webrtc() {
+        return side.webrtc;
+      },
+      get direction() {
+        return side.direction;
+      },
+    });
+    this.#liveness = new AnchorLiveness([party(this.#sides.a), party(this.#sides.b)], this.engine.inactivity, (detail) => {
+      if (!this.#closed) lost(detail);
+    });
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#liveness?.close();
     this.#forwarder?.close();
     for (const side of Object.values(this.#sides)) {
       side.webrtc?.close();
@@ -147,6 +177,7 @@ export class AnchorMediaSession implements MediaSession {
   async #answerReoffer(side: AnchorSide, sdp: string, description: AudioDescription): Promise<string> {
     // A re-offer changes direction (hold) or address; the codec stays as negotiated.
     this.#forwarder?.setReceiving(side.name, wantsMedia(description.direction));
+    this.#liveness?.restart();
     const codecs = negotiatedList(side.negotiated!);
     if (side.webrtc) return this.engine.announce(await side.webrtc.answerOffer(sdp, codecs));
     side.rtp!.setRemote(rtpRemote(description, side.leg));

@@ -2,6 +2,7 @@ import { networkInterfaces } from 'node:os';
 import type { Logger } from '../logging/logger.js';
 import { CallFailedError } from '../errors/gateway-error.js';
 import { announceAddress } from './announced-address.js';
+import { MediaInactivityWatch, type InactivityLimits } from './media-inactivity-watch.js';
 import { PortAllocator } from './port-allocator.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
 import { WebRtcEndpoint, type WebRtcIceOptions } from './webrtc-endpoint.js';
@@ -13,6 +14,8 @@ export interface MediaEngineOptions {
   announcedAddress: string | undefined;
   rtpPorts: { min: number; max: number };
   ice: WebRtcIceOptions;
+  /** When a silent plain-RTP party counts as gone (media.inactivityTimeoutMs); unset: never. */
+  inactivity?: InactivityLimits;
   logger: Logger;
 }
 
@@ -23,6 +26,8 @@ export interface MediaEngineOptions {
 export class MediaEngine {
   readonly ports: PortAllocator;
   readonly announcedAddress: string;
+  /** One sweep over the plain-RTP streams of every anchored call. */
+  readonly inactivity: MediaInactivityWatch;
   readonly #options: MediaEngineOptions;
   #endpointCount = 0;
   #liveWebRtcEndpoints = 0;
@@ -34,6 +39,9 @@ export class MediaEngine {
     this.#configuredIceServers = [...options.ice.iceServers];
     this.ports = new PortAllocator(options.rtpPorts);
     this.announcedAddress = options.announcedAddress ?? defaultAnnouncedAddress(options.rtpHost);
+    this.inactivity = new MediaInactivityWatch(options.inactivity ?? { timeoutMs: 0, holdTimeoutMs: 0 }, {
+      onError: (error) => options.logger.error({ err: error }, 'ending a silent call failed'),
+    });
   }
 
   /**
@@ -80,6 +88,11 @@ export class MediaEngine {
 
   createRtpEndpoint(clockRate = 8000): Promise<RtpEndpoint> {
     return RtpEndpoint.create({ host: this.#options.rtpHost, ports: this.ports, logger: this.#options.logger, clockRate });
+  }
+
+  /** Stops watching for silent parties (every call has ended). */
+  close(): void {
+    this.inactivity.close();
   }
 
   /** The gateway's WebRTC SDP as parties must see it: with the announced address when one is configured. */

@@ -143,6 +143,14 @@ export class RtpEndpoint extends TypedEmitter<RtpEndpointEvents> {
     };
   }
 
+  /**
+   * RTP and RTCP packets accepted from the party so far (dropped ones are not
+   * counted): what the inactivity watch reads as a sign of life.
+   */
+  get packetsReceived(): number {
+    return this.#counters.packetsIn + this.#counters.rtcpIn;
+  }
+
   /** Sends one RTP packet to the latched source, or to the negotiated address before latching. */
   sendRtp(packet: Buffer): void {
     const target = this.#rtpTarget();

@@ -54,6 +54,7 @@ export type EndReason =
   | 'incompatible-media' // no common codec or transport
   | 'unreachable' // the other network could not be reached
   | 'connection-lost' // a party's signaling connection dropped
+  | 'media-timeout' // a party's media is gone: no RTP/RTCP for media.inactivityTimeoutMs, or its WebRTC connection failed or closed
   | 'shutdown' // the gateway is going down
   | 'failed'; // anything else; see the log for the call id
 

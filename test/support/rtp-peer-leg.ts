@@ -15,6 +15,7 @@ export class RtpPeerLeg extends BaseLeg implements Leg {
   receivedOffer: string | undefined;
   readonly dtmfSignaled: string[] = [];
   endReason: EndReason | undefined;
+  endDetail: string | undefined;
   #answerWaiters: ((sdp: string) => void)[] = [];
 
   constructor(
@@ -74,8 +75,9 @@ export class RtpPeerLeg extends BaseLeg implements Leg {
   sendCandidate(): void {}
   sendOffer(): void {}
 
-  protected onEnd(reason: EndReason): void {
+  protected onEnd(reason: EndReason, detail?: string): void {
     this.endReason = reason;
+    this.endDetail = detail;
   }
 
   protected override release(): void {
