@@ -143,7 +143,10 @@ async function childMain(): Promise<void> {
     // Not measured here, and enabled by default it would listen on 0.0.0.0:5060 (UDP, TCP).
     sip: { enabled: false },
     // signaling.rateLimit stays at its default on purpose: the benchmark
-    // measures the gateway as deployed, and paces its calls to fit.
+    // measures the gateway as deployed, and paces its calls to fit. The
+    // connection limits do not: every simulated browser comes from 127.0.0.1,
+    // where in production each would be its own source.
+    signaling: { maxConnections: 0, maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
   });
   const gateway = new Gateway(config, { logger: createSilentLogger() });
   const { httpPort } = await gateway.start();

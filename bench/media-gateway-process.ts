@@ -141,7 +141,9 @@ async function childMain(): Promise<void> {
     // Media on loopback only; a port range far wider than the 400-odd calls need.
     media: { mode: 'auto', rtpHost: '127.0.0.1', iceBindAddress: '127.0.0.1', rtpPortMin: 20_000, rtpPortMax: 29_999, ...GATEWAY_ICE_PORTS },
     // One WebSocket per benchmark browser, two frames each (login, call): the default
-    // rate limit and 4 calls per connection already fit; nothing is raised.
+    // rate limit and 4 calls per connection already fit. Only the per-source connection
+    // limits are raised: every simulated browser comes from 127.0.0.1.
+    signaling: { maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
   });
   const gateway = new Gateway(config, { logger: createSilentLogger() });
   const legs = new Map<string, IpcTelLeg>();

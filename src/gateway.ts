@@ -163,7 +163,7 @@ export class Gateway {
       metrics: this.metrics,
       registrars: [...(this.#sip ? [this.#sip] : []), ...(this.#xmpp ? [this.#xmpp] : [])],
       logger: this.#component('signaling'),
-    });
+    }, config.server.trustedProxies);
     this.#http = createHttpServer({
       routes: {
         '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),
@@ -190,6 +190,7 @@ export class Gateway {
       staticFiles: new StaticFiles(options.webRoot),
       onUpgrade: (request, socket, head) =>
         this.#signaling.handleUpgrade(request, socket, head) || (this.#sip?.handleUpgrade(request, socket, head) ?? false),
+      headersTimeoutMs: config.server.headersTimeoutMs,
       logger: this.#component('http'),
     });
     if (config.stun.enabled) {

@@ -50,6 +50,14 @@ const serverSchema = z
     port: port.default(8080),
     /** On SIGTERM, calls in progress may go on this long before they are ended with `shutdown`. */
     drainTimeoutMs: z.number().int().min(0).default(30_000),
+    /**
+     * TLS terminators or load balancers in front of the gateway (addresses or CIDR blocks): for
+     * connections from them, the client is read from X-Forwarded-For, so per-source limits see
+     * clients rather than the proxy. Empty: the TCP peer is the client, and the header is ignored.
+     */
+    trustedProxies: z.array(cidr).default([]),
+    /** A client must finish sending an HTTP request's headers (a WebSocket upgrade included) within this. */
+    headersTimeoutMs: z.number().int().positive().default(10_000),
   })
   .prefault({});
 
@@ -92,6 +100,12 @@ const signalingSchema = z
     /** WebSocket ping interval; a peer that misses one is dropped. */
     pingIntervalMs: z.number().int().positive().default(30_000),
     maxCallsPerConnection: z.number().int().positive().default(4),
+    /** Browser WebSocket connections in all (refused with HTTP 503 beyond); 0: no limit but the file descriptors. */
+    maxConnections: z.number().int().min(0).default(10_000),
+    /** Connections from one source address, logged in or not (an office behind one NAT counts once): HTTP 429 beyond. */
+    maxConnectionsPerSource: z.number().int().positive().default(100),
+    /** Connections from one source address that have not logged in yet: HTTP 429 beyond. */
+    maxPendingLoginsPerSource: z.number().int().positive().default(10),
     /** An unanswered call ends with `no-answer` after this. */
     ringTimeoutMs: z.number().int().positive().default(60_000),
   })

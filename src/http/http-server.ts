@@ -12,12 +12,21 @@ export interface HttpServerOptions {
   staticFiles: StaticFiles;
   /** WebSocket upgrades; returns false when the path is not handled. */
   onUpgrade: (request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => boolean;
+  /** Longest time to receive a request's headers; a slow sender (slowloris) is cut off after it. */
+  headersTimeoutMs: number;
   logger: Logger;
 }
 
 /** One HTTP server for the page, the SDK, the WebSocket and the operations endpoints. */
 export function createHttpServer(options: HttpServerOptions): Server {
-  const server = createServer((request, response) => {
+  // Node's defaults let a client trickle headers for a minute and a request for five minutes, and
+  // check those deadlines only every 30 s: a slowloris client held a socket for that long.
+  const timeouts = {
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: Math.max(options.headersTimeoutMs, 30_000),
+    connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+  };
+  const server = createServer(timeouts, (request, response) => {
     handle(request, response, options).catch((error: unknown) => {
       options.logger.error({ err: error, url: request.url }, 'http handler failed');
       if (!response.headersSent) sendJson(response, 500, { error: 'internal' });
@@ -29,8 +38,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    // Ended and then destroyed: a client that never reads or closes must not keep the socket half-open.
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+    else socket.destroy();
   });
   return server;
 }

@@ -48,6 +48,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'switchboard_websocket_refused_total',
+    help: 'Browser WebSocket connections turned away by the connection limits, by status (429 per source, 503 in all)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
   readonly uncaughtErrors = new Counter({
     name: 'switchboard_uncaught_errors_total',
     help: 'Exceptions and rejections nothing handled (logged, the process goes on): each is a bug to report',

@@ -43,6 +43,8 @@ export class BrowserSession {
     private readonly socket: WebSocket,
     private readonly context: SignalingContext,
     private readonly requestHost: string | undefined,
+    /** The client's address (after trusted proxies): what per-source limits count. */
+    readonly source: string,
   ) {
     const { rateLimit, loginTimeoutMs } = context.config;
     this.#limiter = new RateLimiter(rateLimit.messagesPerSecond, rateLimit.burst);
@@ -205,6 +207,7 @@ export class BrowserSession {
     }
     this.user = user;
     this.#identity = identity;
+    this.context.onSessionLoggedIn(this);
     clearTimeout(this.#loginTimer);
     sessions.set(this.id, this);
     this.#logger.info({ user }, 'logged in');

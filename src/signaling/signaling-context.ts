@@ -25,4 +25,6 @@ export interface SignalingContext {
   registrars: UserRegistrar[];
   logger: Logger;
   onSessionClosed(session: BrowserSession): void;
+  /** The session logged in (it stops counting against its source's pending logins). */
+  onSessionLoggedIn(session: BrowserSession): void;
 }

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { clientAddress } from '../http/client-address.js';
 import { CloseCode, type PresenceStatus } from '../protocol/messages.js';
 import { BrowserSession } from './browser-session.js';
+import { ConnectionLimits } from './connection-limits.js';
 import type { SignalingContext } from './signaling-context.js';
 
 /** WebSocket path of the browser protocol. */
@@ -17,9 +19,16 @@ export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #all = new Set<BrowserSession>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #limits: ConnectionLimits;
   #draining = false;
 
-  constructor(private readonly context: Omit<SignalingContext, 'onSessionClosed'>) {
+  constructor(
+    private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn'>,
+    /** `server.trustedProxies`: whose X-Forwarded-For names the client. */
+    private readonly trustedProxies: readonly string[] = [],
+  ) {
+    // Read on each connection too: `signaling` limits change with a reload.
+    this.#limits = new ConnectionLimits(() => context.config);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: context.config.maxFrameBytes,
@@ -44,11 +53,29 @@ export class SignalingServer {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
+    const source = clientAddress(request, this.trustedProxies);
+    const refusal = this.#limits.admit(source);
+    if (refusal) {
+      this.context.metrics.connectionsRefused.inc({ status: refusal.status });
+      const status = refusal.status === 429 ? '429 Too Many Requests' : '503 Service Unavailable';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refusal.reason)}\r\n\r\n${refusal.reason}`);
+      return true;
+    }
+    // A socket that dies during the handshake never becomes a session: give its place back.
+    let session: BrowserSession | undefined;
+    socket.once('close', () => {
+      if (!session) this.#limits.released(source, true);
+    });
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      const session = new BrowserSession(
+      session = new BrowserSession(
         ws,
-        { ...this.context, onSessionClosed: (closed) => this.#closed(closed) },
+        {
+          ...this.context,
+          onSessionClosed: (closed) => this.#closed(closed),
+          onSessionLoggedIn: (loggedIn) => this.#limits.loggedIn(loggedIn.source),
+        },
         request.headers.host,
+        source,
       );
       this.#all.add(session);
       this.context.metrics.connections.inc();
@@ -75,7 +102,9 @@ export class SignalingServer {
   }
 
   #closed(session: BrowserSession): void {
-    if (this.#all.delete(session)) this.context.metrics.connections.dec();
+    if (!this.#all.delete(session)) return;
+    this.context.metrics.connections.dec();
+    this.#limits.released(session.source, session.user === undefined);
   }
 
   #ping(): void {
