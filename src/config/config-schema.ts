@@ -106,6 +106,8 @@ const signalingSchema = z
     maxConnectionsPerSource: z.number().int().positive().default(100),
     /** Connections from one source address that have not logged in yet: HTTP 429 beyond. */
     maxPendingLoginsPerSource: z.number().int().positive().default(10),
+    /** Calls placed from one source address at once, over all its connections (`too-many-calls` beyond). */
+    maxCallsPerSource: z.number().int().positive().default(20),
     /** An unanswered call ends with `no-answer` after this. */
     ringTimeoutMs: z.number().int().positive().default(60_000),
   })

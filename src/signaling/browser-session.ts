@@ -78,7 +78,9 @@ export class BrowserSession {
   }
 
   forgetLeg(callId: string): void {
+    const leg = this.#legs.get(callId);
     this.#legs.delete(callId);
+    if (leg?.role === 'caller') this.context.releaseCall(this);
   }
 
   /** Creates the leg for a call arriving at this browser (called by the web leg factory). */
@@ -277,6 +279,10 @@ export class BrowserSession {
     const target = parseTarget(message.to);
     const self = webAddress(this.user!);
     if (target.uri === self.uri) throw new GatewayError('bad-address', 'you cannot call yourself');
+    // Taken here, given back when the caller leg is forgotten (forgetLeg), however the call ends.
+    if (!this.context.takeCall(this)) {
+      throw new GatewayError('too-many-calls', `at most ${config.maxCallsPerSource} calls at once from one address`);
+    }
     const leg = new WebLeg(message.callId, self, 'caller', this, this.#identity!);
     this.#legs.set(message.callId, leg);
     try {
@@ -294,7 +300,7 @@ export class BrowserSession {
         leg.end(error.reason, error.message);
         return;
       }
-      this.#legs.delete(message.callId);
+      this.forgetLeg(message.callId);
       if (error instanceof CallFailedError) throw new GatewayError(error.reason as ErrorCode, error.message);
       throw error;
     }

@@ -27,4 +27,7 @@ export interface SignalingContext {
   onSessionClosed(session: BrowserSession): void;
   /** The session logged in (it stops counting against its source's pending logins). */
   onSessionLoggedIn(session: BrowserSession): void;
+  /** A place for a call this session places, counted per source; false when the source has no more. */
+  takeCall(session: BrowserSession): boolean;
+  releaseCall(session: BrowserSession): void;
 }

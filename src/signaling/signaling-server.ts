@@ -23,7 +23,7 @@ export class SignalingServer {
   #draining = false;
 
   constructor(
-    private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn'>,
+    private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn' | 'takeCall' | 'releaseCall'>,
     /** `server.trustedProxies`: whose X-Forwarded-For names the client. */
     private readonly trustedProxies: readonly string[] = [],
   ) {
@@ -73,6 +73,8 @@ export class SignalingServer {
           ...this.context,
           onSessionClosed: (closed) => this.#closed(closed),
           onSessionLoggedIn: (loggedIn) => this.#limits.loggedIn(loggedIn.source),
+          takeCall: (caller) => this.#limits.takeCall(caller.source),
+          releaseCall: (caller) => this.#limits.releaseCall(caller.source),
         },
         request.headers.host,
         source,

@@ -87,6 +87,41 @@ describe('browser connections per source', () => {
   });
 });
 
+describe('calls per source', () => {
+  const OFFER = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:111 opus/48000/2\r\n';
+
+  /** Places a call and resolves with `ack` or the error code. */
+  function place(socket: WebSocket, callId: string, to: string): Promise<string> {
+    return new Promise((resolve) => {
+      const onMessage = (data: unknown) => {
+        const frame = JSON.parse(String(data)) as { type: string; id?: string; code?: string };
+        if (frame.id !== callId) return;
+        socket.off('message', onMessage);
+        resolve(frame.type === 'ack' ? 'ack' : (frame.code ?? frame.type));
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ type: 'call', id: callId, callId, to, sdp: OFFER }));
+    });
+  }
+
+  it('caps calls placed from one address over all its connections, and gives the place back when a call ends', async () => {
+    await limited({ maxCallsPerSource: 2, ringTimeoutMs: 30_000 });
+    const users = [];
+    for (const [name, from] of [['bob', '127.0.0.9'], ['a1', undefined], ['a2', undefined], ['c1', '127.0.0.2']] as const) {
+      const result = (await open(from ? { from } : {})) as { socket: WebSocket };
+      await login(result.socket, name);
+      users.push(result.socket);
+    }
+    const [, a1, a2, c1] = users as [WebSocket, WebSocket, WebSocket, WebSocket];
+    expect(await place(a1, 'call-one-1', 'web:bob')).toBe('ack');
+    expect(await place(a2, 'call-two-2', 'web:bob')).toBe('ack');
+    expect(await place(a1, 'call-three', 'web:bob')).toBe('too-many-calls');
+    expect(await place(c1, 'call-other', 'web:bob')).toBe('ack');
+    a2.send(JSON.stringify({ type: 'hangup', callId: 'call-two-2' }));
+    await expect.poll(() => place(a1, `call-${Date.now()}`, 'web:bob')).toBe('ack');
+  });
+});
+
 describe('slow requests', () => {
   it('a client that never finishes its upgrade request headers is cut off after server.headersTimeoutMs', async () => {
     await limited({}, { headersTimeoutMs: 1000 });
