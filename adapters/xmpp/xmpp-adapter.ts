@@ -16,6 +16,7 @@ import {
   type OutboundLegRequest,
   type RegistrationMessage,
   type UserRegistrar,
+  type PartyIdentity,
   type WebIdentity,
 } from '../../src/index.js';
 import { iceServerUrl, readExternalServices } from './external-services.js';
@@ -47,6 +48,8 @@ interface UserAccount {
   connection: XmppConnection;
   /** `xmpp:<jid>` for registration frames. */
   aor: string;
+  /** The user's own account (per-user login), not a resource of the gateway's. */
+  own: boolean;
 }
 
 /**
@@ -111,15 +114,27 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
+    if (!this.#mayReachXmpp(request.caller, request.from)) throw new CallFailedError('forbidden', 'guests may not call XMPP addresses on this gateway (xmpp.outbound.guests)');
     const account = await this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);
     if (!account) throw new CallFailedError('unreachable', 'no XMPP account is configured for calls');
     return account.createCalleeLeg(request.callId, request.target);
   }
 
   async deliver(message: ChatMessage): Promise<void> {
+    if (!this.#mayReachXmpp(message.sender, message.from)) throw new GatewayError('forbidden', 'guests may not message XMPP addresses on this gateway (xmpp.outbound.guests)');
     const account = await this.#accountFor(message.from.scheme === 'web' ? message.from.user : undefined);
     if (!account) throw new GatewayError('not-found', 'no XMPP account is configured for chat');
     await account.sendChat(message);
+  }
+
+  /**
+   * Calls and chat leave under the gateway's XMPP identity, so an anonymous guest could use it to
+   * spam the federation in the operator's name: guests only where the operator allows it, or from
+   * an XMPP account of their own (per-user login), which speaks for itself.
+   */
+  #mayReachXmpp(who: PartyIdentity, from: Address): boolean {
+    if (who.kind !== 'guest' || this.#options.config.outbound.guests) return true;
+    return from.scheme === 'web' && this.#users.get(from.user)?.own === true;
   }
 
   /** A web user logged in: bind their resource of the service account, or log in to their own account. */
@@ -142,7 +157,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     // A user's own account: its roster and server decide who reaches it. Their resource of the service account: the service's policy.
     const account = this.#account(connection, () => webAddress(user), own ? () => true : this.#servicePolicy);
     const aor = `xmpp:${jid}${own ? '' : `/${user}`}`;
-    this.#users.set(user, { sessionId, account, connection, aor });
+    this.#users.set(user, { sessionId, account, connection, aor, own: own !== undefined });
     report({ type: 'registration', aor, state: 'registering' });
     connection.on('online', () => report({ type: 'registration', aor, state: 'registered' }));
     connection.on('offline', () => report({ type: 'registration', aor, state: 'registering', reason: 'connection lost' }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { GatewayError, parseAddress, type Address, type ChatMessage, type ChatRouter } from '../../src/index.js';
+import { EXTERNAL_PARTY, GatewayError, parseAddress, type Address, type ChatMessage, type ChatRouter } from '../../src/index.js';
 import { bareJid } from './jid.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { stanzaError, type StanzaErrorCondition, type StanzaErrorType } from './stanza-errors.js';
@@ -64,7 +64,7 @@ export class XmppChat {
     } catch {
       return void reply('not-acceptable', 'cancel');
     }
-    this.options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, to: target, body }).catch((error: unknown) => {
+    this.options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, sender: EXTERNAL_PARTY, to: target, body }).catch((error: unknown) => {
       // RFC 6120 section 8.3.3.13: the web user is not online now; try later.
       const offline = error instanceof GatewayError && error.code === 'offline';
       reply(offline ? 'recipient-unavailable' : 'service-unavailable', offline ? 'wait' : 'cancel');

@@ -381,6 +381,12 @@ const xmppSchema = z
       })
       .prefault({}),
     /**
+     * What web users may reach over XMPP: calls and chat go out under the gateway's XMPP identity
+     * (its service account or component domain), so guests reach XMPP addresses only with
+     * `guests: true`; token users always may.
+     */
+    outbound: z.strictObject({ guests: z.boolean().default(false) }).prefault({}),
+    /**
      * XEP-0215: ask the XMPP server for its STUN/TURN services and give them to the media
      * anchor's own ICE (an XMPP deployment's TURN server then relays the anchor's media too).
      */

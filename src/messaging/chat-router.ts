@@ -1,5 +1,6 @@
 import type { Address, AddressScheme } from '../calls/address.js';
 import { CallFailedError, GatewayError } from '../errors/gateway-error.js';
+import type { PartyIdentity } from '../policy/party-identity.js';
 import type { ErrorCode } from '../protocol/messages.js';
 
 /** One one-to-one chat message between two addresses (a web user and an XMPP contact, two web users). */
@@ -7,6 +8,8 @@ export interface ChatMessage {
   /** The gateway's id for this message (XMPP `id`, the browser's `messageId`). */
   id: string;
   from: Address;
+  /** Who sent it, for the destination's policy (a guest may not message everywhere a token user may). */
+  sender: PartyIdentity;
   to: Address;
   body: string;
   /**

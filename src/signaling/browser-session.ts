@@ -313,6 +313,7 @@ export class BrowserSession {
     await this.context.chat.deliver({
       id: randomUUID(),
       from: webAddress(this.user!),
+      sender: this.#identity!,
       to,
       body: message.body,
       undeliverable: (code, text) => {

@@ -36,7 +36,7 @@ afterEach(async () => {
 async function setUp(): Promise<{ page: SoftphonePage; carol: StanzaPeer }> {
   prosody = await startProsody({ users: PASSWORDS, websocket: true });
   gateway = await startTestGateway({
-    xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: PASSWORDS.gateway } },
+    xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: PASSWORDS.gateway }, outbound: { guests: true } },
   });
   const page = await pages.openPage(`http://127.0.0.1:${gateway.httpPort}`);
   await page.login('alice');

@@ -108,3 +108,21 @@ describe('chat between web users and XMPP users', () => {
     expect(await dave.next('registration', (r) => r.state === 'failed', 10_000)).toMatchObject({ aor: 'xmpp:dave@localhost' });
   }, 30_000);
 });
+
+describe('what guests may do over XMPP (xmpp.outbound.guests)', () => {
+  it('by default a guest can neither message nor call an XMPP address through the gateway’s identity; XMPP users still reach the guest', async () => {
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' }, xmpp: { outbound: { guests: false } } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const alice = await lab.webUser('alice');
+    alice.send({ type: 'message', id: 'm1', to: 'xmpp:carol@localhost', body: 'spam' });
+    expect(await alice.next('error', (f) => f.id === 'm1')).toMatchObject({ code: 'forbidden' });
+    const peer = lab.webrtcPeer('alice-web');
+    alice.send({ type: 'call', id: 'c1', callId: 'guest-calls-xmpp', to: 'xmpp:carol@localhost', sdp: await peer.createOffer([PCMU]) });
+    expect(await alice.next('error', (f) => f.id === 'c1')).toMatchObject({ code: 'forbidden' });
+    // Nothing reached carol; the other way still works.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(carol.messages.some((message) => message.getChildText('body') === 'spam')).toBe(false);
+    await carol.send(xml('message', { to: 'gateway@localhost/alice', type: 'chat', id: 'c2' }, xml('body', {}, 'hello guest')));
+    expect(await alice.next('message', () => true, 10_000)).toMatchObject({ from: 'xmpp:carol@localhost', body: 'hello guest' });
+  }, 30_000);
+});

@@ -40,7 +40,7 @@ afterEach(async () => {
 async function setup(): Promise<{ carol: XmppTestClient }> {
   prosody = await startProsody({ users: { gateway: 'gateway-secret', carol: 'carol-secret' } });
   gateway = await startTestGateway({
-    xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: 'gateway-secret' } },
+    xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, outbound: { guests: true } },
   });
   const carol = await XmppTestClient.login(prosody.service, prosody.host, 'carol', 'carol-secret');
   cleanups.push(() => carol.stop());

@@ -52,6 +52,8 @@ export class XmppLab {
           enabled: true,
           server,
           service: { jid: 'gateway@localhost', password: 'gateway-secret' },
+          // The lab's web users are guests, and calling and messaging XMPP users is what it tests.
+          outbound: { guests: true },
           ...(component ? { component: { domain: component.domain, password: component.secret, server: prosody.componentService! } } : {}),
           ...options.xmpp,
         },
