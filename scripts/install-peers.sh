@@ -4,8 +4,8 @@
 # peers), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
 # compose lab's XMPP config check), openssl (test certificates), and buildah +
 # debootstrap (the container image test), gcc + libc6-dev (the tests' loopback-only bind() shim for
-# Chromium). Needs root. Idempotent: skips apt
-# when everything is present already.
+# Chromium). `npm test` runs it first (pretest). Needs root to install;
+# idempotent: skips apt when everything is present already.
 set -euo pipefail
 PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody openssl buildah debootstrap gcc libc6-dev)
 missing=()
@@ -17,8 +17,11 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-peers: run as root (or with sudo) to install: ${missing[*]}" >&2
+  echo "The tests need these Debian packages, which only root can install: ${missing[*]}" >&2
+  echo "Run once as root: bash scripts/install-peers.sh   (or: sudo bash scripts/install-peers.sh)" >&2
   exit 1
 fi
+echo "installing the tests' peers: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
