@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation } from 'sip.js';
 import { guardAckTimeout } from './ack-timeout-guard.js';
@@ -30,6 +29,7 @@ import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { routeToGatewayUser } from './request-user-rewrite.js';
 import { gateMethods } from './method-gate.js';
+import { gateSources, SourceAllowList } from './inbound-source-gate.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
@@ -136,6 +136,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     routeToGatewayUser(transport, GATEWAY_USER);
     gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]) });
     this.#sessionTimerHeaders.attach(transport);
+    // Last attached, first to run: strangers are refused before any other work is done for them.
+    gateSources(transport, { ua, allowList: new SourceAllowList(config.inbound.allowedSources), logger: this.#logger });
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
     const contactPort = bound.udp?.port ?? bound.tcp?.port;
@@ -195,7 +197,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       domain: this.#domain,
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
-      ...(isIP(source) ? { signalingAddress: source } : {}),
+      // Symmetric RTP may latch on the signaling source (a phone behind NAT): the real one, never a Via value.
+      ...(source ? { signalingAddress: source.address } : {}),
     });
     leg.attachInvitation(invitation, { delayedOffer });
     this.#legs.track(invitation, leg);

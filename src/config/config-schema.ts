@@ -174,8 +174,13 @@ const sipSchema = z
         defaultUser: z.string().optional(),
         /** Only these source networks may send INVITEs (trunks, the PBX); empty: anyone. */
         allowedSources: z.array(cidr).default([]),
-        /** INVITE flood protection across all sources; excess gets 503 with Retry-After. */
+        /**
+         * INVITE flood protection per source (the packet's address; an IPv6 /64): new INVITEs per
+         * second one source may send; excess gets 503 with Retry-After.
+         */
         invitesPerSecond: z.number().positive().default(20),
+        /** The ceiling over all sources together, so many sources cannot flood either; excess gets 503 with Retry-After. */
+        invitesPerSecondTotal: z.number().positive().default(100),
       })
       .prefault({}),
     outbound: z

@@ -62,11 +62,12 @@ export interface RawUdpPeer {
   close(): void;
 }
 
-export async function openRawUdp(address: string): Promise<RawUdpPeer> {
+/** A UDP socket on `address` (a free port unless `port` is given). */
+export async function openRawUdp(address: string, port = 0): Promise<RawUdpPeer> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
+    socket.bind(port, address, () => resolve());
   });
   const received: string[] = [];
   const waiters = new Set<() => void>();
