@@ -18,6 +18,7 @@ import {
   type Logger,
   type OutboundLegRequest,
 } from '../../src/index.js';
+import { defaultMaxConnections, readOpenFileLimit } from './connection-budget.js';
 import { InboundInviteAdmission } from './inbound-invite-admission.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { OutboundLegs } from './outbound-legs.js';
@@ -109,6 +110,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         ? { tls: { host: config.host, port: config.tls.port, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
         : {}),
       ws: config.ws,
+      connectionLimits: {
+        maxConnections: config.limits.maxConnections ?? defaultMaxConnections(readOpenFileLimit()),
+        maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
+      },
+      headerTimeoutMs: config.limits.headerTimeoutMs,
+      idleConnectionMs: config.limits.idleTimeoutSeconds * 1000,
       logger: this.#logger.child({ component: 'sip-transport' }),
     });
     this.#hub = hub;
@@ -149,11 +156,16 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       this.#proxyKeepAlive = OptionsKeepAlive.forTarget({ ua, target: config.outbound.proxy, intervalSeconds: config.keepAliveSeconds, logger: this.#logger });
       this.#proxyKeepAlive?.start();
     }
-    this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain }, 'SIP listening');
+    this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain, limits: hub.connectionLimits }, 'SIP listening');
   }
 
   addresses(): ReturnType<SipTransportHub['addresses']> | undefined {
     return this.#hub?.addresses();
+  }
+
+  /** What the transport hub counted (refused connections, timeouts...); undefined before start. */
+  transportCounters(): ReturnType<SipTransportHub['counters']> | undefined {
+    return this.#hub?.counters();
   }
 
   /** SIP over WebSocket on the gateway's HTTP server (RFC 7118). */

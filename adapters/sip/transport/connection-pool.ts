@@ -13,6 +13,8 @@ export interface TlsClientOptions {
 export interface ConnectionPoolOptions {
   readonly maxMessageBytes: number;
   readonly idleMs: number;
+  /** Bound on each message a peer has begun to send on a connection we opened. */
+  readonly messageTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly tlsClient: TlsClientOptions;
   /** Every connection, accepted or opened, is announced once so its messages can be wired up. */
@@ -124,6 +126,7 @@ export class ConnectionPool {
     const connection = new StreamConnection(socket, protocol, {
       maxMessageBytes: this.#options.maxMessageBytes,
       idleMs: this.#options.idleMs,
+      messageTimeoutMs: this.#options.messageTimeoutMs,
       outbound: true,
     });
     this.add(connection);
@@ -133,8 +136,8 @@ export class ConnectionPool {
   }
 
   async #openWebSocket(protocol: 'WS' | 'WSS', host: string, port: number): Promise<SipConnection> {
-    const { maxMessageBytes, connectTimeoutMs, tlsClient } = this.#options;
-    const connection = await openWebSocketFlow(protocol, host, port, { maxMessageBytes, connectTimeoutMs, tlsClient });
+    const { maxMessageBytes, idleMs, connectTimeoutMs, tlsClient } = this.#options;
+    const connection = await openWebSocketFlow(protocol, host, port, { maxMessageBytes, idleMs, connectTimeoutMs, tlsClient });
     if (this.#closed) {
       connection.close();
       throw new SipTransportError('closed', 'SIP transport hub closed');
