@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/load-config.js';
 import type { Gateway } from '../../src/gateway.js';
@@ -136,6 +137,24 @@ describe('responses go to the real source, whatever the Via claims (RFC 3261 sec
     expect(response).toMatch(new RegExp(`;rport=${liar.port}\\b`));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(victim.received).toEqual([]);
+  });
+  it('a request that came over UDP is answered over UDP whatever transport its Via names: no connection is opened for it', async () => {
+    const sipPort = await sipGateway();
+    const liar = await udpPeer('127.0.0.2');
+    const accepted: Socket[] = [];
+    const tcp = createServer((socket) => accepted.push(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => tcp.listen(liar.port, '127.0.0.2', resolve));
+    cleanups.push(() => {
+      for (const socket of accepted) socket.destroy();
+      return new Promise((resolve) => tcp.close(resolve));
+    });
+    liar.send(
+      rawRequest({ method: 'OPTIONS', user: 'alice', target: `127.0.0.1:${sipPort}`, transport: 'TCP', sentBy: `127.0.0.2:${liar.port}`, branch: 'z9hG4bKvia-tcp' }),
+      sipPort,
+    );
+    expect(statusOf(await liar.next(answers('z9hG4bKvia-tcp')))).toBe('200 OK');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(accepted).toHaveLength(0);
   });
 });
 
