@@ -68,6 +68,19 @@ export class ConnectionPool {
     if (!connection.closed) this.#byKey.set(poolKey(connection.protocol, host, port), connection);
   }
 
+  /**
+   * Makes an inbound WebSocket flow the way to reach `host` (RFC 7118 section
+   * 5: the made-up host of its Via or Contact) unless another open flow, from
+   * another address, holds it already: first come, first served, so a
+   * client cannot divert the requests meant for another one.
+   */
+  claimWebSocketHost(connection: SipConnection, host: string): boolean {
+    const holder = this.#byKey.get(poolKey(connection.protocol, host, '*'));
+    if (holder && holder !== connection && !holder.closed && holder.remoteAddress !== connection.remoteAddress) return false;
+    this.alias(connection, host, '*');
+    return true;
+  }
+
   find(protocol: ConnectionProtocol, host: string, port: number): SipConnection | undefined {
     const exact = this.#byKey.get(poolKey(protocol, host, port));
     if (exact && !exact.closed) return exact;

@@ -125,14 +125,21 @@ export class InboundPath {
   /**
    * RFC 7118 section 5: a WebSocket client writes a made-up host (often
    * `<random>.invalid`) in its Via and Contact. Requests to it, in dialog,
-   * target that Contact, so the flow is remembered under those hosts.
+   * target that Contact, so the flow is remembered under those hosts. Only
+   * hosts that can be this client's: an `.invalid` name (RFC 6761 section 6.4,
+   * nobody else's by definition) or its own address; any other name or
+   * address belongs to someone the gateway may have to reach for real.
    */
   #aliasWebSocketFlow(request: PeekedRequest, flow: InboundFlow): void {
     const connection = flow.connection!;
-    const via = request.topVia!;
-    this.#context.pool.alias(connection, via.host, '*');
     const contact = request.contactUri ? parseSipUri(request.contactUri) : undefined;
-    if (contact) this.#context.pool.alias(connection, contact.host, '*');
+    for (const host of [request.topVia!.host, contact?.host]) {
+      if (host === undefined) continue;
+      const own = /\.invalid$/i.test(host) || host.toLowerCase() === connection.remoteAddress.toLowerCase();
+      if (own && !this.#context.pool.claimWebSocketHost(connection, host)) {
+        this.#context.log.debug('websocket-host-taken', { host, address: flow.address }, 'a WebSocket client named a host another client holds');
+      }
+    }
   }
 
   #replyStatelessly(stampedRequest: string, flow: InboundFlow, status: number, reason: string, warning: string): void {
