@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { Core, type UserAgent } from 'sip.js';
 import type { Logger } from '../../src/index.js';
 import { requestMethod } from './sip-methods.js';
-import { sourceOfMessage, type SipSource } from './transport/index.js';
+import { sourceOfMessage, ThrottledLog, type SipSource } from './transport/index.js';
 
 /** The two ends of a sip.js transport the gate sits on. */
 interface GatedTransport {
@@ -63,7 +63,8 @@ export function gateSources(transport: GatedTransport, options: { ua: UserAgent;
   const deliver = transport.onMessage;
   if (!deliver) throw new Error('the user agent has not attached to its transport yet');
   const parserLogger = options.ua.getLogger('sip.source-gate');
-  let refused = 0;
+  // A scan or a flood must not become a flood of log lines.
+  const log = new ThrottledLog(options.logger);
   transport.onMessage = (message) => {
     const method = requestMethod(message);
     if (method === undefined || TRANSACTION_BOUND.has(method)) return deliver(message);
@@ -73,11 +74,7 @@ export function gateSources(transport: GatedTransport, options: { ua: UserAgent;
     const request = Core.Parser.parseMessage(message, parserLogger);
     if (!(request instanceof Core.IncomingRequestMessage)) return deliver(message); // let sip.js report what it cannot parse
     if (request.toTag) return deliver(message);
-    refused++;
-    // A scan or a flood must not become a flood of log lines: the first, then every 100th.
-    if (refused === 1 || refused % 100 === 0) {
-      options.logger.info({ method, source, refused }, 'SIP request from a source outside sip.inbound.allowedSources refused');
-    }
+    log.warn('source-not-allowed', { method, source }, 'SIP request from a source outside sip.inbound.allowedSources refused');
     options.ua.userAgentCore.replyStateless(request, { statusCode: 403, reasonPhrase: 'Source Not Allowed' });
   };
 }

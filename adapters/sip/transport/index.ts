@@ -35,4 +35,5 @@ export { SipStreamFramer, DEFAULT_MAX_MESSAGE_BYTES, type FramedItem, type Frami
 export { frameDatagram } from './datagram-framer.js';
 export { ExpiringMap } from './expiring-map.js';
 export { sourceKey } from './source-key.js';
+export { ThrottledLog } from './throttled-log.js';
 export { UdpRetransmitter } from './udp-retransmitter.js';
