@@ -167,6 +167,7 @@ export class StreamConnection extends SipConnection {
       this.#socket.destroy();
       return;
     }
+    if (this.closed) return;
     // The clock runs from the first byte of a message to its last (a message that ended restarts
     // it for the next one); keep-alive line endings do not start it.
     if (delivered || !this.#awaitingFirstMessage) this.#disarmMessageTimer();
