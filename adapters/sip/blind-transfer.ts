@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SessionState, UserAgent, type Referral, type Session } from 'sip.js';
 import { AddressError, CallFailedError, parseAddress, type Logger, type PartyIdentity, type TransferOutcome } from '../../src/index.js';
 import type { SipDialPolicy } from './sip-dial-policy.js';
+import { parseSource, SOURCE_HEADER } from './transport/index.js';
 import { statusForEndReason } from './sip-reasons.js';
 
 /** What a blind transfer needs from its SIP leg. */
@@ -77,8 +78,11 @@ export class BlindTransfer {
       this.#refuse(referral, 416, 'Unsupported URI Scheme', `cannot transfer to ${referTo}`);
       return;
     }
+    // The REFER's own source (stamped by the hub), which may differ from the dialog's first one.
+    const source = parseSource(referral.request.getHeader(SOURCE_HEADER))?.address;
+    const referrer = source ? { kind: 'external' as const, source } : this.partyIdentity();
     try {
-      this.dialPolicy.check(target, this.partyIdentity());
+      this.dialPolicy.check(target, referrer);
     } catch (error) {
       if (!(error instanceof CallFailedError)) throw error;
       this.logger.info({ referTo, detail: error.message }, 'REFER refused by the dial plan');

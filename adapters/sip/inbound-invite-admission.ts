@@ -1,9 +1,10 @@
-import { BlockList, isIP } from 'node:net';
 import type { Invitation } from 'sip.js';
 import type { GatewayConfig } from '../../src/index.js';
+import { InviteRateLimiter } from './invite-rate-limiter.js';
 import { REQUEST_USER_HEADER } from './request-user-rewrite.js';
 import { MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, type SessionTimerRequest } from './session-timer.js';
 import { compileInboundRules, webUserFor } from './sip-routing-rules.js';
+import { parseSource, SOURCE_HEADER, type SipSource } from './transport/index.js';
 
 /** An INVITE the gateway takes: the web user to ring and what the leg needs to know of it. */
 export interface AdmittedInvite {
@@ -12,40 +13,33 @@ export interface AdmittedInvite {
   offer: string | undefined;
   /** The session timer the caller asked for (RFC 4028), if any. */
   sessionTimer: SessionTimerRequest | undefined;
-  /** Where the INVITE came from, by the top Via. */
-  source: string;
+  /** Where the INVITE really came from (the transport hub's stamp, not the Via). */
+  source: SipSource | undefined;
 }
 
 /**
- * Which inbound INVITEs may ring a web user: from an allowed source (403),
- * within the INVITE rate (503 + Retry-After), with SDP or no body (415), an
- * acceptable session interval (422), and a Request-URI user that maps to a
- * web user (404; the user comes from the header request-user-rewrite.ts
- * keeps it in). Rejected INVITEs are answered here.
+ * Which inbound INVITEs may ring a web user: within the INVITE rate of their
+ * source and of all sources (503 + Retry-After), with SDP or no body (415),
+ * an acceptable session interval (422), and a Request-URI user that maps to
+ * a web user (404; the user comes from the header request-user-rewrite.ts
+ * keeps it in). Rejected INVITEs are answered here. Sources outside
+ * `sip.inbound.allowedSources` never get this far (inbound-source-gate.ts).
  */
 export class InboundInviteAdmission {
   readonly #rules;
-  readonly #allowedSources: BlockList | undefined;
-  #inviteTokens: number;
-  #inviteRefillAt = Date.now();
+  readonly #rate: InviteRateLimiter;
 
   constructor(private readonly inbound: GatewayConfig['sip']['inbound']) {
     this.#rules = compileInboundRules(inbound.rules);
-    this.#allowedSources = makeBlockList(inbound.allowedSources);
-    this.#inviteTokens = inbound.invitesPerSecond;
+    this.#rate = new InviteRateLimiter({ perSource: inbound.invitesPerSecond, total: inbound.invitesPerSecondTotal });
   }
 
   /** The admitted INVITE, or undefined when it has been rejected. */
   admit(invitation: Invitation): AdmittedInvite | undefined {
     const request = invitation.request;
-    // The hub adds received= (RFC 3261 section 18.2.1) when the source differs from the Via sent-by.
-    const topVia = request.getHeader('via') ?? '';
-    const source = /;\s*received=([^;,\s]+)/i.exec(topVia)?.[1] ?? request.via.host;
-    if (this.#allowedSources && !(isIP(source) && this.#allowedSources.check(source, isIP(source) === 6 ? 'ipv6' : 'ipv4'))) {
-      invitation.reject({ statusCode: 403, reasonPhrase: 'Source Not Allowed' }).catch(() => {});
-      return undefined;
-    }
-    if (!this.#takeInviteToken()) {
+    // The transport hub's stamp: the datagram's or connection's address, whatever the Via says.
+    const source = parseSource(request.getHeader(SOURCE_HEADER));
+    if (!this.#rate.take(source?.address)) {
       invitation.reject({ statusCode: 503, reasonPhrase: 'Too Many Calls', extraHeaders: ['Retry-After: 5'] }).catch(() => {});
       return undefined;
     }
@@ -73,27 +67,4 @@ export class InboundInviteAdmission {
     }
     return { webUser, offer: delayedOffer ? undefined : invitation.body, sessionTimer, source };
   }
-
-  /** A token bucket shared by all sources: a flood of INVITEs cannot ring everyone. */
-  #takeInviteToken(): boolean {
-    const rate = this.inbound.invitesPerSecond;
-    const now = Date.now();
-    this.#inviteTokens = Math.min(rate, this.#inviteTokens + ((now - this.#inviteRefillAt) / 1000) * rate);
-    this.#inviteRefillAt = now;
-    if (this.#inviteTokens < 1) return false;
-    this.#inviteTokens -= 1;
-    return true;
-  }
-}
-
-function makeBlockList(networks: string[]): BlockList | undefined {
-  if (networks.length === 0) return undefined;
-  const list = new BlockList();
-  for (const network of networks) {
-    const [address, bits] = network.split('/');
-    const type = isIP(address!) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address!, type);
-    else list.addSubnet(address!, Number(bits), type);
-  }
-  return list;
 }

@@ -11,9 +11,7 @@ const NEW_REQUEST = /^([A-Z]+) (sips?):([^@\s;>]+)@(\S+) SIP\/2\.0\r\n/;
  * a header. Nothing of this reaches the wire: responses are built from the
  * To, From, Via and CSeq fields, which stay as they were.
  */
-export function addressToGatewayUser(received: string, gatewayUser: string): string {
-  // The header is ours alone: a copy a peer sent must not choose the web user.
-  const message = withoutHeader(received, REQUEST_USER_HEADER);
+export function addressToGatewayUser(message: string, gatewayUser: string): string {
   const start = NEW_REQUEST.exec(message);
   if (!start || start[3] === gatewayUser) return message;
   const headersEnd = message.indexOf('\r\n\r\n');
@@ -28,13 +26,4 @@ export function routeToGatewayUser(transport: { onMessage: ((message: string) =>
   const deliver = transport.onMessage;
   if (!deliver) throw new Error('the user agent has not attached to its transport yet');
   transport.onMessage = (message) => deliver(addressToGatewayUser(message, gatewayUser));
-}
-
-/** `message` without any header field named `name` (case-insensitive), body untouched. */
-function withoutHeader(message: string, name: string): string {
-  const headersEnd = message.indexOf('\r\n\r\n');
-  const head = headersEnd < 0 ? message : message.slice(0, headersEnd);
-  const pattern = new RegExp(`\\r\\n${name}[ \\t]*:[^\\r\\n]*`, 'gi');
-  if (!pattern.test(head)) return message;
-  return head.replace(pattern, '') + (headersEnd < 0 ? '' : message.slice(headersEnd));
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation } from 'sip.js';
 import { guardAckTimeout } from './ack-timeout-guard.js';
@@ -20,6 +19,7 @@ import {
   type Logger,
   type OutboundLegRequest,
 } from '../../src/index.js';
+import { defaultMaxConnections, readOpenFileLimit } from './connection-budget.js';
 import { InboundInviteAdmission } from './inbound-invite-admission.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { OutboundLegs } from './outbound-legs.js';
@@ -33,6 +33,7 @@ import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { routeToGatewayUser } from './request-user-rewrite.js';
 import { gateMethods } from './method-gate.js';
 import { gateReferTo } from './refer-to-gate.js';
+import { gateSources, SourceAllowList } from './inbound-source-gate.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
@@ -114,6 +115,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         ? { tls: { host: config.host, port: config.tls.port, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
         : {}),
       ws: config.ws,
+      connectionLimits: {
+        maxConnections: config.limits.maxConnections ?? defaultMaxConnections(readOpenFileLimit()),
+        maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
+      },
+      headerTimeoutMs: config.limits.headerTimeoutMs,
+      idleConnectionMs: config.limits.idleTimeoutSeconds * 1000,
       logger: this.#logger.child({ module: 'transport' }),
     });
     this.#hub = hub;
@@ -142,6 +149,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     gateReferTo(transport, { ua, domain: this.#domain });
     gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]) });
     this.#sessionTimerHeaders.attach(transport);
+    // Last attached, first to run: strangers are refused before any other work is done for them.
+    gateSources(transport, { ua, allowList: new SourceAllowList(config.inbound.allowedSources), logger: this.#logger });
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
     this.#dialPolicy.listeningOn([bound.udp?.port, bound.tcp?.port, bound.tls?.port].filter((port): port is number => port !== undefined));
@@ -154,11 +163,16 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       this.#proxyKeepAlive = OptionsKeepAlive.forTarget({ ua, target: config.outbound.proxy, intervalSeconds: config.keepAliveSeconds, logger: this.#logger });
       this.#proxyKeepAlive?.start();
     }
-    this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain }, 'SIP listening');
+    this.#logger.info({ addresses: hub.addresses(), advertisedHost: this.#advertisedHost, domain: this.#domain, limits: hub.connectionLimits }, 'SIP listening');
   }
 
   addresses(): ReturnType<SipTransportHub['addresses']> | undefined {
     return this.#hub?.addresses();
+  }
+
+  /** What the transport hub counted (refused connections, timeouts...); undefined before start. */
+  transportCounters(): ReturnType<SipTransportHub['counters']> | undefined {
+    return this.#hub?.counters();
   }
 
   /** SIP over WebSocket on the gateway's HTTP server (RFC 7118). */
@@ -202,7 +216,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       dialPolicy: this.#dialPolicy,
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
-      ...(isIP(source) ? { signalingAddress: source } : {}),
+      // Symmetric RTP may latch on the signaling source (a phone behind NAT): the real one, never a Via value.
+      ...(source ? { signalingAddress: source.address } : {}),
     });
     leg.attachInvitation(invitation, { delayedOffer });
     this.#legs.track(invitation, leg);

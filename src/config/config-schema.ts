@@ -220,8 +220,13 @@ const sipSchema = z
         defaultUser: z.string().optional(),
         /** Only these source networks may send INVITEs (trunks, the PBX); empty: anyone. */
         allowedSources: z.array(cidr).default([]),
-        /** INVITE flood protection across all sources; excess gets 503 with Retry-After. */
+        /**
+         * INVITE flood protection per source (the packet's address; an IPv6 /64): new INVITEs per
+         * second one source may send; excess gets 503 with Retry-After.
+         */
         invitesPerSecond: z.number().positive().default(20),
+        /** The ceiling over all sources together, so many sources cannot flood either; excess gets 503 with Retry-After. */
+        invitesPerSecondTotal: z.number().positive().default(100),
       })
       .prefault({}),
     outbound: z
@@ -302,6 +307,30 @@ const sipSchema = z
      * seconds over UDP, so NAT bindings stay open; 0: off. Streams use CRLF keep-alives instead.
      */
     keepAliveSeconds: z.number().int().min(0).default(30),
+    /** What SIP peers may hold of the gateway, so SIP under attack cannot starve the HTTP/WebSocket side. */
+    limits: z
+      .strictObject({
+        /**
+         * Inbound SIP connections at once over TCP, TLS and WebSocket (`/sip`), all sources together;
+         * more are closed as they are accepted (WebSocket upgrades: HTTP 503). Unset: a quarter of
+         * the process's open-file limit (the soft RLIMIT_NOFILE from /proc/self/limits on Linux,
+         * 1024 assumed elsewhere), between 16 and 10,000: 256 at the usual 1024.
+         */
+        maxConnections: z.number().int().min(1).optional(),
+        /** Inbound SIP connections at once from one source address (an IPv6 /64); more are refused the same way. */
+        maxConnectionsPerSource: z.number().int().min(1).default(32),
+        /**
+         * A TCP or TLS connection must finish its TLS handshake, send its first SIP message, and
+         * complete every message it begins (headers and body) within this many milliseconds.
+         */
+        headerTimeoutMs: z.number().int().min(100).default(10_000),
+        /**
+         * A TCP or TLS connection without any traffic for this long is closed (CRLF keep-alives
+         * count, RFC 5626); a silent WebSocket peer is pinged, and closed if it does not answer in as long.
+         */
+        idleTimeoutSeconds: z.number().int().min(1).default(900),
+      })
+      .prefault({}),
   })
   .prefault({});
 

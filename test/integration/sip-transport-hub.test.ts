@@ -225,6 +225,48 @@ describe('SipTransportHub with a sip.js UserAgent', () => {
       client.close();
       expect(inbox).toHaveLength(2);
     });
+    it('a WebSocket client cannot take over another client\'s .invalid host, nor claim a host that is not its own', async () => {
+      const connect = async (localAddress: string) => {
+        const client = new WebSocket(`${url}/sip`, 'sip', { localAddress });
+        await new Promise((done, fail) => client.once('open', done).once('error', fail));
+        const inbox: string[] = [];
+        client.on('message', (data) => inbox.push(data.toString()));
+        return { client, inbox };
+      };
+      const options = (via: string, contact: string, branch: string) =>
+        [
+          'OPTIONS sip:gateway@127.0.0.1 SIP/2.0',
+          `Via: SIP/2.0/WS ${via};branch=${branch}`,
+          'Max-Forwards: 70',
+          'To: <sip:gateway@127.0.0.1>',
+          `From: <sip:browser@example.org>;tag=${branch}`,
+          `Call-ID: ${branch}`,
+          'CSeq: 1 OPTIONS',
+          `Contact: <sip:browser@${contact};transport=ws>`,
+          '',
+          '',
+        ].join('\r\n');
+      const owner = await connect('127.0.0.1');
+      owner.client.send(options('owner7.invalid', 'owner7.invalid', 'z9hG4bKowner'));
+      await until(() => owner.inbox.length === 1);
+      const thief = await connect('127.0.0.2');
+      thief.client.send(options('owner7.invalid', '127.0.0.9:5080', 'z9hG4bKthief'));
+      await until(() => thief.inbox.length === 1);
+      try {
+        const answered = sendMessage(gateway.userAgent, 'sip:browser@owner7.invalid;transport=ws', 'for the owner');
+        await until(() => owner.inbox.length === 2);
+        expect(owner.inbox[1]).toMatch(/^MESSAGE sip:browser@owner7\.invalid/);
+        owner.client.send(answer(owner.inbox[1]!, 200, 'OK', 'owner'));
+        expect(await answered).toBe(200);
+        // 127.0.0.9 is not the thief's address: a request there is not sent down the thief's flow.
+        void sendMessage(gateway.userAgent, 'sip:browser@127.0.0.9:5080;transport=ws', 'for 127.0.0.9').catch(() => undefined);
+        await new Promise((wait) => setTimeout(wait, 500));
+        expect(thief.inbox).toHaveLength(1);
+      } finally {
+        owner.client.close();
+        thief.client.close();
+      }
+    });
   });
 
   describe('SIP over TLS', () => {

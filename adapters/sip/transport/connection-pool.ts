@@ -13,6 +13,8 @@ export interface TlsClientOptions {
 export interface ConnectionPoolOptions {
   readonly maxMessageBytes: number;
   readonly idleMs: number;
+  /** Bound on each message a peer has begun to send on a connection we opened. */
+  readonly messageTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly tlsClient: TlsClientOptions;
   /** Every connection, accepted or opened, is announced once so its messages can be wired up. */
@@ -64,6 +66,19 @@ export class ConnectionPool {
   /** Makes `connection` the flow for requests to host:port (or any port with '*'). */
   alias(connection: SipConnection, host: string, port: number | '*'): void {
     if (!connection.closed) this.#byKey.set(poolKey(connection.protocol, host, port), connection);
+  }
+
+  /**
+   * Makes an inbound WebSocket flow the way to reach `host` (RFC 7118 section
+   * 5: the made-up host of its Via or Contact) unless another open flow, from
+   * another address, holds it already: first come, first served, so a
+   * client cannot divert the requests meant for another one.
+   */
+  claimWebSocketHost(connection: SipConnection, host: string): boolean {
+    const holder = this.#byKey.get(poolKey(connection.protocol, host, '*'));
+    if (holder && holder !== connection && !holder.closed && holder.remoteAddress !== connection.remoteAddress) return false;
+    this.alias(connection, host, '*');
+    return true;
   }
 
   find(protocol: ConnectionProtocol, host: string, port: number): SipConnection | undefined {
@@ -124,6 +139,7 @@ export class ConnectionPool {
     const connection = new StreamConnection(socket, protocol, {
       maxMessageBytes: this.#options.maxMessageBytes,
       idleMs: this.#options.idleMs,
+      messageTimeoutMs: this.#options.messageTimeoutMs,
       outbound: true,
     });
     this.add(connection);
@@ -133,8 +149,8 @@ export class ConnectionPool {
   }
 
   async #openWebSocket(protocol: 'WS' | 'WSS', host: string, port: number): Promise<SipConnection> {
-    const { maxMessageBytes, connectTimeoutMs, tlsClient } = this.#options;
-    const connection = await openWebSocketFlow(protocol, host, port, { maxMessageBytes, connectTimeoutMs, tlsClient });
+    const { maxMessageBytes, idleMs, connectTimeoutMs, tlsClient } = this.#options;
+    const connection = await openWebSocketFlow(protocol, host, port, { maxMessageBytes, idleMs, connectTimeoutMs, tlsClient });
     if (this.#closed) {
       connection.close();
       throw new SipTransportError('closed', 'SIP transport hub closed');

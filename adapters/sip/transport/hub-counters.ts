@@ -14,6 +14,14 @@ export interface SipTransportCounters {
   statelessReplies: number;
   retransmissionsSent: number;
   retransmissionsAbsorbed: number;
+  /** TCP/TLS connections closed on accept, WebSocket upgrades answered 503: `maxConnections` reached. */
+  connectionsRefusedTotal: number;
+  /** The same, because the source had `maxConnectionsPerSource` open already. */
+  connectionsRefusedPerSource: number;
+  /** Connections closed for a first message, or a begun message, not complete within the header timeout. */
+  messageTimeouts: number;
+  /** Connections closed after the idle timeout without traffic. */
+  idleTimeouts: number;
 }
 
 export function emptyCounters(): SipTransportCounters {
@@ -27,5 +35,9 @@ export function emptyCounters(): SipTransportCounters {
     statelessReplies: 0,
     retransmissionsSent: 0,
     retransmissionsAbsorbed: 0,
+    connectionsRefusedTotal: 0,
+    connectionsRefusedPerSource: 0,
+    messageTimeouts: 0,
+    idleTimeouts: 0,
   };
 }

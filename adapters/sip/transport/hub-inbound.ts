@@ -5,6 +5,7 @@ import { serverTransactionKey, type HubRoutingTables, type InboundFlow, type Sip
 import type { SipJsTransport } from './sip-js-transport.js';
 import { missingMandatoryFields, peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { parseSipUri } from './sip-uri-target.js';
+import { stampSource } from './sip-source-stamp.js';
 import { addReceivedRport, setTopViaSentBy } from './sip-via-rewrite.js';
 import { buildStatelessResponse } from './stateless-response.js';
 import type { ThrottledLog } from './throttled-log.js';
@@ -57,7 +58,10 @@ export class InboundPath {
   #receiveRequest(message: string, request: PeekedRequest, flow: InboundFlow): void {
     const context = this.#context;
     const missing = missingMandatoryFields(request);
-    const stamped = request.topVia ? addReceivedRport(message, flow.address, flow.port) : undefined;
+    // The Via and the private source header are rewritten from the real flow: nothing the
+    // peer wrote about its own address survives into what sip.js and the adapter read.
+    const viaStamped = request.topVia ? addReceivedRport(message, flow.address, flow.port) : undefined;
+    const stamped = viaStamped && stampSource(viaStamped, flow);
     if (missing.length > 0 || !stamped) {
       // RFC 3261 section 21.4.1 (400) with a Warning naming the problem (section 20.43); never answer an ACK (17.2.1).
       context.log.debug('unroutable-request', { method: request.method, missing, address: flow.address }, 'request lacks mandatory header fields');
@@ -121,14 +125,21 @@ export class InboundPath {
   /**
    * RFC 7118 section 5: a WebSocket client writes a made-up host (often
    * `<random>.invalid`) in its Via and Contact. Requests to it, in dialog,
-   * target that Contact, so the flow is remembered under those hosts.
+   * target that Contact, so the flow is remembered under those hosts. Only
+   * hosts that can be this client's: an `.invalid` name (RFC 6761 section 6.4,
+   * nobody else's by definition) or its own address; any other name or
+   * address belongs to someone the gateway may have to reach for real.
    */
   #aliasWebSocketFlow(request: PeekedRequest, flow: InboundFlow): void {
     const connection = flow.connection!;
-    const via = request.topVia!;
-    this.#context.pool.alias(connection, via.host, '*');
     const contact = request.contactUri ? parseSipUri(request.contactUri) : undefined;
-    if (contact) this.#context.pool.alias(connection, contact.host, '*');
+    for (const host of [request.topVia!.host, contact?.host]) {
+      if (host === undefined) continue;
+      const own = /\.invalid$/i.test(host) || host.toLowerCase() === connection.remoteAddress.toLowerCase();
+      if (own && !this.#context.pool.claimWebSocketHost(connection, host)) {
+        this.#context.log.debug('websocket-host-taken', { host, address: flow.address }, 'a WebSocket client named a host another client holds');
+      }
+    }
   }
 
   #replyStatelessly(stampedRequest: string, flow: InboundFlow, status: number, reason: string, warning: string): void {

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer as createTcpServer, isIP, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import { SipTransportError } from './sip-transport-error.js';
 
 export interface ListenAddress {
@@ -29,8 +29,37 @@ export interface HubListeners {
 
 export interface ListenerHandlers {
   onDatagram(datagram: Buffer, address: string, port: number): void;
+  /**
+   * A TCP connection was just accepted (for TLS, before the handshake): false
+   * refuses it and it is closed at once, before anything is read from it.
+   */
+  onAccept(socket: Socket, protocol: 'TCP' | 'TLS'): boolean;
+  /** A connection ready to carry SIP: the accepted socket for TCP, the socket after the handshake for TLS. */
   onStream(socket: Socket, protocol: 'TCP' | 'TLS'): void;
   onSocketError(protocol: 'UDP' | 'TCP' | 'TLS', error: Error): void;
+}
+
+/**
+ * Server side of TLS on an accepted socket. A plain TCP server with the TLS
+ * layer added here, rather than tls.Server, so a connection can be refused
+ * when it is accepted (before the costly handshake) and a client that never
+ * finishes the handshake is cut off after `handshakeTimeoutMs`
+ * (tls.Server's own bound is two minutes).
+ */
+function startTls(raw: Socket, context: SecureContext, handshakeTimeoutMs: number, ready: (socket: TLSSocket) => void): void {
+  const socket = new TLSSocket(raw, { isServer: true, secureContext: context });
+  const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
+  const fail = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  socket.once('error', fail);
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('secure', () => {
+    clearTimeout(timer);
+    socket.off('error', fail);
+    ready(socket);
+  });
 }
 
 async function bindUdp(address: ListenAddress, handlers: ListenerHandlers): Promise<HubListeners['udp']> {
@@ -61,21 +90,29 @@ async function listen(server: Server, address: ListenAddress): Promise<BoundAddr
 
 /** Binds every configured listener; on any failure the ones already bound are closed again. */
 export async function bindListeners(
-  options: { udp?: ListenAddress | undefined; tcp?: ListenAddress | undefined; tls?: TlsListenAddress | undefined },
+  options: { udp?: ListenAddress | undefined; tcp?: ListenAddress | undefined; tls?: TlsListenAddress | undefined; tlsHandshakeTimeoutMs: number },
   handlers: ListenerHandlers,
 ): Promise<HubListeners> {
   const bound: { udp?: HubListeners['udp']; tcp?: HubListeners['tcp']; tls?: HubListeners['tls'] } = {};
+  const accept = (socket: Socket, protocol: 'TCP' | 'TLS'): boolean => {
+    if (handlers.onAccept(socket, protocol)) return true;
+    socket.destroy();
+    return false;
+  };
   try {
     if (options.udp) bound.udp = await bindUdp(options.udp, handlers);
     if (options.tcp) {
-      const server = createTcpServer((socket) => handlers.onStream(socket, 'TCP'));
+      const server = createTcpServer((socket) => {
+        if (accept(socket, 'TCP')) handlers.onStream(socket, 'TCP');
+      });
       bound.tcp = { server, bound: await listen(server, options.tcp) };
       server.on('error', (error) => handlers.onSocketError('TCP', error));
     }
     if (options.tls) {
-      const server = createTlsServer({ key: options.tls.key, cert: options.tls.cert }, (socket) => handlers.onStream(socket, 'TLS'));
-      // A client that fails the handshake never reaches onStream; its socket is simply dropped.
-      server.on('tlsClientError', (_error, socket) => socket.destroy());
+      const context = createSecureContext({ key: options.tls.key, cert: options.tls.cert });
+      const server = createTcpServer((raw) => {
+        if (accept(raw, 'TLS')) startTls(raw, context, options.tlsHandshakeTimeoutMs, (socket) => handlers.onStream(socket, 'TLS'));
+      });
       bound.tls = { server, bound: await listen(server, options.tls) };
       server.on('error', (error) => handlers.onSocketError('TLS', error));
     }

@@ -78,7 +78,9 @@ export class OutboundPath {
       await this.#sendOn(knownFlow.connection, message);
       return;
     }
-    const protocol = via.protocol as SipProtocol;
+    // A request that came in a datagram is answered in one, whatever transport its Via names:
+    // a peer must not make the gateway open connections by writing TCP or TLS there.
+    const protocol = knownFlow?.protocol === 'UDP' ? 'UDP' : (via.protocol as SipProtocol);
     const host = via.received ?? via.host;
     if (protocol === 'UDP') {
       const port = via.rport ?? via.port ?? 5060;

@@ -29,7 +29,11 @@ export {
   type PeekedCSeq,
 } from './sip-message-peek.js';
 export { setTopViaSentBy, stripTopViaPort, addReceivedRport, type ViaSentBy } from './sip-via-rewrite.js';
+export { SOURCE_HEADER, formatSource, parseSource, sourceOfMessage, stampSource } from './sip-source-stamp.js';
 export { parseSipUri, targetOfUri, type SipProtocol, type SipTarget } from './sip-uri-target.js';
 export { SipStreamFramer, DEFAULT_MAX_MESSAGE_BYTES, type FramedItem, type FramingError } from './stream-framer.js';
 export { frameDatagram } from './datagram-framer.js';
+export { ExpiringMap } from './expiring-map.js';
+export { sourceKey } from './source-key.js';
+export { ThrottledLog } from './throttled-log.js';
 export { UdpRetransmitter } from './udp-retransmitter.js';

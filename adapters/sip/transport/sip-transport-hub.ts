@@ -1,16 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
-import { WebSocketServer } from 'ws';
 import { TypedEmitter, type Logger } from '../../../src/index.js';
 import { ConnectionPool, type TlsClientOptions } from './connection-pool.js';
+import { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limiter.js';
+import { HubConnectionGate } from './hub-connection-gate.js';
 import { emptyCounters, type SipTransportCounters } from './hub-counters.js';
 import { InboundPath, type DropReason, type SipRequestRouter } from './hub-inbound.js';
 import { bindListeners, closeListeners, type BoundAddress, type HubListeners, type ListenAddress, type TlsListenAddress } from './hub-listeners.js';
 import { OutboundPath } from './hub-outbound.js';
+import { HubWebSocketServer } from './hub-websocket-server.js';
 import { HubRoutingTables, type InboundFlow, type SipSource } from './hub-routing-tables.js';
-import { StreamConnection, WebSocketConnection, connectionInfo, type SipConnection, type SipConnectionInfo } from './sip-connection.js';
+import { StreamConnection, connectionInfo, type SipConnection, type SipConnectionInfo } from './sip-connection.js';
 import { SipJsTransport } from './sip-js-transport.js';
 import { DEFAULT_SIP_TIMERS, type SipTimerValues } from './sip-timers.js';
 import { SipTransportError } from './sip-transport-error.js';
@@ -19,6 +20,9 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.js';
 import { frameDatagram } from './datagram-framer.js';
 import { ThrottledLog } from './throttled-log.js';
 import { UdpRetransmitter } from './udp-retransmitter.js';
+
+/** RFC 3261 leaves it to us; slow links still send a 64 kB message well within it. */
+const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
 
 export interface WebSocketOptions {
   /** Upgrade path served (default `/sip`). */
@@ -40,8 +44,15 @@ export interface SipTransportHubOptions {
   readonly logger: Logger;
   readonly timers?: Partial<SipTimerValues>;
   readonly maxMessageBytes?: number;
-  /** TCP/TLS connections without traffic for this long are closed (default 15 minutes). */
+  /** TCP/TLS connections without traffic for this long are closed, WebSocket peers pinged (default 15 minutes). */
   readonly idleConnectionMs?: number;
+  /** Caps on inbound TCP, TLS and WebSocket flows, checked on accept (defaults: 256 in all, 32 per source). */
+  readonly connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * Bound on a TLS handshake, on an accepted connection's first message and
+   * on each message a peer has begun to send (default 10 s).
+   */
+  readonly headerTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
   /** Also retransmit 2xx to INVITE on UDP (off: sip.js's SessionDialog does it). */
   readonly retransmit2xx?: boolean;
@@ -88,9 +99,11 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
   readonly #inbound: InboundPath;
   readonly #outbound: OutboundPath;
   readonly #transports = new Set<SipJsTransport>();
-  readonly #webSockets: { server: WebSocketServer; path: string } | undefined;
+  readonly #webSockets: HubWebSocketServer | undefined;
   readonly #maxMessageBytes: number;
   readonly #idleMs: number;
+  readonly #headerTimeoutMs: number;
+  readonly #gate: HubConnectionGate;
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #log: ThrottledLog;
   #router: SipRequestRouter | undefined;
@@ -100,10 +113,11 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
   static async start(options: SipTransportHubOptions): Promise<SipTransportHub> {
     // Listeners bind before the hub exists; whatever arrives in between is dropped.
     let hub: SipTransportHub | undefined;
-    const listeners = await bindListeners(options, {
+    const listeners = await bindListeners({ ...options, tlsHandshakeTimeoutMs: options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS }, {
       onDatagram: (datagram, address, port) => {
         if (hub) hub.#onDatagram(datagram, address, port);
       },
+      onAccept: (socket, protocol) => hub !== undefined && !hub.#closed && hub.#gate.admit(socket, protocol, socket.remoteAddress),
       onStream: (socket, protocol) => {
         if (hub) hub.#acceptStream(socket, protocol);
         else socket.destroy();
@@ -119,22 +133,30 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     this.#listeners = listeners;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#idleMs = options.idleConnectionMs ?? 15 * 60_000;
+    this.#headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS;
     const timers = { ...DEFAULT_SIP_TIMERS, ...options.timers };
     const log = new ThrottledLog(options.logger);
     this.#log = log;
+    this.#gate = new HubConnectionGate({ limits: { ...DEFAULT_CONNECTION_LIMITS, ...options.connectionLimits }, counters: this.#counters, log });
     this.#retransmitter = new UdpRetransmitter({ timers, retransmit2xx: options.retransmit2xx ?? false });
     this.#pool = new ConnectionPool({
       maxMessageBytes: this.#maxMessageBytes,
       idleMs: this.#idleMs,
+      messageTimeoutMs: this.#headerTimeoutMs,
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       tlsClient: options.tlsClient ?? {},
       onConnection: (connection) => this.#wireConnection(connection),
     });
     const ws = options.ws === true ? {} : options.ws || undefined;
-    this.#webSockets = ws && {
-      path: ws.path ?? '/sip',
-      server: new WebSocketServer({ noServer: true, maxPayload: this.#maxMessageBytes, handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false) }),
-    };
+    this.#webSockets =
+      ws &&
+      new HubWebSocketServer({
+        path: ws.path ?? '/sip',
+        maxMessageBytes: this.#maxMessageBytes,
+        idleMs: this.#idleMs,
+        gate: this.#gate,
+        onConnection: (connection) => this.#pool.add(connection),
+      });
     const viaPorts: Partial<Record<SipProtocol, number>> = {
       UDP: options.udp?.advertisedPort ?? listeners.udp?.bound.port,
       TCP: options.tcp?.advertisedPort ?? listeners.tcp?.bound.port,
@@ -157,6 +179,11 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The connection caps in force (for the start-up log line). */
+  get connectionLimits(): ConnectionLimits {
+    return this.#gate.limits;
   }
 
   addresses(): SipTransportHubAddresses {
@@ -210,7 +237,11 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     this.#defaultTransport = transport;
   }
 
-  counters(): SipTransportCounters & { readonly transports: Record<string, { messagesIn: number; messagesOut: number }> } {
+  counters(): SipTransportCounters & {
+    /** Inbound TCP, TLS and WebSocket connections open (TLS handshakes included). */
+    readonly inboundConnections: number;
+    readonly transports: Record<string, { messagesIn: number; messagesOut: number }>;
+  } {
     const transports: Record<string, { messagesIn: number; messagesOut: number }> = {};
     for (const transport of this.#transports) transports[transport.name] = { ...transport.counters };
     return {
@@ -218,36 +249,17 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
       received: { ...this.#counters.received },
       sent: { ...this.#counters.sent },
       ...this.#retransmitter.counters,
+      inboundConnections: this.#gate.open,
       transports,
     };
   }
 
   /**
    * Takes an HTTP upgrade for SIP over WebSocket (RFC 7118 section 4); false
-   * when the path is not ours so the caller can offer it elsewhere. A client
-   * that does not offer the `sip` subprotocol is refused (section 4.1).
+   * when the path is not ours so the caller can offer it elsewhere.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const webSockets = this.#webSockets;
-    if (!webSockets) return false;
-    let path: string;
-    try {
-      path = new URL(request.url ?? '/', 'http://upgrade.invalid').pathname;
-    } catch {
-      return false;
-    }
-    if (path !== webSockets.path) return false;
-    const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((protocol) => protocol.trim().toLowerCase());
-    if (this.#closed || !offered.includes('sip')) {
-      socket.end(`HTTP/1.1 ${this.#closed ? '503 Service Unavailable' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return true;
-    }
-    webSockets.server.handleUpgrade(request, socket, head, (webSocket) => {
-      const secure = (request.socket as TLSSocket).encrypted === true;
-      const remote = { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, localPort: request.socket.localPort ?? 0 };
-      this.#pool.add(new WebSocketConnection(webSocket, secure ? 'WSS' : 'WS', remote, this.#maxMessageBytes));
-    });
-    return true;
+    return this.#webSockets?.handleUpgrade(request, socket, head, this.#closed) ?? false;
   }
 
   async close(): Promise<void> {
@@ -257,7 +269,8 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     for (const transport of [...this.#transports]) transport.hubClosed();
     this.#retransmitter.close();
     this.#pool.closeAll();
-    this.#webSockets?.server.close();
+    this.#gate.closeAll();
+    this.#webSockets?.close();
     this.#tables.clear();
     await closeListeners(this.#listeners);
   }
@@ -274,7 +287,9 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
   }
 
   #acceptStream(socket: Socket, protocol: 'TCP' | 'TLS'): void {
-    this.#pool.add(new StreamConnection(socket, protocol, { maxMessageBytes: this.#maxMessageBytes, idleMs: this.#idleMs, outbound: false }));
+    this.#pool.add(
+      new StreamConnection(socket, protocol, { maxMessageBytes: this.#maxMessageBytes, idleMs: this.#idleMs, messageTimeoutMs: this.#headerTimeoutMs, outbound: false }),
+    );
   }
 
   #wireConnection(connection: SipConnection): void {
@@ -284,6 +299,11 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     connection.on('framingerror', (error) => {
       this.#counters.framingErrors++;
       this.#log.debug('framing-error', { connection: info, code: error.code, detail: error.detail }, 'closing a SIP connection that cannot be framed');
+    });
+    connection.on('timeout', (kind) => {
+      if (kind === 'idle') this.#counters.idleTimeouts++;
+      else this.#counters.messageTimeouts++;
+      this.#log.debug(`${kind}-timeout`, { connection: info }, kind === 'idle' ? 'closing an idle SIP connection' : 'closing a SIP connection whose message did not arrive in time');
     });
     connection.on('close', () => this.safeEmit('connectionclose', info));
     this.safeEmit('connectionopen', info);

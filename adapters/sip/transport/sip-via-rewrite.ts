@@ -55,19 +55,22 @@ function sameAddress(a: string, b: string): boolean {
  * - `received=<source address>` is added when sent-by is a domain name or an
  *   IP address other than the source (18.2.1), and always when the client
  *   asked for `rport` (3581 section 4: "even if it is identical");
- * - an `rport` without value gets the source port (3581 section 4); without
- *   an `rport` parameter the port is not added, since the client did not ask
- *   for symmetric response routing.
+ * - an `rport` gets the source port (3581 section 4); without an `rport`
+ *   parameter the port is not added, since the client did not ask for
+ *   symmetric response routing.
+ * Both parameters are the server's to write: a `received` or an `rport`
+ * value the client wrote itself is replaced by the real source, never kept,
+ * since responses (and their retransmissions) go where they say and the
+ * gateway would otherwise reflect them to any host the client names.
  */
 export function addReceivedRport(message: string, sourceAddress: string, sourcePort: number): string | undefined {
   const source = sourceAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   return rewriteTopVia(message, (via) => {
     const rport = viaParam(via, 'rport');
-    const needsReceived = rport !== undefined || isIP(via.host) === 0 || !sameAddress(via.host, source);
+    const forgedReceived = viaParam(via, 'received') !== undefined;
+    const needsReceived = forgedReceived || rport !== undefined || isIP(via.host) === 0 || !sameAddress(via.host, source);
     let result = needsReceived ? withViaParam(via, 'received', source) : via;
-    if (rport !== undefined && (rport.value === undefined || rport.value === '')) {
-      result = withViaParam(result, 'rport', String(sourcePort));
-    }
+    if (rport !== undefined) result = withViaParam(result, 'rport', String(sourcePort));
     return result;
   });
 }

@@ -54,6 +54,15 @@ export class SipStreamFramer {
     return this.#buffer.length;
   }
 
+  /**
+   * Part of a message (not just keep-alive line endings) is waiting for the
+   * rest: the connection bounds how long that may take.
+   */
+  get messagePending(): boolean {
+    const first = this.#buffer[0];
+    return first !== undefined && first !== CR && first !== LF;
+  }
+
   push(chunk: Uint8Array): FramerOutput {
     const items: FramedItem[] = [];
     if (this.#failed) return { items, error: this.#failed };
@@ -81,20 +90,23 @@ export class SipStreamFramer {
    * Consumes CRLFs before a message. A double CRLF is a ping; a single CRLF
    * is a pong or stray line ending (RFC 3261 section 7.5 says to ignore it).
    * A lone CRLF at the end of the buffer may be half of a ping, so wait.
+   * A loop, not recursion: the peer decides how many line endings come in a
+   * row, and one call frame per byte would overflow the stack.
    */
   #takeKeepAlive(): 'ping' | 'wait' | 'none' {
-    const buffer = this.#buffer;
-    if (buffer.length === 0) return 'wait';
-    if (buffer[0] !== CR && buffer[0] !== LF) return 'none';
-    if (buffer.length >= 4 && buffer.subarray(0, 4).equals(HEADER_END)) {
-      this.#buffer = buffer.subarray(4);
-      return 'ping';
+    for (;;) {
+      const buffer = this.#buffer;
+      if (buffer.length === 0) return 'wait';
+      if (buffer[0] !== CR && buffer[0] !== LF) return 'none';
+      if (buffer.length >= 4 && buffer.subarray(0, 4).equals(HEADER_END)) {
+        this.#buffer = buffer.subarray(4);
+        return 'ping';
+      }
+      if (buffer[0] === CR && buffer.length < 2) return 'wait';
+      const lineEnd = buffer[0] === CR && buffer[1] === LF ? 2 : 1;
+      if (buffer.length === lineEnd || (buffer.length < 4 && buffer[lineEnd] === CR)) return 'wait';
+      this.#buffer = buffer.subarray(lineEnd);
     }
-    if (buffer[0] === CR && buffer.length < 2) return 'wait';
-    const lineEnd = buffer[0] === CR && buffer[1] === LF ? 2 : 1;
-    if (buffer.length === lineEnd || (buffer.length < 4 && buffer[lineEnd] === CR)) return 'wait';
-    this.#buffer = buffer.subarray(lineEnd);
-    return this.#buffer.length === 0 ? 'wait' : this.#takeKeepAlive();
   }
 
   #takeMessage(): FramedItem | FramingError | undefined {

@@ -1,10 +1,11 @@
 import type { Logger } from '../../../src/index.js';
 
 /**
- * Debug logging for what the network throws at us (garbage datagrams,
- * unmatched responses): a peer, or an attacker, can send thousands a
- * second, so each kind of event is logged at most `burst` times per window,
- * and the next line logged says how many were left out.
+ * Logging for what the network throws at us (garbage datagrams, unmatched
+ * responses at debug level; refused connections at warn level): a peer, or
+ * an attacker, can send thousands a second, so each kind of event is logged
+ * at most `burst` times per window, and the next line logged says how many
+ * were left out.
  */
 export class ThrottledLog {
   readonly #logger: Logger;
@@ -19,6 +20,14 @@ export class ThrottledLog {
   }
 
   debug(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.#log('debug', kind, fields, message);
+  }
+
+  warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.#log('warn', kind, fields, message);
+  }
+
+  #log(level: 'debug' | 'warn', kind: string, fields: Record<string, unknown>, message: string): void {
     const now = Date.now();
     let window = this.#windows.get(kind);
     if (!window || now - window.start >= this.#windowMs) {
@@ -32,6 +41,6 @@ export class ThrottledLog {
       return;
     }
     window.logged++;
-    this.#logger.debug({ kind, ...fields }, message);
+    this.#logger[level]({ kind, ...fields }, message);
   }
 }

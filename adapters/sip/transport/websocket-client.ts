@@ -7,6 +7,7 @@ import { SipTransportError } from './sip-transport-error.js';
 
 export interface WebSocketClientOptions {
   readonly maxMessageBytes: number;
+  readonly idleMs: number;
   readonly connectTimeoutMs: number;
   readonly tlsClient: TlsClientOptions;
 }
@@ -49,5 +50,5 @@ export async function openWebSocketFlow(protocol: 'WS' | 'WSS', host: string, po
       else resolve(upgraded);
     });
   });
-  return new WebSocketConnection(socket, protocol, { address: ends.address, port, localPort: ends.localPort }, options.maxMessageBytes, true);
+  return new WebSocketConnection(socket, protocol, { address: ends.address, port, localPort: ends.localPort }, { maxMessageBytes: options.maxMessageBytes, idleMs: options.idleMs, outbound: true });
 }

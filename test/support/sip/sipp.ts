@@ -50,8 +50,10 @@ export interface SippOptions {
   scenario: string;
   /** host:port to send to (UAC). Optional for a UAS. */
   remote?: string;
-  /** Local SIP port on 127.0.0.1 (a free one when omitted). */
+  /** Local SIP port (a free one when omitted). */
   localPort?: number;
+  /** Local address sipp binds and writes in Via/Contact/From (default 127.0.0.1; any of 127.0.0.0/8). */
+  localAddress?: string;
   /** u1: UDP, one socket; t1: TCP, one connection (default u1). */
   transport?: 'u1' | 't1';
   /** Stop after this many calls (-m, default 1; a call ends after its closing timewait); 0: run until the timeout or stop(). */
@@ -144,7 +146,7 @@ async function prepare(options: SippOptions): Promise<Prepared> {
   const traceMessages = options.traceMessages ?? false;
   const args = [
     '-sf', scenario,
-    '-i', '127.0.0.1',
+    '-i', options.localAddress ?? '127.0.0.1',
     '-p', String(localPort),
     '-t', transport,
     '-r', String(options.rate ?? 10),

@@ -211,7 +211,8 @@ describe('Via rewriters', () => {
     ['received when sent-by is another address', 'SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK1', 'SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK1;received=192.0.2.7'],
     ['received when sent-by is a name', 'SIP/2.0/WS abc.invalid;branch=z9hG4bK1', 'SIP/2.0/WS abc.invalid;branch=z9hG4bK1;received=192.0.2.7'],
     ['rport filled, received added even when equal (RFC 3581 4)', 'SIP/2.0/UDP 192.0.2.7:5060;rport;branch=z9hG4bK1', 'SIP/2.0/UDP 192.0.2.7:5060;rport=40000;branch=z9hG4bK1;received=192.0.2.7'],
-    ['rport with a value is left alone', 'SIP/2.0/UDP 10.1.1.1;rport=1234;branch=z9hG4bK1', 'SIP/2.0/UDP 10.1.1.1;rport=1234;branch=z9hG4bK1;received=192.0.2.7'],
+    ['an rport value the client wrote is replaced by the source port', 'SIP/2.0/UDP 10.1.1.1;rport=1234;branch=z9hG4bK1', 'SIP/2.0/UDP 10.1.1.1;rport=40000;branch=z9hG4bK1;received=192.0.2.7'],
+    ['a received the client wrote is replaced by the source, even when sent-by is the source', 'SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1;received=198.51.100.1', 'SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1;received=192.0.2.7'],
   ])('addReceivedRport: %s', (_name, via, expected) => {
     const message = crlf(['OPTIONS sip:a@b SIP/2.0', `Via: ${via}`, 'Via: SIP/2.0/UDP 10.9.9.9;branch=z9hG4bK0', 'Call-ID: x', '', '']);
     const stamped = addReceivedRport(message, '::ffff:192.0.2.7', 40000);

@@ -64,6 +64,35 @@ describe('SipStreamFramer', () => {
     expect(afterPong.items).toEqual([{ kind: 'message', message: text, bytes: Buffer.byteLength(text) }, { kind: 'ping' }]);
   });
 
+  it('skips 20,000 bare LFs and CRLFs before a message without recursing per byte', () => {
+    const text = sipMessage('after-noise');
+    for (const noise of ['\n'.repeat(20_000), '\r\n'.repeat(20_000) + '\n']) {
+      const framer = new SipStreamFramer();
+      const { items, error } = framer.push(Buffer.from(noise + text));
+      expect(error).toBeUndefined();
+      expect(messages(items)).toEqual([text]);
+      expect(framer.bufferedBytes).toBe(0);
+    }
+    // Byte by byte too, and the noise alone leaves nothing but a possible half ping buffered.
+    const framer = new SipStreamFramer();
+    const out: FramedItem[] = [];
+    for (let index = 0; index < 20_000; index++) out.push(...framer.push(Buffer.from('\n')).items);
+    expect(framer.bufferedBytes).toBeLessThanOrEqual(3);
+    out.push(...framer.push(Buffer.from(text)).items);
+    expect(messages(out)).toEqual([text]);
+  });
+
+  it('tells whether part of a message is waiting, as opposed to keep-alive line endings', () => {
+    const framer = new SipStreamFramer();
+    expect(framer.messagePending).toBe(false);
+    framer.push(Buffer.from('\r\n'));
+    expect(framer.messagePending).toBe(false);
+    framer.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\n'));
+    expect(framer.messagePending).toBe(true);
+    framer.push(Buffer.from('Content-Length: 0\r\n\r\n'));
+    expect(framer.messagePending).toBe(false);
+  });
+
   it('fails a message without Content-Length (RFC 3261 section 18.3) and stays failed', () => {
     const framer = new SipStreamFramer();
     const result = framer.push(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n\r\n'));
