@@ -143,7 +143,7 @@ async function childMain(): Promise<void> {
     // One WebSocket per benchmark browser, two frames each (login, call): the default
     // rate limit and 4 calls per connection already fit. Only the per-source connection
     // limits are raised: every simulated browser comes from 127.0.0.1.
-    signaling: { maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
+    signaling: { maxConnections: 0, maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
   });
   const gateway = new Gateway(config, { logger: createSilentLogger() });
   const legs = new Map<string, IpcTelLeg>();

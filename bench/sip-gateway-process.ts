@@ -49,7 +49,7 @@ async function childMain(): Promise<void> {
     // Loopback only; ICE ports below Linux's ephemeral range, where the driver's sockets land.
     media: { rtpHost: '127.0.0.1', iceBindAddress: '127.0.0.1', rtpPortMin: 20_000, rtpPortMax: 29_999, icePortMin: 30_000, icePortMax: 32_767 },
     // Every answering web user comes from 127.0.0.1, where in production each would be its own source.
-    signaling: { maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
+    signaling: { maxConnections: 0, maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
   });
   const gateway = new Gateway(config, { logger: createSilentLogger() });
   const { httpPort } = await gateway.start();

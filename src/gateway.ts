@@ -18,6 +18,7 @@ import { StunServer } from './ice/stun-server.js';
 import { makeTurnCredentials } from './ice/turn-credentials.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { CallFailedError } from './errors/gateway-error.js';
+import { readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
@@ -163,7 +164,7 @@ export class Gateway {
       metrics: this.metrics,
       registrars: [...(this.#sip ? [this.#sip] : []), ...(this.#xmpp ? [this.#xmpp] : [])],
       logger: this.#component('signaling'),
-    }, config.server.trustedProxies);
+    }, config.server.trustedProxies, shareOfOpenFiles(readOpenFileLimit(), 1 / 4, { min: 64, max: 100_000 }));
     this.#http = createHttpServer({
       routes: {
         '/healthz': (_request, response) => sendJson(response, 200, { status: 'ok' }),

@@ -10,6 +10,8 @@ import {
   type UserRegistrar,
   type WebIdentity,
   CallFailedError,
+  defaultMaxConnections,
+  readOpenFileLimit,
   GatewayError,
   parseAddress,
   type CallRegistry,
@@ -19,7 +21,6 @@ import {
   type Logger,
   type OutboundLegRequest,
 } from '../../src/index.js';
-import { defaultMaxConnections, readOpenFileLimit } from './connection-budget.js';
 import { InboundInviteAdmission } from './inbound-invite-admission.js';
 import { makeLegSdhFactory } from './leg-session-description-handler.js';
 import { OutboundLegs } from './outbound-legs.js';

@@ -100,8 +100,12 @@ const signalingSchema = z
     /** WebSocket ping interval; a peer that misses one is dropped. */
     pingIntervalMs: z.number().int().positive().default(30_000),
     maxCallsPerConnection: z.number().int().positive().default(4),
-    /** Browser WebSocket connections in all (refused with HTTP 503 beyond); 0: no limit but the file descriptors. */
-    maxConnections: z.number().int().min(0).default(10_000),
+    /**
+     * Browser WebSocket connections in all (refused with HTTP 503 beyond); 0: no limit but the file
+     * descriptors. Unset: a quarter of the process's open-file limit, 64 to 100,000 (256 at the
+     * usual 1024), so browsers cannot take the descriptors calls and SIP need.
+     */
+    maxConnections: z.number().int().min(0).optional(),
     /** Connections from one source address, logged in or not (an office behind one NAT counts once): HTTP 429 beyond. */
     maxConnectionsPerSource: z.number().int().positive().default(100),
     /** Connections from one source address that have not logged in yet: HTTP 429 beyond. */

@@ -26,9 +26,11 @@ export class SignalingServer {
     private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn' | 'takeCall' | 'releaseCall'>,
     /** `server.trustedProxies`: whose X-Forwarded-For names the client. */
     private readonly trustedProxies: readonly string[] = [],
+    /** `signaling.maxConnections` when unset (from the open-file limit). */
+    defaultMaxConnections = 0,
   ) {
-    // Read on each connection too: `signaling` limits change with a reload.
-    this.#limits = new ConnectionLimits(() => context.config);
+    // Read on each connection: `signaling` limits change with a reload.
+    this.#limits = new ConnectionLimits(() => ({ ...context.config, maxConnections: context.config.maxConnections ?? defaultMaxConnections }));
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: context.config.maxFrameBytes,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { defaultMaxConnections, readOpenFileLimit } from '../../../adapters/sip/connection-budget.js';
+import { defaultMaxConnections, readOpenFileLimit } from '../../../src/ops/open-file-limit.js';
 import { InviteRateLimiter } from '../../../adapters/sip/invite-rate-limiter.js';
 import { InboundConnectionLimiter } from '../../../adapters/sip/transport/connection-limiter.js';
 
