@@ -33,3 +33,5 @@ export { parseSipUri, targetOfUri, type SipProtocol, type SipTarget } from './si
 export { SipStreamFramer, DEFAULT_MAX_MESSAGE_BYTES, type FramedItem, type FramingError } from './stream-framer.js';
 export { frameDatagram } from './datagram-framer.js';
 export { UdpRetransmitter } from './udp-retransmitter.js';
+export { buildStatelessResponse, type StatelessResponseOptions } from './stateless-response.js';
+export { scanHeaders, splitNameAddr, type HeaderField } from './sip-header-fields.js';
