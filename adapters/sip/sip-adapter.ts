@@ -29,7 +29,9 @@ import { statusForEndReason } from './sip-reasons.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { routeToGatewayUser } from './request-user-rewrite.js';
-import { gateMethods } from './method-gate.js';
+import { acceptRfc2543Invites } from './rfc2543-contact.js';
+import { gateRequests } from './request-gate.js';
+import { SUPPORTED_OPTION_TAGS } from './uas-request-checks.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
@@ -121,7 +123,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       forceRport: true,
       // 180 only when the web user's phone really rings, not as soon as the INVITE arrives.
       sendInitialProvisionalResponse: false,
-      sipExtensionExtraSupported: ['timer'],
+      sipExtensionExtraSupported: [...SUPPORTED_OPTION_TAGS],
       userAgentString: 'Switchboard',
       transportConstructor: transportConstructorFor(transport),
       sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legs.legOfSession),
@@ -134,7 +136,12 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
-    gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]) });
+    acceptRfc2543Invites(transport);
+    gateRequests(transport, {
+      ua,
+      handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]),
+      warningAgent: this.#advertisedHost,
+    });
     this.#sessionTimerHeaders.attach(transport);
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
     const bound = hub.addresses();
