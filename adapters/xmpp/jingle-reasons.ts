@@ -31,6 +31,7 @@ const TO_JINGLE: Record<EndReason, JingleReason> = {
   forbidden: 'decline',
   'incompatible-media': 'incompatible-parameters',
   unreachable: 'connectivity-error',
+  overloaded: 'general-error',
   'connection-lost': 'connectivity-error',
   shutdown: 'gone',
   failed: 'general-error',
