@@ -47,6 +47,7 @@ export function gateRequests(transport: GatedTransport, options: RequestGateOpti
     if (method === undefined) return deliver(message);
     const verdict = methodVerdict(method);
     if (verdict !== 'allowed') return refuse(message, { ...refusalFor(verdict), extraHeaders: [ALLOW_HEADER] });
+    // Section 17.2.1: an ACK is never answered; one the gateway cannot take is dropped.
     const answer = method === 'ACK' ? () => undefined : (refusal: Refusal) => refuse(message, refusal);
     const scheme = requestUriSchemeRefusal(message);
     if (scheme) return answer(scheme);
