@@ -1,22 +1,24 @@
 /** Header carrying the Request-URI user a new request was addressed to, for the adapter to route on. */
 export const REQUEST_USER_HEADER = 'X-Switchboard-Request-User';
 
-const NEW_REQUEST = /^([A-Z]+) (sips?):([^@\s;>]+)@(\S+) SIP\/2\.0\r\n/;
+/** The userinfo may hold `;` (user-unreserved, RFC 3261 section 25.1) but never a bare `@`. */
+const ADDRESSED_REQUEST = /^([A-Z]+) (sips?):([^@\s>]+)@(\S+) SIP\/2\.0\r\n/;
 
 /**
  * sip.js answers 404 to any request whose Request-URI user is not its own
  * (RFC 3261 section 8.2.2.1), but the gateway's one user agent stands for
- * every web user. Requests outside a dialog (no To tag) are re-addressed to
- * the gateway's user as they enter sip.js; the user they were for travels in
- * a header. Nothing of this reaches the wire: responses are built from the
- * To, From, Via and CSeq fields, which stay as they were.
+ * every web user. Requests are re-addressed to the gateway's user as they
+ * enter sip.js; the user they were for travels in a header. That includes
+ * requests inside a dialog (To tag): sip.js checks the user before it looks
+ * for the dialog, so a request for a dialog it does not know would get 404
+ * where section 12.2.2 asks for 481 (a request for a dialog it knows
+ * targets the gateway's Contact, whose user is the gateway's already).
+ * Nothing of this reaches the wire: responses are built from the To, From,
+ * Via and CSeq fields, which stay as they were.
  */
 export function addressToGatewayUser(message: string, gatewayUser: string): string {
-  const start = NEW_REQUEST.exec(message);
+  const start = ADDRESSED_REQUEST.exec(message);
   if (!start || start[3] === gatewayUser) return message;
-  const headersEnd = message.indexOf('\r\n\r\n');
-  const to = /^(?:To|t)\s*:(.*)$/im.exec(message.slice(0, headersEnd < 0 ? undefined : headersEnd))?.[1] ?? '';
-  if (/;\s*tag=/i.test(to)) return message; // in a dialog: the Request-URI is our Contact already
   const rewritten = `${start[1]} ${start[2]}:${gatewayUser}@${start[4]} SIP/2.0\r\n${REQUEST_USER_HEADER}: ${start[3]}\r\n`;
   return rewritten + message.slice(start[0].length);
 }

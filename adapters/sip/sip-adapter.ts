@@ -32,9 +32,11 @@ import { statusForEndReason } from './sip-reasons.js';
 import { makeSipJsLogConnector } from './sip-js-log.js';
 import { SipTransportHub, transportConstructorFor } from './transport/index.js';
 import { routeToGatewayUser } from './request-user-rewrite.js';
-import { gateMethods } from './method-gate.js';
 import { gateReferTo } from './refer-to-gate.js';
 import { gateSources, SourceAllowList } from './inbound-source-gate.js';
+import { acceptRfc2543Invites } from './rfc2543-contact.js';
+import { gateRequests } from './request-gate.js';
+import { SUPPORTED_OPTION_TAGS } from './uas-request-checks.js';
 import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
@@ -134,7 +136,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       forceRport: true,
       // 180 only when the web user's phone really rings, not as soon as the INVITE arrives.
       sendInitialProvisionalResponse: false,
-      sipExtensionExtraSupported: ['timer'],
+      sipExtensionExtraSupported: [...SUPPORTED_OPTION_TAGS],
       userAgentString: 'Switchboard',
       transportConstructor: transportConstructorFor(transport),
       sessionDescriptionHandlerFactory: makeLegSdhFactory(this.#legs.legOfSession),
@@ -147,8 +149,14 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
+    acceptRfc2543Invites(transport);
+    gateRequests(transport, {
+      ua,
+      handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]),
+      warningAgent: this.#advertisedHost,
+    });
+    // After the request gate, so it runs before it: a tel: Refer-To is rewritten, not refused as unparsable.
     gateReferTo(transport, { ua, domain: this.#domain });
-    gateMethods(transport, { ua, handlers: new Map([['UPDATE', (request) => dispatchUpdate(ua, request, this.#legs, this.#logger)]]) });
     this.#sessionTimerHeaders.attach(transport);
     // Last attached, first to run: strangers are refused before any other work is done for them.
     gateSources(transport, { ua, allowList: new SourceAllowList(config.inbound.allowedSources), logger: this.#logger });

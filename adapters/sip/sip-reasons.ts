@@ -38,8 +38,15 @@ export function endReasonForStatus(status: number): EndReason {
   }
 }
 
+/**
+ * How long a caller turned away for want of media ports is asked to wait
+ * (RFC 3261 section 21.5.4: 503 with Retry-After): calls end and free their
+ * ports within minutes, so half a minute is a fair first retry.
+ */
+export const OVERLOADED_RETRY_AFTER_SECONDS = 30;
+
 /** The response a SIP caller gets when the call could not be set up for `reason`. */
-export function statusForEndReason(reason: EndReason): { statusCode: number; reasonPhrase: string } {
+export function statusForEndReason(reason: EndReason): { statusCode: number; reasonPhrase: string; extraHeaders?: string[] } {
   switch (reason) {
     case 'busy':
       return { statusCode: 486, reasonPhrase: 'Busy Here' };
@@ -60,6 +67,8 @@ export function statusForEndReason(reason: EndReason): { statusCode: number; rea
     case 'shutdown':
     case 'unreachable':
       return { statusCode: 503, reasonPhrase: 'Service Unavailable' };
+    case 'overloaded':
+      return { statusCode: 503, reasonPhrase: 'Service Unavailable', extraHeaders: [`Retry-After: ${OVERLOADED_RETRY_AFTER_SECONDS}`] };
     default:
       return { statusCode: 500, reasonPhrase: 'Server Internal Error' };
   }

@@ -31,6 +31,7 @@ const TO_JINGLE: Record<EndReason, JingleReason> = {
   forbidden: 'decline',
   'incompatible-media': 'incompatible-parameters',
   unreachable: 'connectivity-error',
+  overloaded: 'general-error',
   'connection-lost': 'connectivity-error',
   // The party's media stopped reaching the gateway: a connectivity problem rather than a codec one (media-error).
   'media-timeout': 'connectivity-error',

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../logging/logger.js';
-import type { StaticFiles } from './static-files.js';
+import { MalformedUrlPathError, type StaticFiles } from './static-files.js';
 
 /** A route the composition root adds (health, metrics, admin API...). */
 export type HttpRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
@@ -55,7 +55,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     if (path.startsWith(prefix)) return prefixRoute(request, response);
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
-  const file = await options.staticFiles.read(path);
+  const file = await readStaticFile(options.staticFiles, path);
+  if (file === 'malformed-path') return sendJson(response, 400, { error: 'malformed percent-encoding in the path' });
   if (!file) return sendJson(response, 404, { error: 'not found' });
   response.writeHead(200, {
     'content-type': file.contentType,
@@ -64,6 +65,15 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     'x-content-type-options': 'nosniff',
   });
   response.end(request.method === 'HEAD' ? undefined : file.body);
+}
+
+async function readStaticFile(files: StaticFiles, path: string): Promise<Awaited<ReturnType<StaticFiles['read']>> | 'malformed-path'> {
+  try {
+    return await files.read(path);
+  } catch (error) {
+    if (error instanceof MalformedUrlPathError) return 'malformed-path';
+    throw error;
+  }
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -27,6 +27,16 @@ export function packageRoot(): string {
   }
 }
 
+/** A URL path whose percent-encoding is broken (`/%zz`, RFC 3986 section 2.1): the client's mistake, answered 400. */
+export class MalformedUrlPathError extends Error {
+  readonly code = 'malformed-path';
+
+  constructor(path: string) {
+    super(`malformed percent-encoding in ${JSON.stringify(path.slice(0, 200))}`);
+    this.name = 'MalformedUrlPathError';
+  }
+}
+
 /** Serves the built demo page and SDK bundle (dist/web) read-only, never outside that folder. */
 export class StaticFiles {
   readonly root: string;
@@ -35,8 +45,9 @@ export class StaticFiles {
     this.root = resolve(root);
   }
 
+  /** The file at `urlPath`, undefined when there is none to serve; throws MalformedUrlPathError for a path that cannot be decoded. */
   async read(urlPath: string): Promise<{ body: Buffer; contentType: string } | undefined> {
-    const relative = urlPath === '/' ? 'index.html' : decodeURIComponent(urlPath).replace(/^\/+/, '');
+    const relative = urlPath === '/' ? 'index.html' : decodePath(urlPath).replace(/^\/+/, '');
     const file = resolve(this.root, relative);
     if (!file.startsWith(this.root + sep)) return undefined;
     const ext = file.slice(file.lastIndexOf('.'));
@@ -47,5 +58,13 @@ export class StaticFiles {
     } catch {
       return undefined;
     }
+  }
+}
+
+function decodePath(urlPath: string): string {
+  try {
+    return decodeURIComponent(urlPath);
+  } catch {
+    throw new MalformedUrlPathError(urlPath);
   }
 }

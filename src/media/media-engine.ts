@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { CallFailedError } from '../errors/gateway-error.js';
 import { announceAddress } from './announced-address.js';
 import { MediaInactivityWatch, type InactivityLimits } from './media-inactivity-watch.js';
-import { PortAllocator } from './port-allocator.js';
+import { PortAllocator, PortRangeExhaustedError } from './port-allocator.js';
 import { RtpEndpoint } from './rtp-endpoint.js';
 import { WebRtcEndpoint, type WebRtcIceOptions } from './webrtc-endpoint.js';
 
@@ -52,7 +52,7 @@ export class MediaEngine {
   createWebRtcEndpoint(label: string): WebRtcEndpoint {
     const { portRangeBegin, portRangeEnd } = this.#options.ice;
     if (portRangeBegin !== undefined && portRangeEnd !== undefined && this.#liveWebRtcEndpoints >= portRangeEnd - portRangeBegin + 1) {
-      throw new CallFailedError('unreachable', 'the media anchor has no free ICE port (media.icePortMin..icePortMax is full)');
+      throw new CallFailedError('overloaded', 'the media anchor has no free ICE port (media.icePortMin..icePortMax is full)');
     }
     this.#endpointCount += 1;
     this.#liveWebRtcEndpoints += 1;
@@ -86,8 +86,16 @@ export class MediaEngine {
     return this.#liveWebRtcEndpoints;
   }
 
-  createRtpEndpoint(clockRate = 8000): Promise<RtpEndpoint> {
-    return RtpEndpoint.create({ host: this.#options.rtpHost, ports: this.ports, logger: this.#options.logger, clockRate });
+  /** A plain RTP endpoint on the next free pair of the RTP range; a full range refuses the call as `overloaded`. */
+  async createRtpEndpoint(clockRate = 8000): Promise<RtpEndpoint> {
+    try {
+      return await RtpEndpoint.create({ host: this.#options.rtpHost, ports: this.ports, logger: this.#options.logger, clockRate });
+    } catch (error) {
+      if (error instanceof PortRangeExhaustedError) {
+        throw new CallFailedError('overloaded', 'the media anchor has no free RTP port pair (media.rtpPortMin..rtpPortMax is full)');
+      }
+      throw error;
+    }
   }
 
   /** Stops watching for silent parties (every call has ended). */

@@ -53,6 +53,7 @@ export type EndReason =
   | 'forbidden' // dial policy refused the destination
   | 'incompatible-media' // no common codec or transport
   | 'unreachable' // the other network could not be reached
+  | 'overloaded' // the gateway has no room for the call right now (its media ports are all taken); try again later
   | 'connection-lost' // a party's signaling connection dropped
   | 'media-timeout' // a party's media is gone: no RTP/RTCP for media.inactivityTimeoutMs, or its WebRTC connection failed or closed
   | 'shutdown' // the gateway is going down

@@ -1,7 +1,12 @@
 import type { ConnectionPool } from './connection-pool.js';
 import type { SipTransportCounters } from './hub-counters.js';
 import type { OutboundPath } from './hub-outbound.js';
-import { serverTransactionKey, type HubRoutingTables, type InboundFlow, type SipSource } from './hub-routing-tables.js';
+import type { HubRoutingTables, InboundFlow, SipSource } from './hub-routing-tables.js';
+import { requestLineProblem } from './request-line.js';
+import { requestSyntaxProblem } from './request-syntax.js';
+import { serverTransactionKey } from './server-transaction-key.js';
+import { scanHeaders } from './sip-header-fields.js';
+import { withSipJsBranch } from './sip-js-branch.js';
 import type { SipJsTransport } from './sip-js-transport.js';
 import { missingMandatoryFields, peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { parseSipUri } from './sip-uri-target.js';
@@ -47,6 +52,7 @@ export class InboundPath {
     const peeked = peekSipMessage(message);
     if (!peeked) {
       context.counters.parseErrors++;
+      if (this.#refuseBadRequestLine(message, flow)) return;
       context.log.debug('not-sip', { protocol: flow.protocol, address: flow.address, port: flow.port, bytes: message.length }, 'dropped a message that is not SIP');
       context.dropped('not-sip', flow);
       return;
@@ -57,23 +63,17 @@ export class InboundPath {
 
   #receiveRequest(message: string, request: PeekedRequest, flow: InboundFlow): void {
     const context = this.#context;
-    const missing = missingMandatoryFields(request);
+    if (this.#refuseMalformed(message, request, flow)) return;
     // The Via and the private source header are rewritten from the real flow: nothing the
     // peer wrote about its own address survives into what sip.js and the adapter read.
-    const viaStamped = request.topVia ? addReceivedRport(message, flow.address, flow.port) : undefined;
+    const viaStamped = addReceivedRport(message, flow.address, flow.port);
     const stamped = viaStamped && stampSource(viaStamped, flow);
-    if (missing.length > 0 || !stamped) {
-      // RFC 3261 section 21.4.1 (400) with a Warning naming the problem (section 20.43); never answer an ACK (17.2.1).
-      context.log.debug('unroutable-request', { method: request.method, missing, address: flow.address }, 'request lacks mandatory header fields');
-      context.dropped('unroutable-request', flow);
-      if (request.method !== 'ACK' && stamped) this.#replyStatelessly(stamped, flow, 400, 'Bad Request', `Missing or malformed header fields: ${missing.join(', ')}`);
-      return;
-    }
+    if (!stamped) return;
     if (flow.protocol === 'UDP' && context.retransmitter.onIncomingRequest(request) === 'absorb') {
       context.dropped('retransmission', flow);
       return;
     }
-    const key = serverTransactionKey(request.topVia!);
+    const key = serverTransactionKey(request);
     const transport =
       (key ? context.tables.serverTransaction(key)?.transport : undefined) ??
       context.tables.dialogOwner(request.callId, request.toTag) ??
@@ -82,11 +82,42 @@ export class InboundPath {
     if (key && transport) context.tables.recordServerTransaction(key, { transport, flow });
     // Only flows WebSocket clients opened to us: a server we connected to is known by its address.
     if (flow.connection && !flow.connection.outbound && (flow.protocol === 'WS' || flow.protocol === 'WSS')) this.#aliasWebSocketFlow(request, flow);
-    if (!transport || !this.#deliver(transport, stamped)) {
+    if (!transport || !this.#deliver(transport, withSipJsBranch(stamped, request))) {
       context.log.debug('no-user-agent', { method: request.method, requestUri: request.requestUri }, 'no connected UserAgent for request');
       context.dropped('no-user-agent', flow);
-      if (request.method !== 'ACK') this.#replyStatelessly(stamped, flow, 503, 'Service Unavailable', 'No user agent available');
+      if (request.method !== 'ACK') this.#replyStatelessly(message, flow, 503, 'Service Unavailable', 'No user agent available');
     }
+  }
+
+  /**
+   * A request that lacks mandatory header fields (RFC 3261 section 8.1.1) or
+   * breaks their syntax (request-syntax.ts) gets a 400 with a Warning naming
+   * the problem (sections 21.4.1, 20.43); an ACK never gets an answer
+   * (section 17.2.1). True when the request was refused.
+   */
+  #refuseMalformed(message: string, request: PeekedRequest, flow: InboundFlow): boolean {
+    const missing = missingMandatoryFields(request);
+    const syntax = missing.length > 0 ? undefined : requestSyntaxProblem(message, request.requestUri);
+    if (missing.length === 0 && !syntax) return false;
+    const warning = syntax ? syntax.warning : `Missing or malformed header fields: ${missing.join(', ')}`;
+    this.#context.log.debug('unroutable-request', { method: request.method, warning, address: flow.address }, 'malformed request');
+    this.#context.dropped('unroutable-request', flow);
+    const replied = request.method === 'ACK' ? Promise.resolve() : this.#replyStatelessly(message, flow, 400, 'Bad Request', warning);
+    // RFC 4475 sections 3.1.2.3 and 3.3.9: on a byte stream, a message whose length is in doubt leaves
+    // nothing to frame the next one by (WebSocket frames delimit messages on their own).
+    if (syntax?.framing && (flow.protocol === 'TCP' || flow.protocol === 'TLS')) void replied.finally(() => flow.connection?.close());
+    return true;
+  }
+
+  /** A start line that is a SIP request gone wrong (request-line.ts) gets its 400 or 505; true when it was one. */
+  #refuseBadRequestLine(message: string, flow: InboundFlow): boolean {
+    const startLine = scanHeaders(message)?.startLine;
+    const problem = startLine === undefined ? undefined : requestLineProblem(startLine);
+    if (!problem) return false;
+    this.#context.log.debug('unroutable-request', { warning: problem.warning, address: flow.address }, 'malformed Request-Line');
+    this.#context.dropped('unroutable-request', flow);
+    if (problem.method !== 'ACK') void this.#replyStatelessly(message, flow, problem.status, problem.reason, problem.warning);
+    return true;
   }
 
   #receiveResponse(message: string, response: PeekedResponse, flow: InboundFlow): void {
@@ -142,13 +173,21 @@ export class InboundPath {
     }
   }
 
-  #replyStatelessly(stampedRequest: string, flow: InboundFlow, status: number, reason: string, warning: string): void {
+  /**
+   * Answers a request without any transaction (RFC 3261 section 8.2.6): by
+   * its top Via, received/rport added (section 18.2.2); a request whose top
+   * Via cannot be read is answered where it came from, and one without any
+   * Via not at all (nobody could match the answer).
+   */
+  #replyStatelessly(request: string, flow: InboundFlow, status: number, reason: string, warning: string): Promise<void> {
     const context = this.#context;
-    const text = buildStatelessResponse(stampedRequest, { status, reason, warning: { agent: context.advertisedHost, text: warning } });
-    const response = peekSipMessage(text);
-    if (response?.kind !== 'response') return;
+    const stamped = addReceivedRport(request, flow.address, flow.port);
+    if (!stamped && !scanHeaders(request)?.fields.some((field) => field.name === 'via')) return Promise.resolve();
+    const text = buildStatelessResponse(stamped ?? request, { status, reason, warning: { agent: context.advertisedHost, text: warning } });
+    const response = stamped ? peekSipMessage(text) : undefined;
     context.counters.statelessReplies++;
-    context.outbound.sendResponse(text, response, flow).catch((error: Error) => {
+    const sent = response?.kind === 'response' ? context.outbound.sendResponse(text, response, flow) : context.outbound.sendToSource(text, flow);
+    return sent.catch((error: Error) => {
       context.log.debug('stateless-reply-failed', { status, error: error.message }, 'stateless reply failed');
     });
   }

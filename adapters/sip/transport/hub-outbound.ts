@@ -3,12 +3,14 @@ import { isIP } from 'node:net';
 import type { ConnectionPool } from './connection-pool.js';
 import type { HubListeners } from './hub-listeners.js';
 import type { SipTransportCounters } from './hub-counters.js';
-import { serverTransactionKey, type HubRoutingTables, type InboundFlow } from './hub-routing-tables.js';
+import type { HubRoutingTables, InboundFlow } from './hub-routing-tables.js';
+import { serverTransactionKey } from './server-transaction-key.js';
 import type { SipConnection } from './sip-connection.js';
 import type { SipJsTransport } from './sip-js-transport.js';
 import { peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { SipTransportError } from './sip-transport-error.js';
 import { targetOfUri, type SipProtocol, type SipTarget } from './sip-uri-target.js';
+import { withClientBranch } from './sip-js-branch.js';
 import { setTopViaSentBy } from './sip-via-rewrite.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { UdpRetransmitter } from './udp-retransmitter.js';
@@ -59,8 +61,29 @@ export class OutboundPath {
       await this.#sendRequest(transport, message, peeked);
     } else {
       this.#context.tables.recordDialog(peeked.callId, peeked.toTag, transport);
-      await this.sendResponse(message, peeked, undefined);
+      await this.#sendResponseOfSipJs(message, peeked);
     }
+  }
+
+  /** sip.js answered with the branch the hub gave it (sip-js-branch.ts): the client gets its own back. */
+  async #sendResponseOfSipJs(message: string, response: PeekedResponse): Promise<void> {
+    const wire = withClientBranch(message, response);
+    const peeked = wire === message ? response : peekSipMessage(wire);
+    if (peeked?.kind !== 'response') throw new SipTransportError('unroutable-message', 'a response lost its Via');
+    await this.sendResponse(wire, peeked, undefined);
+  }
+
+  /**
+   * A stateless answer to a request whose top Via cannot be read (a SIP
+   * version of its own, say): back to where the request came from, the only
+   * address known (RFC 3581 section 4 does the same for `rport`).
+   */
+  async sendToSource(message: string, flow: InboundFlow): Promise<void> {
+    if (flow.connection) {
+      if (!flow.connection.closed) await this.#sendOn(flow.connection, message);
+      return;
+    }
+    if (flow.protocol === 'UDP') await this.#sendUdp(message, flow.address, flow.port);
   }
 
   /**
@@ -72,7 +95,7 @@ export class OutboundPath {
   async sendResponse(message: string, response: PeekedResponse, flow: InboundFlow | undefined): Promise<void> {
     const via = response.topVia;
     if (!via) throw new SipTransportError('unroutable-message', 'response without a Via');
-    const key = serverTransactionKey(via);
+    const key = serverTransactionKey(response);
     const knownFlow = flow ?? (key ? this.#context.tables.serverTransaction(key)?.flow : undefined);
     if (knownFlow?.connection && !knownFlow.connection.closed) {
       await this.#sendOn(knownFlow.connection, message);

@@ -1,7 +1,6 @@
 import { ExpiringMap } from './expiring-map.js';
 import type { SipConnection } from './sip-connection.js';
 import type { SipJsTransport } from './sip-js-transport.js';
-import type { PeekedVia } from './sip-message-peek.js';
 import type { ViaSentBy } from './sip-via-rewrite.js';
 import type { SipProtocol } from './sip-uri-target.js';
 
@@ -36,11 +35,6 @@ const TRANSACTION_ROUTE_MS = 5 * 60_000;
 /** A dialog without any message for this long is forgotten (session timers, RFC 4028, refresh far more often). */
 const DIALOG_IDLE_MS = 12 * 60 * 60_000;
 
-/** The server transaction key of RFC 3261 section 17.2.3 minus the method, so CANCEL and ACK follow their INVITE. */
-export function serverTransactionKey(via: PeekedVia): string | undefined {
-  return via.branch ? `${via.branch}|${via.host.toLowerCase()}:${via.port ?? ''}` : undefined;
-}
-
 /**
  * The hub's demultiplexing state: which UserAgent a message belongs to.
  * Dialogs are keyed by Call-ID and the UserAgent's own tag (From tag of what
@@ -49,6 +43,7 @@ export function serverTransactionKey(via: PeekedVia): string | undefined {
  */
 export class HubRoutingTables {
   readonly clientTransactions = new ExpiringMap<string, ClientTransactionRoute>({ maxEntries: 50_000 });
+  /** By serverTransactionKey() (RFC 3261 section 17.2.3 minus the method, so CANCEL and ACK follow their INVITE). */
   readonly serverTransactions = new ExpiringMap<string, ServerTransactionRoute>({ maxEntries: 50_000 });
   readonly #dialogs = new ExpiringMap<string, SipJsTransport>({ maxEntries: 100_000 });
 

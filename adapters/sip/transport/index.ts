@@ -37,3 +37,5 @@ export { ExpiringMap } from './expiring-map.js';
 export { sourceKey } from './source-key.js';
 export { ThrottledLog } from './throttled-log.js';
 export { UdpRetransmitter } from './udp-retransmitter.js';
+export { buildStatelessResponse, type StatelessResponseOptions } from './stateless-response.js';
+export { scanHeaders, splitNameAddr, type HeaderField } from './sip-header-fields.js';

@@ -57,7 +57,8 @@ export interface PeekedResponse extends PeekedFields {
 
 export type PeekedMessage = PeekedRequest | PeekedResponse;
 
-const REQUEST_LINE = /^([A-Za-z0-9.!%*_+`'~-]+) +(\S+) +SIP\/2\.0$/i;
+/** Section 7.1: exactly one SP between the elements; request-line.ts tells what is wrong with other start lines. */
+const REQUEST_LINE = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/2\.0$/i;
 const STATUS_LINE = /^SIP\/2\.0 +([1-6]\d\d)(?: +(.*))?$/i;
 const CSEQ = /^(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)$/;
 /** RFC 3261 section 8.1.1.5: the sequence number MUST be less than 2**31. */

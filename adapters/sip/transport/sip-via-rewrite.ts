@@ -43,6 +43,13 @@ export function stripTopViaPort(message: string): string | undefined {
   return rewriteTopVia(message, (via) => ({ ...via, port: undefined }));
 }
 
+/** Sets the top Via's branch parameter, or removes it when `branch` is undefined. */
+export function setTopViaBranch(message: string, branch: string | undefined): string | undefined {
+  return rewriteTopVia(message, (via) =>
+    branch === undefined ? { ...via, params: via.params.filter((param) => param.name.toLowerCase() !== 'branch') } : withViaParam(via, 'branch', branch),
+  );
+}
+
 /** Compares addresses as written in Via (IPv4-mapped IPv6 and case folded). */
 function sameAddress(a: string, b: string): boolean {
   const normalize = (address: string) => address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');

@@ -7,6 +7,8 @@ export interface StatelessResponseOptions {
   readonly reason: string;
   /** RFC 3261 section 20.43: `Warning: 399 <agent> "<text>"` (399: miscellaneous warning). */
   readonly warning?: { readonly agent: string; readonly text: string };
+  /** Further header fields, whole lines without CRLF (`Allow: ...`, `Unsupported: ...`). */
+  readonly extraHeaders?: readonly string[];
 }
 
 /** Quoted-string content: backslash and double quote escaped (RFC 3261 section 25.1). */
@@ -34,6 +36,7 @@ export function buildStatelessResponse(request: string, options: StatelessRespon
       lines.push(`To: ${field.value}${tag}`);
     }
   }
+  lines.push(...(options.extraHeaders ?? []));
   if (options.warning) lines.push(`Warning: 399 ${formatHost(options.warning.agent)} ${quoted(options.warning.text)}`);
   lines.push('Content-Length: 0');
   return `${lines.join('\r\n')}\r\n\r\n`;

@@ -1,6 +1,7 @@
 import { ExpiringMap } from './expiring-map.js';
 import { RetransmissionSchedule } from './retransmission-schedule.js';
-import type { PeekedRequest, PeekedResponse, PeekedVia } from './sip-message-peek.js';
+import type { PeekedRequest, PeekedResponse } from './sip-message-peek.js';
+import { serverTransactionKey } from './server-transaction-key.js';
 import { DEFAULT_SIP_TIMERS, transactionTimeout, type SipTimerValues } from './sip-timers.js';
 
 /**
@@ -47,8 +48,6 @@ interface ServerTransaction {
   timerG: RetransmissionSchedule | undefined;
 }
 
-const sentBy = (via: PeekedVia): string => `${via.host.toLowerCase()}:${via.port ?? ''}`;
-
 export class UdpRetransmitter {
   readonly counters: RetransmitterCounters = { retransmissionsSent: 0, retransmissionsAbsorbed: 0 };
   readonly #timers: SipTimerValues;
@@ -59,9 +58,9 @@ export class UdpRetransmitter {
   readonly #completedRequests: ExpiringMap<string, true>;
   /** branch of INVITEs that got a non-2xx final response -> the ACK to resend (Timer D). */
   readonly #rejectedInvites: ExpiringMap<string, { ack: (() => void) | undefined }>;
-  /** branch|sent-by|method (RFC 3261 section 17.2.3) of requests we received. */
+  /** serverTransactionKey()|method (RFC 3261 section 17.2.3) of requests we received. */
   readonly #serverTransactions: ExpiringMap<string, ServerTransaction>;
-  /** branch|sent-by of ACKs received, to absorb their retransmissions. */
+  /** serverTransactionKey() of ACKs received, to absorb their retransmissions. */
   readonly #acks: ExpiringMap<string, true>;
   /** Call-ID|CSeq number -> 2xx retransmission waiting for the ACK. */
   readonly #acceptedInvites: ExpiringMap<string, RetransmissionSchedule>;
@@ -150,9 +149,8 @@ export class UdpRetransmitter {
 
   /** A request that arrived; 'absorb' means it is a retransmission already handled here. */
   onIncomingRequest(request: PeekedRequest): Verdict {
-    const via = request.topVia;
-    if (!via?.branch) return 'deliver';
-    const transactionKey = `${via.branch}|${sentBy(via)}`;
+    const transactionKey = serverTransactionKey(request);
+    if (!transactionKey) return 'deliver';
     if (request.method === 'ACK') return this.#onIncomingAck(request, transactionKey);
     const key = `${transactionKey}|${request.method}`;
     const transaction = this.#serverTransactions.get(key);
@@ -171,10 +169,10 @@ export class UdpRetransmitter {
 
   /** A response we are about to send (or just sent) to a request received on UDP. */
   trackOutgoingResponse(response: PeekedResponse, resend: () => void): void {
-    const via = response.topVia;
+    const transactionKey = serverTransactionKey(response);
     const method = response.cseq?.method;
-    if (!via?.branch || !method) return;
-    const key = `${via.branch}|${sentBy(via)}|${method}`;
+    if (!transactionKey || !method) return;
+    const key = `${transactionKey}|${method}`;
     const lifetime = transactionTimeout(this.#timers);
     const transaction = this.#serverTransactions.get(key) ?? { lastResponse: undefined, acked: false, timerG: undefined };
     transaction.lastResponse = resend;

@@ -4,11 +4,12 @@ import { UdpRetransmitter } from '../../../adapters/sip/transport/udp-retransmit
 
 const TIMERS = { t1: 500, t2: 4000, t4: 5000 };
 
-function request(method: string, branch: string, options: { cseqMethod?: string; callId?: string; cseq?: number; toTag?: string } = {}): PeekedRequest {
+/** `branch` '' writes a Via without branch (an RFC 2543 client). */
+function request(method: string, branch: string, options: { cseqMethod?: string; callId?: string; cseq?: number; toTag?: string; sentBy?: string } = {}): PeekedRequest {
   const peeked = peekSipMessage(
     [
       `${method} sip:bob@192.0.2.2 SIP/2.0`,
-      `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=${branch}`,
+      `Via: SIP/2.0/UDP ${options.sentBy ?? '192.0.2.1:5060'}${branch ? `;branch=${branch}` : ''}`,
       'From: <sip:alice@192.0.2.1>;tag=a',
       `To: <sip:bob@192.0.2.2>${options.toTag ? `;tag=${options.toTag}` : ''}`,
       `Call-ID: ${options.callId ?? 'call-1'}`,
@@ -21,11 +22,11 @@ function request(method: string, branch: string, options: { cseqMethod?: string;
   return peeked;
 }
 
-function response(status: number, method: string, branch: string, options: { callId?: string; cseq?: number } = {}): PeekedResponse {
+function response(status: number, method: string, branch: string, options: { callId?: string; cseq?: number; sentBy?: string } = {}): PeekedResponse {
   const peeked = peekSipMessage(
     [
       `SIP/2.0 ${status} Whatever`,
-      `Via: SIP/2.0/UDP 192.0.2.1:5060;branch=${branch}`,
+      `Via: SIP/2.0/UDP ${options.sentBy ?? '192.0.2.1:5060'}${branch ? `;branch=${branch}` : ''}`,
       'From: <sip:alice@192.0.2.1>;tag=a',
       'To: <sip:bob@192.0.2.2>;tag=b',
       `Call-ID: ${options.callId ?? 'call-1'}`,
@@ -181,6 +182,30 @@ describe('UdpRetransmitter', () => {
     expect(ok.times).toEqual([0]);
     // CANCEL shares the INVITE's branch but is its own transaction (RFC 3261 section 17.2.3).
     expect(retransmitter.onIncomingRequest(request('CANCEL', 'z9hG4bKm1'))).toBe('deliver');
+  });
+
+  it('a request that reuses a branch from another sent-by is no retransmission (RFC 3261 section 17.2.3)', () => {
+    const ok = recorder();
+    expect(retransmitter.onIncomingRequest(request('MESSAGE', 'z9hG4bKshared'))).toBe('deliver');
+    retransmitter.trackOutgoingResponse(response(200, 'MESSAGE', 'z9hG4bKshared'), ok.resend);
+    expect(retransmitter.onIncomingRequest(request('MESSAGE', 'z9hG4bKshared', { sentBy: '192.0.2.99:5060' }))).toBe('deliver');
+    expect(ok.times).toEqual([]);
+  });
+
+  it('matches requests without a magic cookie by Call-ID, From tag, CSeq and sent-by: retransmissions absorbed, Timer G stopped by their ACK', () => {
+    const ok = recorder();
+    expect(retransmitter.onIncomingRequest(request('MESSAGE', '', { callId: 'legacy-1' }))).toBe('deliver');
+    retransmitter.trackOutgoingResponse(response(200, 'MESSAGE', '', { callId: 'legacy-1' }), ok.resend);
+    expect(retransmitter.onIncomingRequest(request('MESSAGE', '', { callId: 'legacy-2' }))).toBe('deliver');
+    expect(retransmitter.onIncomingRequest(request('MESSAGE', '', { callId: 'legacy-1' }))).toBe('absorb');
+    expect(ok.times).toEqual([0]);
+    const busy = recorder();
+    retransmitter.onIncomingRequest(request('INVITE', '', { callId: 'legacy-3' }));
+    retransmitter.trackOutgoingResponse(response(486, 'INVITE', '', { callId: 'legacy-3' }), busy.resend);
+    vi.advanceTimersByTime(1_500);
+    expect(retransmitter.onIncomingRequest(request('ACK', '', { callId: 'legacy-3', toTag: 'b' }))).toBe('deliver');
+    vi.advanceTimersByTime(30_000);
+    expect(busy.times).toEqual([500, 1500]);
   });
 
   it('retransmits a non-2xx final response to INVITE until the ACK (Timer G), then absorbs ACK copies', () => {
