@@ -181,7 +181,7 @@ function buildResult(steps: SipStep[], stoppedBecause: string | undefined): Benc
     `Setup time is sipp's response time from sending the INVITE to receiving the 200 (whole milliseconds: -trace_rtt's resolution): the SIP adapter, the core, ` +
       `a web user's ringing + accept over the WebSocket, its node-datachannel answer (ICE gathering on loopback) and the anchor's RTP/AVP answer. ` +
       `ICE + DTLS to the anchor completes after it ("connected" counts endpoints that got there before the call ended).`,
-    `sip.inbound.invitesPerSecond and invitesPerSecondTotal are raised to ${BENCH_INVITES_PER_SECOND} in the benchmark's gateway: the defaults (20 per source, 100 in all) answer 503 + Retry-After above them by design. ` +
+    `sip.inbound.invitesPerSecond and invitesPerSecondTotal are raised to ${BENCH_INVITES_PER_SECOND} (and the request rate to ten times that) in the benchmark's gateway: the defaults (20 INVITEs per source, 100 in all; 200 requests per source, 1000 in all) refuse more by design. ` +
       `Everything else is the default configuration. ${SETTINGS.users} web users are called in turn (one WebSocket each).`,
     `The machine has 2 cores shared by the gateway, this driver (the web users' node-datachannel endpoints do DTLS too), sipp and whatever else runs on it ` +
       `(other engineers' tests during this run): the "machine busy" column shows it; figures at the top steps are bounded by the machine as much as by the gateway.`,

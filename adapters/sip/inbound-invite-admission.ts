@@ -1,10 +1,9 @@
 import type { Invitation } from 'sip.js';
 import type { GatewayConfig } from '../../src/index.js';
-import { InviteRateLimiter } from './invite-rate-limiter.js';
 import { REQUEST_USER_HEADER } from './request-user-rewrite.js';
 import { MIN_SESSION_EXPIRES_SECONDS, parseSessionExpires, type SessionTimerRequest } from './session-timer.js';
 import { compileInboundRules, webUserFor } from './sip-routing-rules.js';
-import { parseSource, SOURCE_HEADER, type SipSource } from './transport/index.js';
+import { parseSource, SOURCE_HEADER, SourceRateLimiter, type SipSource } from './transport/index.js';
 
 /** An INVITE the gateway takes: the web user to ring and what the leg needs to know of it. */
 export interface AdmittedInvite {
@@ -27,11 +26,11 @@ export interface AdmittedInvite {
  */
 export class InboundInviteAdmission {
   readonly #rules;
-  readonly #rate: InviteRateLimiter;
+  readonly #rate: SourceRateLimiter;
 
   constructor(private readonly inbound: GatewayConfig['sip']['inbound']) {
     this.#rules = compileInboundRules(inbound.rules);
-    this.#rate = new InviteRateLimiter({ perSource: inbound.invitesPerSecond, total: inbound.invitesPerSecondTotal });
+    this.#rate = new SourceRateLimiter({ perSource: inbound.invitesPerSecond, total: inbound.invitesPerSecondTotal });
   }
 
   /** The admitted INVITE, or undefined when it has been rejected. */

@@ -123,6 +123,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
         maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
       },
       headerTimeoutMs: config.limits.headerTimeoutMs,
+      requestRate: { perSource: config.inbound.requestsPerSecond, total: config.inbound.requestsPerSecondTotal },
       idleConnectionMs: config.limits.idleTimeoutSeconds * 1000,
       logger: this.#logger.child({ module: 'transport' }),
     });

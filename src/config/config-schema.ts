@@ -231,6 +231,13 @@ const sipSchema = z
         invitesPerSecond: z.number().positive().default(20),
         /** The ceiling over all sources together, so many sources cannot flood either; excess gets 503 with Retry-After. */
         invitesPerSecondTotal: z.number().positive().default(100),
+        /**
+         * Requests of any method per second from one source (an IPv6 /64 counts as one), and from all
+         * sources together: each costs a full parse, so a flood of OPTIONS or garbage is dropped
+         * unanswered beyond these (a trunk carrying many calls may need more).
+         */
+        requestsPerSecond: z.number().positive().default(200),
+        requestsPerSecondTotal: z.number().positive().default(1000),
       })
       .prefault({}),
     outbound: z

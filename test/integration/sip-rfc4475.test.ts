@@ -55,7 +55,7 @@ const TABLE: readonly TortureCase[] = [
   { name: 'clerr', section: '3.1.2.2', transport: 'UDP', expect: 400, why: 'over UDP, Content-Length larger than the datagram: 400', carries: WARNING },
   { name: 'clerr', section: '3.1.2.2', transport: 'TCP', expect: 'no answer', streamClosed: false, why: 'over a stream the receiver can only wait for the rest of the body' },
   { name: 'ncl', section: '3.1.2.3', transport: 'UDP', expect: 400, why: 'negative Content-Length: an error', carries: WARNING },
-  { name: 'ncl', section: '3.1.2.3', transport: 'TCP', expect: 'no answer', streamClosed: true, why: 'over TCP "the framing error is not recoverable, and the connection should be closed"' },
+  { name: 'ncl', section: '3.1.2.3', transport: 'TCP', expect: 400, streamClosed: true, why: 'a negative length "MUST be rejected with 400"; over TCP "the framing error is not recoverable, and the connection should be closed"' },
   { name: 'scalar02', section: '3.1.2.4', expect: 400, why: 'CSeq number beyond 2**31-1: "should respond with a 400"', carries: WARNING },
   { name: 'scalarlg', section: '3.1.2.5', expect: 'no answer', why: 'a response with overlarge values: "will simply discard it"' },
   { name: 'quotbal', section: '3.1.2.6', expect: 400, why: 'unterminated quoted string in To: "should return a 400"', carries: WARNING },

@@ -22,6 +22,8 @@ export interface SipTransportCounters {
   messageTimeouts: number;
   /** Connections closed after the idle timeout without traffic. */
   idleTimeouts: number;
+  /** Requests dropped because their source (or everyone together) sent more than the request rate allows. */
+  requestsRateLimited: number;
 }
 
 export function emptyCounters(): SipTransportCounters {
@@ -39,5 +41,6 @@ export function emptyCounters(): SipTransportCounters {
     connectionsRefusedPerSource: 0,
     messageTimeouts: 0,
     idleTimeouts: 0,
+    requestsRateLimited: 0,
   };
 }

@@ -5,6 +5,7 @@ import type { HubRoutingTables, InboundFlow, SipSource } from './hub-routing-tab
 import { requestLineProblem } from './request-line.js';
 import { requestSyntaxProblem } from './request-syntax.js';
 import { serverTransactionKey } from './server-transaction-key.js';
+import type { SourceRateLimiter } from './source-rate-limiter.js';
 import { scanHeaders } from './sip-header-fields.js';
 import { withSipJsBranch } from './sip-js-branch.js';
 import type { SipJsTransport } from './sip-js-transport.js';
@@ -19,10 +20,12 @@ import type { UdpRetransmitter } from './udp-retransmitter.js';
 /** Picks the UserAgent for a request outside any dialog or transaction the hub knows. */
 export type SipRequestRouter = (request: PeekedRequest, source: SipSource) => SipJsTransport | undefined;
 
-export type DropReason = 'not-sip' | 'unroutable-request' | 'unmatched-response' | 'no-user-agent' | 'retransmission';
+export type DropReason = 'not-sip' | 'unroutable-request' | 'unmatched-response' | 'no-user-agent' | 'retransmission' | 'rate-limited';
 
 export interface InboundContext {
   readonly advertisedHost: string;
+  /** Every request costs a full sip.js parse: one source (and everyone together) gets so many a second. */
+  readonly requestRate: SourceRateLimiter | undefined;
   readonly pool: ConnectionPool;
   readonly tables: HubRoutingTables;
   readonly retransmitter: UdpRetransmitter;
@@ -57,8 +60,15 @@ export class InboundPath {
       context.dropped('not-sip', flow);
       return;
     }
-    if (peeked.kind === 'request') this.#receiveRequest(message, peeked, flow);
-    else this.#receiveResponse(message, peeked, flow);
+    if (peeked.kind === 'response') return this.#receiveResponse(message, peeked, flow);
+    // Dropped without an answer, as Kamailio's pike does: answering a flood is work the flooder chose.
+    if (context.requestRate && !context.requestRate.take(flow.address)) {
+      context.counters.requestsRateLimited++;
+      context.log.warn('request-rate', { address: flow.address, protocol: flow.protocol }, 'dropping SIP requests over the per-source or total request rate');
+      context.dropped('rate-limited', flow);
+      return;
+    }
+    this.#receiveRequest(message, peeked, flow);
   }
 
   #receiveRequest(message: string, request: PeekedRequest, flow: InboundFlow): void {
@@ -107,6 +117,16 @@ export class InboundPath {
     // nothing to frame the next one by (WebSocket frames delimit messages on their own).
     if (syntax?.framing && (flow.protocol === 'TCP' || flow.protocol === 'TLS')) void replied.finally(() => flow.connection?.close());
     return true;
+  }
+
+  /**
+   * A stream message that could not be framed (no Content-Length, or no number in it): a request
+   * gets its 400 on the connection before the connection closes (RFC 4475 sections 3.1.2.2, 3.1.2.3).
+   */
+  refuseUnframable(headerBlock: string, flow: InboundFlow, warning: string): void {
+    const peeked = peekSipMessage(headerBlock);
+    if (peeked?.kind !== 'request' || peeked.method === 'ACK') return;
+    void this.#replyStatelessly(headerBlock, flow, 400, 'Bad Request', warning);
   }
 
   /** A start line that is a SIP request gone wrong (request-line.ts) gets its 400 or 505; true when it was one. */

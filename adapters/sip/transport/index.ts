@@ -34,6 +34,7 @@ export { parseSipUri, targetOfUri, type SipProtocol, type SipTarget } from './si
 export { SipStreamFramer, DEFAULT_MAX_MESSAGE_BYTES, type FramedItem, type FramingError } from './stream-framer.js';
 export { frameDatagram } from './datagram-framer.js';
 export { ExpiringMap } from './expiring-map.js';
+export { SourceRateLimiter, type SourceRateLimits } from './source-rate-limiter.js';
 export { sourceKey } from './source-key.js';
 export { ThrottledLog } from './throttled-log.js';
 export { UdpRetransmitter } from './udp-retransmitter.js';

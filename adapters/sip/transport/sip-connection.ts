@@ -163,8 +163,11 @@ export class StreamConnection extends SipConnection {
     // RFC 5626 section 3.5.1: each double-CRLF ping gets a single CRLF pong (one write for a burst).
     if (pings > 0 && !this.#socket.destroyed) this.#socket.write('\r\n'.repeat(pings));
     if (error) {
+      // Listeners may queue a last answer (a 400) on this tick; it leaves before the FIN, and a
+      // peer that never reads it cannot keep the socket past a second.
       this.framingFailed(error);
-      this.#socket.destroy();
+      setImmediate(() => this.#socket.end());
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
       return;
     }
     if (this.closed) return;

@@ -15,6 +15,7 @@ import { StreamConnection, connectionInfo, type SipConnection, type SipConnectio
 import { SipJsTransport } from './sip-js-transport.js';
 import { DEFAULT_SIP_TIMERS, type SipTimerValues } from './sip-timers.js';
 import { SipTransportError } from './sip-transport-error.js';
+import { SourceRateLimiter, type SourceRateLimits } from './source-rate-limiter.js';
 import type { SipProtocol } from './sip-uri-target.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './stream-framer.js';
 import { frameDatagram } from './datagram-framer.js';
@@ -53,6 +54,8 @@ export interface SipTransportHubOptions {
    * on each message a peer has begun to send (default 10 s).
    */
   readonly headerTimeoutMs?: number;
+  /** Requests per second per source and from everyone (excess dropped); unset: no limit. */
+  readonly requestRate?: SourceRateLimits;
   readonly connectTimeoutMs?: number;
   /** Also retransmit 2xx to INVITE on UDP (off: sip.js's SessionDialog does it). */
   readonly retransmit2xx?: boolean;
@@ -168,6 +171,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     this.#outbound = new OutboundPath({ ...shared, viaPorts, listeners, largeRequestsOverTcp: options.largeRequestsOverTcp ?? true });
     this.#inbound = new InboundPath({
       ...shared,
+      requestRate: options.requestRate && new SourceRateLimiter(options.requestRate),
       outbound: this.#outbound,
       router: () => this.#router,
       defaultTransport: () => this.#defaultTransport,
@@ -299,6 +303,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     connection.on('framingerror', (error) => {
       this.#counters.framingErrors++;
       this.#log.debug('framing-error', { connection: info, code: error.code, detail: error.detail }, 'closing a SIP connection that cannot be framed');
+      if (error.headerBlock !== undefined) this.#inbound.refuseUnframable(error.headerBlock, flow, error.detail);
     });
     connection.on('timeout', (kind) => {
       if (kind === 'idle') this.#counters.idleTimeouts++;

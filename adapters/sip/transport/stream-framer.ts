@@ -17,6 +17,12 @@ export type FramingErrorCode = 'missing-content-length' | 'bad-content-length' |
 export interface FramingError {
   readonly code: FramingErrorCode;
   readonly detail: string;
+  /**
+   * The header block of the message that could not be framed, when it arrived whole (its
+   * Content-Length was missing or no number): enough to answer a request with 400 before the
+   * connection closes (RFC 4475 sections 3.1.2.2 and 3.1.2.3).
+   */
+  readonly headerBlock?: string;
 }
 
 export interface FramerOutput {
@@ -120,10 +126,11 @@ export class SipStreamFramer {
     }
     // Header bytes are ASCII (RFC 3261 section 25.1, UTF-8 only inside values), so latin1 keeps offsets.
     const contentLength = readContentLength(buffer.toString('latin1', 0, headerEnd));
+    const headerBlock = (): string => buffer.toString('utf8', 0, headerEnd + HEADER_END.length);
     if (contentLength === undefined) {
-      return { code: 'missing-content-length', detail: 'RFC 3261 section 18.3: Content-Length is mandatory on a stream' };
+      return { code: 'missing-content-length', detail: 'Content-Length is mandatory on a stream (RFC 3261 section 18.3)', headerBlock: headerBlock() };
     }
-    if (Number.isNaN(contentLength)) return { code: 'bad-content-length', detail: 'Content-Length is not a number' };
+    if (Number.isNaN(contentLength)) return { code: 'bad-content-length', detail: 'Content-Length is not a number of octets', headerBlock: headerBlock() };
     const total = headerEnd + HEADER_END.length + contentLength;
     if (total > this.#maxMessageBytes) {
       return { code: 'message-too-large', detail: `${total} bytes exceed the ${this.#maxMessageBytes} byte limit` };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultMaxConnections, readOpenFileLimit } from '../../../src/ops/open-file-limit.js';
-import { InviteRateLimiter } from '../../../adapters/sip/invite-rate-limiter.js';
+import { SourceRateLimiter } from '../../../adapters/sip/transport/source-rate-limiter.js';
 import { InboundConnectionLimiter } from '../../../adapters/sip/transport/connection-limiter.js';
 
 afterEach(() => {
@@ -56,10 +56,10 @@ describe('InboundConnectionLimiter', () => {
   });
 });
 
-describe('InviteRateLimiter', () => {
+describe('SourceRateLimiter', () => {
   it('gives each source its own bucket under a global ceiling, and spends nothing on a refusal', () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    const limiter = new InviteRateLimiter({ perSource: 2, total: 3 });
+    const limiter = new SourceRateLimiter({ perSource: 2, total: 3 });
     expect([limiter.take('192.0.2.1'), limiter.take('192.0.2.1'), limiter.take('192.0.2.1')]).toEqual([true, true, false]);
     // A second source has its own two, but the total allows one more only.
     expect([limiter.take('192.0.2.2'), limiter.take('192.0.2.2')]).toEqual([true, false]);
@@ -72,7 +72,7 @@ describe('InviteRateLimiter', () => {
 
   it('lets a rate below one per second through now and then', () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    const limiter = new InviteRateLimiter({ perSource: 0.5, total: 100 });
+    const limiter = new SourceRateLimiter({ perSource: 0.5, total: 100 });
     expect([limiter.take('192.0.2.1'), limiter.take('192.0.2.1')]).toEqual([true, false]);
     vi.advanceTimersByTime(2000);
     expect(limiter.take('192.0.2.1')).toBe(true);
@@ -80,7 +80,7 @@ describe('InviteRateLimiter', () => {
 
   it('keeps state for a bounded number of sources and forgets full buckets', () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    const limiter = new InviteRateLimiter({ perSource: 1, total: 1_000_000, maxSources: 100 });
+    const limiter = new SourceRateLimiter({ perSource: 1, total: 1_000_000, maxSources: 100 });
     for (let index = 0; index < 1000; index++) limiter.take(`10.0.${index >> 8}.${index & 255}`);
     expect(limiter.trackedSources).toBe(100);
     vi.advanceTimersByTime(5000);

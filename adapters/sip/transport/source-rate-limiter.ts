@@ -1,4 +1,5 @@
-import { ExpiringMap, sourceKey } from './transport/index.js';
+import { ExpiringMap } from './expiring-map.js';
+import { sourceKey } from './source-key.js';
 
 /** A token bucket holding one second's worth of tokens (at least one). */
 class TokenBucket {
@@ -27,36 +28,36 @@ class TokenBucket {
   }
 }
 
-/** A rate below one per second still lets one INVITE through now and then. */
+/** A rate below one per second still lets one through now and then. */
 function capacityFor(ratePerSecond: number): number {
   return Math.max(1, ratePerSecond);
 }
 
-export interface InviteRateLimits {
-  /** New INVITEs per second from one source (an IPv4 address, an IPv6 /64). */
+export interface SourceRateLimits {
+  /** Per second from one source (an IPv4 address, an IPv6 /64). */
   readonly perSource: number;
-  /** New INVITEs per second from all sources together. */
+  /** Per second from all sources together. */
   readonly total: number;
   /** Sources tracked at once; the least recently seen is forgotten first (default 10,000). */
   readonly maxSources?: number;
 }
 
 /**
- * The INVITE flood limit, per source with a global ceiling, in the manner of
- * Kamailio's pike module: one source that floods uses up its own bucket and
+ * A flood limit (new INVITEs, or any request), per source with a global
+ * ceiling, in the manner of Kamailio's pike module: one source that floods uses up its own bucket and
  * no one else's, and many sources together still cannot exceed the total.
  * The per-source buckets live in a bounded map: a bucket untouched for the
  * time it takes to refill is full again, so it may be forgotten, and when
  * spoofed sources crowd the map, the oldest go first (they come back full,
  * which the global ceiling covers).
  */
-export class InviteRateLimiter {
-  readonly #limits: InviteRateLimits;
+export class SourceRateLimiter {
+  readonly #limits: SourceRateLimits;
   readonly #buckets: ExpiringMap<string, TokenBucket>;
   readonly #total: TokenBucket;
   readonly #refillMs: number;
 
-  constructor(limits: InviteRateLimits) {
+  constructor(limits: SourceRateLimits) {
     this.#limits = limits;
     this.#buckets = new ExpiringMap({ maxEntries: limits.maxSources ?? 10_000 });
     this.#total = new TokenBucket(limits.total, Date.now());
@@ -64,14 +65,14 @@ export class InviteRateLimiter {
     this.#refillMs = (capacityFor(limits.perSource) / limits.perSource) * 1000 + 500;
   }
 
-  /** Takes a token for an INVITE from `address` (undefined: unknown); false means refuse it. */
+  /** Takes a token for a message from `address` (undefined: unknown); false means refuse it. */
   take(address: string | undefined): boolean {
     const now = Date.now();
     const key = address === undefined ? 'unknown' : sourceKey(address);
     let bucket = this.#buckets.get(key);
     if (!bucket) bucket = new TokenBucket(this.#limits.perSource, now);
     this.#buckets.set(key, bucket, this.#refillMs);
-    // Both must have a token; neither is spent on a refused INVITE.
+    // Both must have a token; neither is spent on a refused message.
     if (!bucket.available(now) || !this.#total.available(now)) return false;
     bucket.take();
     this.#total.take();

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/gateway.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { openRawUdp, rawRequest, type RawUdpPeer } from '../support/sip/raw-sip.js';
+import { startTestGateway } from '../support/test-gateway.js';
+
+// Every SIP request costs the gateway a full sip.js parse, which is slow per URI parameter and list
+// item. A peer must not be able to buy seconds of the event loop with a few datagrams, or with a flood.
+
+let gateway: Gateway | undefined;
+const peers: RawUdpPeer[] = [];
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) peer.close();
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+async function sipGateway(inbound: Record<string, number> = {}): Promise<number> {
+  const sipPort = await allocatePort();
+  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, inbound } });
+  return sipPort;
+}
+
+async function udpPeer(address: string): Promise<RawUdpPeer> {
+  const peer = await openRawUdp(address);
+  peers.push(peer);
+  return peer;
+}
+
+function options(peer: RawUdpPeer, sipPort: number, branch: string, extra: string[] = []): string {
+  return rawRequest({ method: 'OPTIONS', user: 'switchboard', target: `127.0.0.1:${sipPort}`, transport: 'UDP', sentBy: `${peer.address}:${peer.port}`, branch, extra });
+}
+
+describe('what one SIP request may ask the parser to read', () => {
+  it.each([
+    ['12,000 Contact parameters', [`Contact: <sip:raw@127.0.0.2>${';p=v'.repeat(12_000)}`]],
+    ['2,000 Record-Route entries', [`Record-Route: ${Array.from({ length: 2000 }, (_, i) => `<sip:10.0.${i % 250}.1;lr>`).join(',')}`]],
+    ['300 header fields', Array.from({ length: 300 }, (_, i) => `X-Filler-${i}: ${i}`)],
+  ])('%s get 400 with a Warning before sip.js parses them, and the next request is served', async (_what, extra) => {
+    const sipPort = await sipGateway();
+    const peer = await udpPeer('127.0.0.2');
+    peer.send(options(peer, sipPort, 'z9hG4bKbig', extra), sipPort);
+    const refused = await peer.next((message) => message.includes('branch=z9hG4bKbig'));
+    expect(refused).toMatch(/^SIP\/2\.0 400 /);
+    expect(refused).toMatch(/^Warning: 399 \S+ "More than \d+ header (parameters and list items|fields)"/m);
+    peer.send(options(peer, sipPort, 'z9hG4bKsmall'), sipPort);
+    expect(await peer.next((message) => message.includes('branch=z9hG4bKsmall'))).toMatch(/^SIP\/2\.0 200 /);
+  }, 20_000);
+});
+
+describe('requests per source (sip.inbound.requestsPerSecond)', () => {
+  it('a source sending more than its rate is dropped unanswered while another source is served', async () => {
+    const sipPort = await sipGateway({ requestsPerSecond: 50 });
+    const flooder = await udpPeer('127.0.0.2');
+    const caller = await udpPeer('127.0.0.3');
+    // About 2,500 requests a second for a second, in bursts the socket buffer can hold.
+    let sent = 0;
+    const flood = setInterval(() => {
+      for (let i = 0; i < 50; i++) flooder.send(options(flooder, sipPort, `z9hG4bKflood${sent++}`), sipPort);
+    }, 20);
+    // The other source retransmits as a UA does over UDP (RFC 3261 Timer E) until it gets its answer.
+    const retransmit = setInterval(() => caller.send(options(caller, sipPort, 'z9hG4bKother'), sipPort), 200);
+    try {
+      expect(await caller.next((message) => message.includes('branch=z9hG4bKother'), 5000)).toMatch(/^SIP\/2\.0 200 /);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } finally {
+      clearInterval(flood);
+      clearInterval(retransmit);
+    }
+    const limited = gateway!.sip!.transportCounters()?.requestsRateLimited ?? 0;
+    expect(limited).toBeGreaterThan(sent / 2);
+    // What the flooder got answered is about its rate: the first second's burst and refill, not thousands.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(flooder.received.length).toBeLessThan(150);
+  }, 20_000);
+});
