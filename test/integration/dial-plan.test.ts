@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signAccessToken } from '../../src/auth/access-token.js';
 import type { ConfigInput } from '../../src/config/load-config.js';
-import type { Gateway } from '../../src/gateway.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { RecordingSipPeer } from '../support/sip/recording-sip-peer.js';
 import { runSipp, startSippServer } from '../support/sip/sipp.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
 
@@ -16,23 +15,16 @@ import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-
 const SECRET = 'a-long-enough-test-secret';
 const DOMAIN = 'gw.test';
 
-let gateway: Gateway | undefined;
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await gateway?.stop();
-  gateway = undefined;
-});
+const scope = testScope();
 
 type OutboundConfig = NonNullable<NonNullable<NonNullable<ConfigInput>['sip']>['outbound']>;
 
 /** A gateway for token users and guests whose outgoing SIP goes to a recording trunk (unless `direct`). */
 async function trunkGateway(outbound: OutboundConfig = {}, options: { direct?: boolean } = {}): Promise<RecordingSipPeer> {
   const trunk = await RecordingSipPeer.start();
-  cleanups.push(() => trunk.close());
+  scope.defer(() => trunk.close());
   const proxy = options.direct ? {} : { proxy: `sip:127.0.0.1:${trunk.port}` };
-  gateway = await startTestGateway({
+  await scope.start({
     auth: { secret: SECRET, anonymous: true },
     sip: { enabled: true, port: await allocatePort(), domain: DOMAIN, outbound: { ...proxy, dialPlan: [], ...outbound } },
   });
@@ -40,22 +32,22 @@ async function trunkGateway(outbound: OutboundConfig = {}, options: { direct?: b
 }
 
 async function tokenUser(user: string, groups: string[] = []): Promise<WsTestClient> {
-  const client = await WsTestClient.connect(gateway!.httpPort);
-  cleanups.push(() => client.close());
+  const client = await WsTestClient.connect(scope.gateway!.httpPort);
+  scope.defer(() => client.close());
   client.send({ type: 'login', protocol: 1, token: await signAccessToken({ secret: SECRET, user, ttlSeconds: 60, groups }) });
   await client.next('welcome');
   return client;
 }
 
 async function guest(name: string): Promise<WsTestClient> {
-  const client = await WsTestClient.login(gateway!.httpPort, name);
-  cleanups.push(() => client.close());
+  const client = await WsTestClient.login(scope.gateway!.httpPort, name);
+  scope.defer(() => client.close());
   return client;
 }
 
 /** Dials `to` and returns the outcome: the error code, or `ended:<reason>` for a call that was placed. */
 async function dial(client: WsTestClient, to: string, callId: string): Promise<string> {
-  const browser = makeWebRtcTestPeer(`browser-${callId}`, (close) => cleanups.push(close));
+  const browser = makeWebRtcTestPeer(`browser-${callId}`, (close) => scope.defer(close));
   client.send({ type: 'call', id: callId, callId, to, sdp: await browser.createOffer([PCMU]) });
   const reply = await Promise.race([client.next('error', (f) => f.id === callId, 10_000), client.next('ended', (f) => f.callId === callId, 10_000)]);
   return reply.type === 'error' ? reply.code : `ended:${reply.reason}`;
@@ -111,9 +103,9 @@ describe('transfers go through the same dial plan', () => {
     await trunkGateway({ dialPlan: [{ match: '^sip:bob@127\\.0\\.0\\.1:\\d+$', guests: true }] }, { direct: true });
     // uas-answer fails on any request but the BYE it waits for, so a REFER would fail it.
     const party = await startSippServer({ scenario: 'uas-answer', calls: 1, timeoutS: 20 });
-    cleanups.push(() => party.stop());
+    scope.defer(() => party.stop());
     const alice = await guest('alice');
-    const browser = makeWebRtcTestPeer('alice-browser', (close) => cleanups.push(close));
+    const browser = makeWebRtcTestPeer('alice-browser', (close) => scope.defer(close));
     alice.send({ type: 'call', callId: 'to-party', to: `sip:bob@127.0.0.1:${party.port}`, sdp: await browser.createOffer([PCMU]) });
     browser.acceptAnswer((await alice.next('answered', () => true, 10_000)).sdp);
     alice.send({ type: 'transfer', id: 'xfer', callId: 'to-party', to: 'tel:+19005550100' });
@@ -132,9 +124,9 @@ describe('transfers go through the same dial plan', () => {
   ])('a SIP party’s REFER to %s is refused with 403 and the web user is never asked to follow', async (_what, referTo) => {
     const trunk = await trunkGateway({ dialPlan: [{ match: '^tel:', guests: true }] });
     const alice = await tokenUser('alice');
-    const transferor = runSipp({ scenario: 'uac-refer-refused', remote: `127.0.0.1:${gateway!.sip!.addresses()!.udp!.port}`, service: 'alice', pauseMs: 300, timeoutS: 20, variables: { refer_to: referTo } });
+    const transferor = runSipp({ scenario: 'uac-refer-refused', remote: `127.0.0.1:${scope.gateway!.sip!.addresses()!.udp!.port}`, service: 'alice', pauseMs: 300, timeoutS: 20, variables: { refer_to: referTo } });
     const incoming = await alice.next('incoming', () => true, 10_000);
-    const browser = makeWebRtcTestPeer('alice-web', (close) => cleanups.push(close));
+    const browser = makeWebRtcTestPeer('alice-web', (close) => scope.defer(close));
     alice.send({ type: 'accept', callId: incoming.callId, sdp: await browser.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]) });
     const result = await transferor;
     expect(result.exitCode, `${result.errors}\n${result.messages.slice(-3000)}`).toBe(0);
@@ -145,10 +137,10 @@ describe('transfers go through the same dial plan', () => {
   it('a SIP party’s REFER to a user of the gateway’s own domain sends the web user to that web user', async () => {
     await trunkGateway();
     const alice = await tokenUser('alice');
-    const transferor = runSipp({ scenario: 'uac-refer', remote: `127.0.0.1:${gateway!.sip!.addresses()!.udp!.port}`, service: 'alice', pauseMs: 300, timeoutS: 20, variables: { refer_to: `sip:bob@${DOMAIN}` } });
-    cleanups.push(() => transferor);
+    const transferor = runSipp({ scenario: 'uac-refer', remote: `127.0.0.1:${scope.gateway!.sip!.addresses()!.udp!.port}`, service: 'alice', pauseMs: 300, timeoutS: 20, variables: { refer_to: `sip:bob@${DOMAIN}` } });
+    scope.defer(() => transferor);
     const incoming = await alice.next('incoming', () => true, 10_000);
-    const browser = makeWebRtcTestPeer('alice-web', (close) => cleanups.push(close));
+    const browser = makeWebRtcTestPeer('alice-web', (close) => scope.defer(close));
     alice.send({ type: 'accept', callId: incoming.callId, sdp: await browser.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]) });
     expect(await alice.next('transfer', () => true, 10_000)).toMatchObject({ callId: incoming.callId, to: 'web:bob' });
     alice.send({ type: 'hangup', callId: incoming.callId });

@@ -1,29 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
+import { describe, expect, it } from 'vitest';
 import { allocatePort } from '../support/sip/ports.js';
 import { openRawUdp, phoneOffer, rawRequest } from '../support/sip/raw-sip.js';
 import { runSipp } from '../support/sip/sipp.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 
 // sip.inbound.invitesPerSecond is a budget per source (Kamailio's pike does
 // the same): one source flooding INVITEs spends its own and nobody else's.
 
-let gateway: Gateway | undefined;
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await gateway?.stop();
-  gateway = undefined;
-});
+const scope = testScope();
 
 describe('INVITE flood limit per source (sip.inbound.invitesPerSecond)', () => {
   it('one source flooding INVITEs gets 503 + Retry-After while a call from another source still rings the web user', async () => {
     const sipPort = await allocatePort();
-    gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, inbound: { invitesPerSecond: 1, invitesPerSecondTotal: 50 } } });
+    const gateway = await scope.start({ sip: { enabled: true, port: sipPort, inbound: { invitesPerSecond: 1, invitesPerSecondTotal: 50 } } });
     const alice = await WsTestClient.login(gateway.httpPort, 'alice');
-    cleanups.push(() => alice.close());
+    scope.defer(() => alice.close());
     const rung: string[] = [];
     alice.socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as { type: string; callId?: string; from?: string };
@@ -34,14 +26,14 @@ describe('INVITE flood limit per source (sip.inbound.invitesPerSecond)', () => {
 
     // The flood: a new INVITE from 127.0.0.2 every 5 ms until the other call is over.
     const flooder = await openRawUdp('127.0.0.2');
-    cleanups.push(() => flooder.close());
+    scope.defer(() => flooder.close());
     let sent = 0;
     const flood = setInterval(() => {
       sent++;
       const branch = `z9hG4bKflood${sent}`;
       flooder.send(rawRequest({ method: 'INVITE', user: 'alice', target: `127.0.0.1:${sipPort}`, transport: 'UDP', sentBy: `127.0.0.2:${flooder.port}`, branch, body: phoneOffer('127.0.0.2', 40000) }), sipPort);
     }, 5);
-    cleanups.push(() => clearInterval(flood));
+    scope.defer(() => clearInterval(flood));
     await flooder.next((message) => /^SIP\/2\.0 503 /.test(message));
 
     // Meanwhile a caller at 127.0.0.3 (sipp) rings alice, who is busy: 486 is its success.

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
+import { describe, expect, it } from 'vitest';
 import { makeTone } from '../../src/media/audio-analysis.js';
 import { encodePcmu } from '../../src/media/g711.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { runSipp, type SippResult } from '../support/sip/sipp.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
 
@@ -21,31 +20,24 @@ import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-
 /** Short enough for a test; production defaults to 60 s. */
 const INACTIVITY_TIMEOUT_MS = 2000;
 
-let gateway: Gateway | undefined;
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await gateway?.stop();
-  gateway = undefined;
-});
+const scope = testScope();
 
 async function sipGateway(): Promise<number> {
   const sipPort = await allocatePort();
-  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort }, media: { inactivityTimeoutMs: INACTIVITY_TIMEOUT_MS } });
+  await scope.start({ sip: { enabled: true, port: sipPort }, media: { inactivityTimeoutMs: INACTIVITY_TIMEOUT_MS } });
   return sipPort;
 }
 
 async function webUser(name: string): Promise<WsTestClient> {
-  const client = await WsTestClient.login(gateway!.httpPort, name);
-  cleanups.push(() => client.close());
+  const client = await WsTestClient.login(scope.gateway!.httpPort, name);
+  scope.defer(() => client.close());
   return client;
 }
 
 /** Answers the next incoming call with a real ICE/DTLS endpoint, like a browser. */
 async function answerNextCall(client: WsTestClient): Promise<string> {
   const incoming = await client.next('incoming', () => true, 10_000);
-  const endpoint = makeWebRtcTestPeer(`web-${incoming.callId}`, (close) => cleanups.push(close));
+  const endpoint = makeWebRtcTestPeer(`web-${incoming.callId}`, (close) => scope.defer(close));
   client.send({ type: 'ringing', callId: incoming.callId });
   client.send({ type: 'accept', callId: incoming.callId, sdp: await endpoint.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]) });
   return incoming.callId;
@@ -54,7 +46,7 @@ async function answerNextCall(client: WsTestClient): Promise<string> {
 /** A raw PCMU file (what sipp's rtp_stream plays: 160 bytes per 20 ms packet), as sipp's -key value "FILE,1,0". */
 function pcmuAudio(seconds: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-media-timeout-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  scope.defer(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tone.pcmu');
   writeFileSync(file, encodePcmu(makeTone({ frequency: 440, sampleRate: 8000, amplitude: 0.3 })(8000 * seconds)));
   return `${file},1,0`;
@@ -62,7 +54,7 @@ function pcmuAudio(seconds: number): string {
 
 /** RTP packets the anchor accepted from the SIP party so far (its plain-RTP side). */
 function rtpFromSipParty(): number {
-  const call = gateway!.calls.list()[0];
+  const call = scope.gateway!.calls.list()[0];
   if (!call) return 0;
   const stats = (call.media as unknown as { stats(): Record<string, { rtp?: { packetsIn: number } }> }).stats();
   return (stats.a?.rtp?.packetsIn ?? 0) + (stats.b?.rtp?.packetsIn ?? 0);
@@ -97,8 +89,8 @@ describe('anchored SIP party that goes silent', () => {
     const result = await sipp;
     expectSuccess(result);
     expect(result.messages).toMatch(/^BYE sip:[\s\S]*?^Reason: SIP ;cause=408 ;text="Media Timeout"/m);
-    expect(gateway!.calls.size).toBe(0);
-    expect(gateway!.media.ports.inUse).toBe(0);
+    expect(scope.gateway!.calls.size).toBe(0);
+    expect(scope.gateway!.media.ports.inUse).toBe(0);
   }, 60_000);
 
   for (const holdDirection of ['sendonly', 'inactive'] as const) {

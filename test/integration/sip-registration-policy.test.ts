@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signAccessToken } from '../../src/auth/access-token.js';
-import type { Gateway } from '../../src/gateway.js';
 import type { RegistrationMessage } from '../../src/protocol/messages.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { RecordingSipPeer } from '../support/sip/recording-sip-peer.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 
 // Registration to arbitrary hosts (hardening issue, item 2): a login's SIP account makes the
@@ -13,25 +12,18 @@ import { WsTestClient } from '../support/ws-test-client.js';
 
 const SECRET = 'a-long-enough-test-secret';
 
-let gateway: Gateway | undefined;
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  // The gateway first, so its unregistrations find the registrars still there.
-  await gateway?.stop();
-  gateway = undefined;
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+// The gateway first, so its unregistrations find the registrars still there.
+const scope = testScope('gateway-first');
 
 async function registrar(): Promise<RecordingSipPeer> {
   const peer = await RecordingSipPeer.start();
-  cleanups.push(() => peer.close());
+  scope.defer(() => peer.close());
   return peer;
 }
 
 async function login(frame: Record<string, unknown>): Promise<WsTestClient> {
-  const client = await WsTestClient.connect(gateway!.httpPort);
-  cleanups.push(() => client.close());
+  const client = await WsTestClient.connect(scope.gateway!.httpPort);
+  scope.defer(() => client.close());
   client.send({ type: 'login', protocol: 1, ...frame });
   await client.next('welcome');
   return client;
@@ -43,7 +35,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 700));
 describe('SIP accounts a login brings', () => {
   it('with no registration domain configured, no REGISTER leaves for any host a user names', async () => {
     const target = await registrar();
-    gateway = await startTestGateway({ sip: { enabled: true, port: await allocatePort() } });
+    await scope.start({ sip: { enabled: true, port: await allocatePort() } });
     const mallory = await login({ name: 'mallory', sip: { aor: `sip:victim@127.0.0.1:${target.port}`, password: 'x' } });
     expect(await failed(mallory)).toMatchObject({ code: 403 });
     const other = await login({ name: 'eve', sip: { aor: 'sip:eve@example.com', password: 'x', registrar: `sip:127.0.0.1:${target.port}` } });
@@ -56,7 +48,7 @@ describe('SIP accounts a login brings', () => {
     const pbx = await registrar();
     const elsewhere = await registrar();
     const domain = `127.0.0.1:${pbx.port}`;
-    gateway = await startTestGateway({
+    await scope.start({
       auth: { secret: SECRET, anonymous: true },
       sip: { enabled: true, port: await allocatePort(), registration: { domains: [{ domain, groups: ['staff'] }] } },
     });

@@ -1,30 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '../../src/gateway.js';
+import { describe, expect, it } from 'vitest';
 import { allocatePort } from '../support/sip/ports.js';
 import { openRawUdp, rawRequest, type RawUdpPeer } from '../support/sip/raw-sip.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 
 // Every SIP request costs the gateway a full sip.js parse, which is slow per URI parameter and list
 // item. A peer must not be able to buy seconds of the event loop with a few datagrams, or with a flood.
 
-let gateway: Gateway | undefined;
-const peers: RawUdpPeer[] = [];
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.close();
-  await gateway?.stop();
-  gateway = undefined;
-});
+const scope = testScope();
 
 async function sipGateway(inbound: Record<string, number> = {}): Promise<number> {
   const sipPort = await allocatePort();
-  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, inbound } });
+  await scope.start({ sip: { enabled: true, port: sipPort, inbound } });
   return sipPort;
 }
 
 async function udpPeer(address: string): Promise<RawUdpPeer> {
   const peer = await openRawUdp(address);
-  peers.push(peer);
+  scope.defer(() => peer.close());
   return peer;
 }
 
@@ -68,7 +60,7 @@ describe('requests per source (sip.inbound.requestsPerSecond)', () => {
       clearInterval(flood);
       clearInterval(retransmit);
     }
-    const limited = gateway!.sip!.transportCounters()?.requestsRateLimited ?? 0;
+    const limited = scope.gateway!.sip!.transportCounters()?.requestsRateLimited ?? 0;
     expect(limited).toBeGreaterThan(sent / 2);
     // What the flooder got answered is about its rate: the first second's burst and refill, not thousands.
     await new Promise((resolve) => setTimeout(resolve, 300));

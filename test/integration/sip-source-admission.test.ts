@@ -1,11 +1,10 @@
 import { createServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/load-config.js';
-import type { Gateway } from '../../src/gateway.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { openRawUdp, phoneOffer, rawRequest, type RawUdpPeer } from '../support/sip/raw-sip.js';
 import { runSipp, startSippServer } from '../support/sip/sipp.js';
-import { startTestGateway } from '../support/test-gateway.js';
+import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 
@@ -15,30 +14,23 @@ import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 // latched. Raw UDP from other loopback addresses (127.0.0.2...) plays the
 // caller that lies.
 
-let gateway: Gateway | undefined;
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await gateway?.stop();
-  gateway = undefined;
-});
+const scope = testScope();
 
 async function sipGateway(sip: NonNullable<NonNullable<ConfigInput>['sip']> = {}): Promise<number> {
   const sipPort = await allocatePort();
-  gateway = await startTestGateway({ sip: { enabled: true, port: sipPort, ...sip } });
+  await scope.start({ sip: { enabled: true, port: sipPort, ...sip } });
   return sipPort;
 }
 
 async function udpPeer(address: string): Promise<RawUdpPeer> {
   const peer = await openRawUdp(address);
-  cleanups.push(() => peer.close());
+  scope.defer(() => peer.close());
   return peer;
 }
 
 async function webUser(name: string): Promise<WsTestClient> {
-  const client = await WsTestClient.login(gateway!.httpPort, name);
-  cleanups.push(() => client.close());
+  const client = await WsTestClient.login(scope.gateway!.httpPort, name);
+  scope.defer(() => client.close());
   return client;
 }
 
@@ -90,9 +82,9 @@ describe('sip.inbound.allowedSources judges the packet source, never the Via', (
   it('a party the gateway called answers and hangs up from outside the list: responses and in-dialog requests still work', async () => {
     await sipGateway({ inbound: { allowedSources: ['192.0.2.0/24'] } });
     const callee = await startSippServer({ scenario: 'uas-answer-bye', calls: 1, timeoutS: 20 });
-    cleanups.push(() => callee.stop());
+    scope.defer(() => callee.stop());
     const alice = await webUser('alice');
-    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => cleanups.push(close));
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => scope.defer(close));
     alice.send({ type: 'call', callId: 'call-out-of-list', to: `sip:bob@127.0.0.1:${callee.port}`, sdp: await browserSide.createOffer([PCMU]) });
     browserSide.acceptAnswer((await alice.next('answered', () => true, 10_000)).sdp);
     expect(await alice.next('ended', () => true, 15_000)).toMatchObject({ callId: 'call-out-of-list', reason: 'hangup' });
@@ -119,7 +111,7 @@ describe('responses go to the real source, whatever the Via claims (RFC 3261 sec
     const liar = await udpPeer('127.0.0.2');
     // The victim listens on the same port number at the address the liar names.
     const victim = await openRawUdp('127.0.0.5', liar.port);
-    cleanups.push(() => victim.close());
+    scope.defer(() => victim.close());
     liar.send(request(liar, sipPort, 'OPTIONS', 'z9hG4bKreflect', { viaParams: ';received=127.0.0.5' }), sipPort);
     const response = await liar.next(answers('z9hG4bKreflect'));
     expect(statusOf(response)).toBe('200 OK');
@@ -144,7 +136,7 @@ describe('responses go to the real source, whatever the Via claims (RFC 3261 sec
     const accepted: Socket[] = [];
     const tcp = createServer((socket) => accepted.push(socket.on('error', () => undefined)));
     await new Promise<void>((resolve) => tcp.listen(liar.port, '127.0.0.2', resolve));
-    cleanups.push(() => {
+    scope.defer(() => {
       for (const socket of accepted) socket.destroy();
       return new Promise((resolve) => tcp.close(resolve));
     });
@@ -165,7 +157,7 @@ describe('symmetric RTP latching trusts the real source of the INVITE', () => {
     const caller = await udpPeer('127.0.0.2');
     caller.send(request(caller, sipPort, 'INVITE', 'z9hG4bKlatch', { viaParams: ';received=127.0.0.9', body: phoneOffer('127.0.0.2', 40000) }), sipPort);
     const incoming = await alice.next('incoming', () => true, 10_000);
-    const call = gateway!.calls.get(incoming.callId) ?? gateway!.calls.list()[0];
+    const call = scope.gateway!.calls.get(incoming.callId) ?? scope.gateway!.calls.list()[0];
     expect(call?.caller.signalingAddress).toBe('127.0.0.2');
     alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
   });
