@@ -30,6 +30,7 @@ interface PeekedFields {
   readonly topVia: PeekedVia | undefined;
   /** Number of Via values over all Via fields. */
   readonly viaCount: number;
+  /** Call-ID, CSeq, From and To are undefined (or false) when malformed or repeated. */
   readonly callId: string | undefined;
   readonly cseq: PeekedCSeq | undefined;
   /** URI of the first Route value (RFC 3261 section 8.1.2: the next hop when present). */
@@ -80,6 +81,16 @@ function first(fields: readonly HeaderField[], name: string): HeaderField | unde
   return fields.find((field) => field.name === name);
 }
 
+/**
+ * The one field `name` of a header that may appear only once (RFC 3261 section 7.3.1: only
+ * comma-separated lists may repeat). A repeated one is malformed, not read: the hub routes by
+ * the first and sip.js keeps the last, so reading either would let the two disagree.
+ */
+function single(fields: readonly HeaderField[], name: string): HeaderField | undefined {
+  const found = fields.filter((field) => field.name === name);
+  return found.length === 1 ? found[0] : undefined;
+}
+
 function tagOf(field: HeaderField | undefined): string | undefined {
   if (!field) return undefined;
   const nameAddr = splitNameAddr(field.value);
@@ -97,9 +108,9 @@ function firstUri(field: HeaderField | undefined): string | undefined {
 function peekFields(fields: readonly HeaderField[]): PeekedFields {
   const vias = fields.filter((field) => field.name === 'via').flatMap((field) => splitOutsideQuotes(field.value, ','));
   const topVia = vias[0] === undefined ? undefined : parseViaValue(vias[0].trim());
-  const cseqMatch = CSEQ.exec(first(fields, 'cseq')?.value ?? '');
+  const cseqMatch = CSEQ.exec(single(fields, 'cseq')?.value ?? '');
   const sequence = cseqMatch ? Number(cseqMatch[1]) : NaN;
-  const callId = first(fields, 'call-id')?.value;
+  const callId = single(fields, 'call-id')?.value;
   const contentLength = first(fields, 'content-length')?.value;
   return {
     topVia: topVia && toPeekedVia(topVia),
@@ -109,10 +120,10 @@ function peekFields(fields: readonly HeaderField[]): PeekedFields {
     firstRoute: firstUri(first(fields, 'route')),
     contactUri: firstUri(first(fields, 'contact')),
     contentLength: contentLength !== undefined && /^\d{1,9}$/.test(contentLength) ? Number(contentLength) : undefined,
-    fromTag: tagOf(first(fields, 'from')),
-    toTag: tagOf(first(fields, 'to')),
-    hasFrom: first(fields, 'from') !== undefined,
-    hasTo: first(fields, 'to') !== undefined,
+    fromTag: tagOf(single(fields, 'from')),
+    toTag: tagOf(single(fields, 'to')),
+    hasFrom: single(fields, 'from') !== undefined,
+    hasTo: single(fields, 'to') !== undefined,
   };
 }
 

@@ -172,6 +172,30 @@ describe('peekSipMessage', () => {
     expect(missingMandatoryFields(mismatched)).toEqual(['matching CSeq method']);
   });
 
+  // Found by test/fuzz/sip.test.ts (seed -582932604): the hub read the first From, sip.js reads the last.
+  it('refuses repeated From, To, Call-ID and CSeq fields, which sip.js would read differently', () => {
+    const twoFroms = crlf([
+      'MESSAGE sip:carol@chicago.example.com SIP/2.0',
+      'v: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-msg-1;rport',
+      'Max-Forwards: 70',
+      't: <sip:carol@chicago.example.com>',
+      'f  : "Zoë" <sip:ple.com>',
+      'f  : "Zoë" <sip:zoe@example.com>;tag=f-9',
+      'i: msg-1@192.0.2.1',
+      'CSeq: 2 MESSAGE',
+      'Content-Length: 0',
+      '',
+      '',
+    ]);
+    const peeked = request(twoFroms);
+    expect(peeked.fromTag).toBeUndefined();
+    expect(missingMandatoryFields(peeked)).toEqual(['From']);
+    const repeated = (line: string, copy: string) => request(OPTIONS.replace(line, `${line}\r\n${copy}`));
+    expect(missingMandatoryFields(repeated('To: <sip:gateway@192.0.2.10>', 'To: <sip:other@192.0.2.10>;tag=x'))).toEqual(['To']);
+    expect(missingMandatoryFields(repeated('Call-ID: opt-1@198.51.100.7', 'i: other@198.51.100.7'))).toEqual(['Call-ID']);
+    expect(missingMandatoryFields(repeated('CSeq: 7 OPTIONS', 'CSeq: 8 OPTIONS'))).toEqual(['CSeq']);
+  });
+
   it('tolerates bare LF line endings and CRLFs before the start line', () => {
     const peeked = request(`\r\n\r\n${OPTIONS.replace(/\r\n/g, '\n')}`);
     expect(peeked.method).toBe('OPTIONS');
