@@ -196,6 +196,16 @@ describe('peekSipMessage', () => {
     expect(missingMandatoryFields(repeated('CSeq: 7 OPTIONS', 'CSeq: 8 OPTIONS'))).toEqual(['CSeq']);
   });
 
+  // Found by test/fuzz/sip.test.ts (seed 348590717): a bare LF ended the headers here, while the
+  // stream framer and sip.js split only at CRLF and read on.
+  it('refuses a CRLF message with a bare LF among its header lines, where sip.js reads other fields', () => {
+    expect(peekSipMessage(OPTIONS.replace('Max-Forwards: 70\r\n', 'Max-Forwards: 70\n\r\n'))).toBeUndefined();
+    // The hub would have routed by Call-ID "hidden", sip.js by "opt-1@198.51.100.7".
+    const hidden = OPTIONS.replace('Max-Forwards: 70\r\n', 'Subject: x\nCall-ID: hidden\n\r\n');
+    expect(peekSipMessage(hidden)).toBeUndefined();
+    expect(peekSipMessage(OPTIONS.replace(/\r\n/g, '\n').replace('Max-Forwards: 70\n', 'Max-Forwards: 70\r\n'))).toBeUndefined();
+  });
+
   it('tolerates bare LF line endings and CRLFs before the start line', () => {
     const peeked = request(`\r\n\r\n${OPTIONS.replace(/\r\n/g, '\n')}`);
     expect(peeked.method).toBe('OPTIONS');
