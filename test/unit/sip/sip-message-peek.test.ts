@@ -235,6 +235,15 @@ describe('Via rewriters', () => {
     );
   });
 
+  // Found by test/fuzz/sip.test.ts (seed 894779210): `;<branch=...` kept the added `;received=` inside its value.
+  it('refuses a Via whose parameters are not token [= token / host / quoted-string]', () => {
+    const notify = crlf(['NOTIFY sip:alice@192.0.2.44 SIP/2.0', 'Via: SIP/2.0/WSS df7jal23ls0d.invalid;<branch=z9hG4bK-ws-1', 'Call-ID: c', '', '']);
+    expect(peekSipMessage(notify)?.topVia).toBeUndefined();
+    expect(addReceivedRport(notify, '192.0.2.99', 5099)).toBeUndefined();
+    const fine = crlf(['NOTIFY sip:alice@192.0.2.44 SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1;received=[2001:db8::1];x="a;<b>"', 'Call-ID: c', '', '']);
+    expect(peekSipMessage(fine)?.topVia).toMatchObject({ branch: 'z9hG4bK1', received: '[2001:db8::1]' });
+  });
+
   it('stripTopViaPort removes only the port', () => {
     const response = crlf(['SIP/2.0 200 OK', 'Via: SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;received=192.0.2.1', 'Call-ID: a', '', '']);
     expect(stripTopViaPort(response)).toContain('Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;received=192.0.2.1\r\n');
