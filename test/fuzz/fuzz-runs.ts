@@ -4,8 +4,7 @@ import { expect, it } from 'vitest';
 /**
  * How long the fuzz properties run, read once from the environment:
  * - normal test run (nothing set): each property makes the small number of runs its file gives,
- *   and stops early (as a success) after NORMAL_CAP_MS, so a loaded machine cannot make the
- *   folder slow; the whole folder stays within a few seconds per file;
+ *   chosen so that a file takes a few seconds;
  * - `FUZZ_SECONDS=n` (`npm run fuzz` sets it): each property runs for n seconds, however many
  *   runs that takes;
  * - `FUZZ_RUNS=n`: each property makes exactly n runs;
@@ -17,8 +16,6 @@ interface FuzzSettings {
   readonly seed: number | undefined;
   readonly path: string | undefined;
 }
-
-const NORMAL_CAP_MS = 4_000;
 
 function positive(name: string, text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -44,7 +41,8 @@ function parameters<Ts>(normalRuns: number): fc.Parameters<Ts> {
   const replay = { ...(settings.seed === undefined ? {} : { seed: settings.seed }), ...(settings.path === undefined ? {} : { path: settings.path }) };
   if (settings.runs !== undefined) return { numRuns: Math.round(settings.runs), ...replay };
   if (settings.seconds !== undefined) {
-    return { numRuns: Number.MAX_SAFE_INTEGER, plugins: [fc.interruptAfterTimeLimit(settings.seconds * 1000)], ...replay };
+    // The plugin is typed for any property (unknown), so it is narrowed to this one's values.
+    return { numRuns: Number.MAX_SAFE_INTEGER, plugins: [fc.interruptAfterTimeLimit(settings.seconds * 1000) as fc.Plugin<Ts>], ...replay };
   }
   return { numRuns: normalRuns, ...replay };
 }
@@ -52,16 +50,23 @@ function parameters<Ts>(normalRuns: number): fc.Parameters<Ts> {
 /** The vitest timeout of one property: its run budget plus room for shrinking a failure. */
 function timeoutMs(): number {
   if (settings.seconds !== undefined) return settings.seconds * 1000 + 120_000;
-  return settings.runs !== undefined ? 30 * 60_000 : NORMAL_CAP_MS + 60_000;
+  // Normal runs take seconds; the rest is for shrinking a failure to a small counterexample.
+  return settings.runs !== undefined ? 30 * 60_000 : 120_000;
 }
 
-/** fast-check's report (counterexample, seed, path) and the command that replays it. */
-function failureReport<Ts>(details: fc.RunDetails<Ts>): string {
+/**
+ * The error that failed the property, its message prefixed with fast-check's report
+ * (counterexample, seed, path) and the command that replays it; vitest still shows its diff.
+ */
+function failure<Ts>(details: fc.RunDetails<Ts>): Error {
   const { testPath, currentTestName } = expect.getState();
   const file = testPath === undefined ? 'test/fuzz' : testPath.slice(testPath.indexOf('test/fuzz'));
   const name = (currentTestName ?? '').split(' > ').at(-1) ?? '';
   const replay = `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath ?? ''} npx vitest run ${file} -t ${JSON.stringify(name)}`;
-  return `${fc.defaultReportMessage(details) ?? 'property failed'}\n\nReplay with:\n  ${replay}`;
+  const report = `${fc.defaultReportMessage(details) ?? 'property failed'}\n\nReplay with:\n  ${replay}\n\n`;
+  const error = details.errorInstance instanceof Error ? details.errorInstance : new Error(String(details.errorInstance));
+  error.message = report + error.message;
+  return error;
 }
 
 /** A vitest test that checks a synchronous property; `build` runs inside the test. */
@@ -70,7 +75,7 @@ export function fuzzProperty<Ts>(name: string, normalRuns: number, build: () => 
     name,
     () => {
       const details = fc.check(build(), parameters<Ts>(normalRuns));
-      if (details.failed) throw new Error(failureReport(details));
+      if (details.failed) throw failure(details);
     },
     timeoutMs(),
   );
@@ -82,7 +87,7 @@ export function fuzzAsyncProperty<Ts>(name: string, normalRuns: number, build: (
     name,
     async () => {
       const details = await fc.check(build(), parameters<Ts>(normalRuns));
-      if (details.failed) throw new Error(failureReport(details));
+      if (details.failed) throw failure(details);
     },
     timeoutMs(),
   );
