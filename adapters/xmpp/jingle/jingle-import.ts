@@ -85,12 +85,17 @@ export function jingleContentImport(content: Element, options: JingleImportOptio
   }
   const transport = requireTransport(content, mid);
   const payloadTypes = description.getChildren('payload-type', NS_JINGLE_RTP);
+  const codecs = payloadTypes.map(importCodec);
+  // XEP-0167 section 4: `id` identifies the payload type; SDP lists it once (RFC 3264 section 5.1).
+  if (new Set(codecs.map((codec) => codec.id)).size !== codecs.length) {
+    throw new JingleParseError('invalid-attribute', `content "${mid}" has two <payload-type/> with one id`, 'payload-type', 'id');
+  }
   const result: MediaContent = {
     mid,
     creator,
     kind,
     direction: sendersToDirection(senders, author),
-    codecs: payloadTypes.map(importCodec),
+    codecs,
     feedback: importFeedback(description),
     headerExtensions: description.getChildren('rtp-hdrext', NS_RTP_HDREXT).map((ext) => importExtension(ext, author)),
     extmapAllowMixed: description.getChild('extmap-allow-mixed', NS_RTP_HDREXT) !== undefined,

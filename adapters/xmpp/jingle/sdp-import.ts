@@ -53,12 +53,16 @@ export function sdpImport(sdp: string, options: SdpImportOptions = {}): SessionD
 
 function importMedia(media: MediaDescription, index: number, session: ParsedSdp, lines: RawLines, options: SdpImportOptions): MediaContent {
   const direction = media.direction ?? session.direction ?? 'sendrecv';
+  const payloads = words(media.payloads);
+  // RFC 3264 section 5.1: a format is listed once. Each listed one would also collect every
+  // a=rtcp-fb line of its number: repeats made that quadratic (60 KB of SDP, millions of objects).
+  if (new Set(payloads).size !== payloads.length) throw new SdpParseError('invalid-sdp', `m=${media.type} lists a payload type twice`);
   const content: MediaContent = {
     mid: media.mid !== undefined ? String(media.mid) : String(index),
     creator: 'initiator',
     kind: media.type as 'audio' | 'video',
     direction,
-    codecs: media.port === 0 ? rejectedCodecs(media) : words(media.payloads).map((pt) => importCodec(media, Number(pt))),
+    codecs: media.port === 0 ? rejectedCodecs(media) : payloads.map((pt) => importCodec(media, Number(pt))),
     feedback: feedbackFor(media, '*'),
     headerExtensions: (media.ext ?? session.ext ?? []).map(importExtension),
     extmapAllowMixed: (media.extmapAllowMixed ?? session.extmapAllowMixed) !== undefined,

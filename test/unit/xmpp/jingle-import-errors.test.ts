@@ -45,6 +45,8 @@ describe('jingleImport() with bad input', () => {
     ['payload-type with a non-numeric id', 'id="111"', 'id="opus"', 'invalid-attribute', 'payload-type', 'id'],
     ['payload-type id out of range', 'id="111"', 'id="128"', 'invalid-attribute', 'payload-type', 'id'],
     ['dynamic payload-type without name', ' name="opus"', '', 'missing-attribute', 'payload-type', 'name'],
+    // Found by test/fuzz/jingle.test.ts (seed -310383759): copies of one id became one SDP codec per copy.
+    ['two payload-types with one id', 'id="0" name="PCMU"', 'id="111" name="PCMU"', 'invalid-attribute', 'payload-type', 'id'],
     ['dynamic payload-type without clockrate', ' clockrate="48000"', '', 'missing-attribute', 'payload-type', 'clockrate'],
     ['payload-type name with whitespace', 'name="opus"', 'name="op us"', 'invalid-attribute', 'payload-type', 'name'],
     ['parameter value with a newline', 'value="1"', 'value="1&#10;a=x"', 'invalid-attribute', 'parameter', 'value'],

@@ -192,4 +192,22 @@ describe('SDP import quirks', () => {
     expect(content.dtls).toBeUndefined();
     expect(() => sdpImport(sip.replace('a=rtpmap:101 telephone-event/8000\r\n', ''))).toThrow(SdpParseError);
   });
+
+  // Found by test/fuzz/jingle.test.ts (seed -310383759): each listed copy of a payload type took
+  // every a=rtcp-fb line of its number, so a 56 KB browser offer made 8 million feedback entries.
+  it('a payload type listed twice on an m-line is an SdpParseError, not one codec per copy', () => {
+    const offer = (copies: number, feedback: number) =>
+      ['v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', `m=audio 9 UDP/TLS/RTP/SAVPF${' 111'.repeat(copies)}`, 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=rtpmap:111 opus/48000/2', ...Array<string>(feedback).fill('a=rtcp-fb:111 nack'), ''].join('\r\n');
+    expect(sdpImport(offer(1, 2)).contents[0]?.codecs[0]?.feedback).toStrictEqual([{ type: 'nack' }, { type: 'nack' }]);
+    for (const [copies, feedback] of [[2, 1], [4000, 2000]] as const) {
+      let thrown: unknown;
+      try {
+        sdpImport(offer(copies, feedback));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(SdpParseError);
+      expect((thrown as SdpParseError).code).toBe('invalid-sdp');
+    }
+  });
 });
