@@ -155,9 +155,10 @@ function importSources(media: MediaDescription): Source[] {
 function mediaMsid(media: MediaDescription): string | undefined {
   const parsed = media.msid?.[0];
   if (parsed) return [parsed.id, parsed.appdata].filter((part) => part !== undefined).map(String).join(' ');
-  // sdp-transform's grammar rejects Firefox's `{uuid}` ids and keeps the line as invalid.
-  const raw = media.invalid?.find((line) => line.value.startsWith('msid:'));
-  return raw?.value.slice('msid:'.length).trim();
+  // sdp-transform's grammar rejects Firefox's `{uuid}` ids and keeps the line as invalid (its
+  // value turned into a number when it looks like one, as `a=12`, so it is made a string again).
+  const raw = media.invalid?.map((line) => String(line.value)).find((value) => value.startsWith('msid:'));
+  return raw?.slice('msid:'.length).trim();
 }
 
 function importIce(media: MediaDescription, session: ParsedSdp, lines: RawLines): IceTransport | undefined {

@@ -193,6 +193,12 @@ describe('SDP import quirks', () => {
     expect(() => sdpImport(sip.replace('a=rtpmap:101 telephone-event/8000\r\n', ''))).toThrow(SdpParseError);
   });
 
+  // Found by the SDP fuzz catalog (test/fuzz/jingle.test.ts): sdp-transform keeps `a=12` as an invalid line with a numeric value.
+  it('an attribute line that is only a number is ignored, not a TypeError', () => {
+    const sdp = LIBDATACHANNEL_ANSWER.replace('a=mid:0\r\n', 'a=mid:0\r\na=12\r\n');
+    expect(sdpImport(sdp).contents[0]?.mid).toBe('0');
+  });
+
   // Found by test/fuzz/jingle.test.ts (seed -310383759): each listed copy of a payload type took
   // every a=rtcp-fb line of its number, so a 56 KB browser offer made 8 million feedback entries.
   it('a payload type listed twice on an m-line is an SdpParseError, not one codec per copy', () => {
