@@ -27,6 +27,7 @@ export interface SdpImportOptions {
 
 const DIRECTIONS: ReadonlySet<string> = new Set<MediaDirection>(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 const SETUPS: ReadonlySet<string> = new Set<DtlsSetup>(['actpass', 'active', 'passive', 'holdconn']);
+const PAYLOAD_TYPE = /^(?:0|[1-9]\d{0,2})$/;
 
 /**
  * SDP text → session description. Session-level ICE credentials, fingerprint, setup,
@@ -54,6 +55,11 @@ export function sdpImport(sdp: string, options: SdpImportOptions = {}): SessionD
 function importMedia(media: MediaDescription, index: number, session: ParsedSdp, lines: RawLines, options: SdpImportOptions): MediaContent {
   const direction = media.direction ?? session.direction ?? 'sendrecv';
   const payloads = words(media.payloads);
+  // RFC 3551 section 3: an RTP format is a payload type number, 0 to 127 (`0111` or `1e2` would
+  // read as another one's number).
+  if (!payloads.every((pt) => PAYLOAD_TYPE.test(pt) && Number(pt) <= 127)) {
+    throw new SdpParseError('invalid-sdp', `m=${media.type} lists a format that is not a payload type`);
+  }
   // RFC 3264 section 5.1: a format is listed once. Each listed one would also collect every
   // a=rtcp-fb line of its number: repeats made that quadratic (60 KB of SDP, millions of objects).
   if (new Set(payloads).size !== payloads.length) throw new SdpParseError('invalid-sdp', `m=${media.type} lists a payload type twice`);
@@ -62,7 +68,7 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
     creator: 'initiator',
     kind: media.type as 'audio' | 'video',
     direction,
-    codecs: media.port === 0 ? rejectedCodecs(media) : payloads.map((pt) => importCodec(media, Number(pt))),
+    codecs: media.port === 0 ? rejectedCodecs(media, payloads) : payloads.map((pt) => importCodec(media, Number(pt))),
     feedback: feedbackFor(media, '*'),
     headerExtensions: (media.ext ?? session.ext ?? []).map(importExtension),
     extmapAllowMixed: (media.extmapAllowMixed ?? session.extmapAllowMixed) !== undefined,
@@ -86,8 +92,8 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
 }
 
 /** RFC 3264 section 6: a rejected stream's formats mean nothing and often lack an rtpmap; keep the readable ones. */
-function rejectedCodecs(media: MediaDescription): Codec[] {
-  return words(media.payloads).flatMap((pt) => {
+function rejectedCodecs(media: MediaDescription, payloads: string[]): Codec[] {
+  return payloads.flatMap((pt) => {
     try {
       return [importCodec(media, Number(pt))];
     } catch {

@@ -193,6 +193,14 @@ describe('SDP import quirks', () => {
     expect(() => sdpImport(sip.replace('a=rtpmap:101 telephone-event/8000\r\n', ''))).toThrow(SdpParseError);
   });
 
+  // Found by test/fuzz/jingle.test.ts: `111 0111` passed the repeat check and made two codecs 111.
+  it('a format that is not a payload type number 0-127 is an SdpParseError', () => {
+    for (const formats of ['111 0111', '111 1e2', '111 128', '111 x']) {
+      expect(() => sdpImport(LIBDATACHANNEL_ANSWER.replace('m=audio 9 UDP/TLS/RTP/SAVPF 111', `m=audio 9 UDP/TLS/RTP/SAVPF ${formats}`))).toThrow(SdpParseError);
+    }
+    expect(sdpImport(LIBDATACHANNEL_ANSWER.replace('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 0')).contents[0]?.codecs.map((c) => c.id)).toStrictEqual([111, 0]);
+  });
+
   // Found by the SDP fuzz catalog (test/fuzz/jingle.test.ts): sdp-transform keeps `a=12` as an invalid line with a numeric value.
   it('an attribute line that is only a number is ignored, not a TypeError', () => {
     const sdp = LIBDATACHANNEL_ANSWER.replace('a=mid:0\r\n', 'a=mid:0\r\na=12\r\n');
