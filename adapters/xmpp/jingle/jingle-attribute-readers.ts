@@ -9,10 +9,21 @@ import { JingleParseError } from './jingle-parse-error.js';
  */
 
 const TOKEN = /^[\x21-\x7e]+$/;
-const TEXT = /^[^\x00-\x1f\x7f]*$/;
+/** No control character, nor U+FFFE/U+FFFF, which XML 1.0 cannot carry either (section 2.2). */
+const TEXT = /^[^\x00-\x1f\x7f\ufffe\uffff]*$/;
 const DIGITS = /^\d{1,10}$/;
 
 export const UINT32_MAX = 2 ** 32 - 1;
+
+/** Whether `value` is what a token attribute may hold; sdpImport checks what it read against the same rules. */
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/** Whether `value` is what a free-text attribute may hold. */
+export function isText(value: string): boolean {
+  return TEXT.test(value);
+}
 
 function raw(el: Element, name: string): string | undefined {
   const value: unknown = el.attrs[name];

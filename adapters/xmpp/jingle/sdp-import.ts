@@ -1,6 +1,7 @@
 import { parse, type MediaDescription, type SessionDescription as ParsedSdp } from 'sdp-transform';
 import { firstSourceMsid } from './first-source-msid.js';
 import { parseSdpCandidate } from './sdp-candidate.js';
+import { checkForJingle, checkGroupForJingle, checkMidsForJingle } from './sdp-import-checks.js';
 import { SdpParseError } from './sdp-parse-error.js';
 import type {
   Codec,
@@ -49,6 +50,9 @@ export function sdpImport(sdp: string, options: SdpImportOptions = {}): SessionD
   const groups = (session.groups ?? [])
     .map((group) => ({ semantics: String(group.type), mids: words(group.mids).filter((mid) => kept.has(mid)) }))
     .filter((group) => group.mids.length > 0);
+  contents.forEach(checkForJingle);
+  checkMidsForJingle(contents);
+  groups.forEach(checkGroupForJingle);
   return { groups, contents };
 }
 

@@ -193,6 +193,23 @@ describe('SDP import quirks', () => {
     expect(() => sdpImport(sip.replace('a=rtpmap:101 telephone-event/8000\r\n', ''))).toThrow(SdpParseError);
   });
 
+  // Found by test/fuzz/jingle.test.ts (browser SDP -> Jingle that our own import refused):
+  // sdp-transform reads most values as \S*, so sdpImport checks them against the Jingle readers.
+  it.each([
+    ['a NUL in ice-pwd, which XML cannot carry: the server would close the whole XMPP stream', 'a=ice-pwd:GwPassword0123456789abc', 'a=ice-pwd:GwPass\u0000word'],
+    ['a U+FFFF in an fmtp value', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:111 minptime=10;x=\uffff'],
+    ['an fmtp parameter name with a space', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:111 min ptime=10'],
+    ['channels that are not a number', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 opus/48000/two'],
+    ['clock rate 0', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 opus/0/2'],
+    ['an empty mid', 'a=mid:0', 'a=mid:'],
+    ['two m-lines with one mid', 'a=mid:1', 'a=mid:0'],
+    ['an m-line without formats', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'm=audio 9 UDP/TLS/RTP/SAVPF'],
+  ])('%s is an SdpParseError', (_name, line, replacement) => {
+    const sdp = LIBDATACHANNEL_ANSWER.replace(line, replacement);
+    expect(sdp).not.toBe(LIBDATACHANNEL_ANSWER);
+    expect(() => sdpImport(sdp)).toThrow(expect.objectContaining({ name: 'SdpParseError', code: 'invalid-sdp' }));
+  });
+
   // Found by test/fuzz/jingle.test.ts: `111 0111` passed the repeat check and made two codecs 111.
   it('a format that is not a payload type number 0-127 is an SdpParseError', () => {
     for (const formats of ['111 0111', '111 1e2', '111 128', '111 x']) {
