@@ -107,12 +107,15 @@ describe('Jingle import', () => {
     }),
   );
 
-  fuzzProperty('the SDP it writes for an accepted offer is read back into the same SDP (nothing else is lost)', 300, () =>
+  fuzzProperty('the SDP it writes for an accepted offer reads back line for line (nothing else is lost)', 300, () =>
     fc.property(jingle, author, (element, role) => {
       const imported = typedOutcome(() => jingleImport(element, { author: role }), JingleParseError);
       if (!('value' in imported)) return;
       const sdp = sdpExport(imported.value);
-      expect(sdpExport(sdpImport(sdp))).toBe(sdp);
+      const again = sdpExport(sdpImport(sdp));
+      // Lines may come in another order or once instead of twice (a=ssrc lines are grouped by SSRC).
+      expect(new Set(again.split('\r\n'))).toStrictEqual(new Set(sdp.split('\r\n')));
+      expect(sdpExport(sdpImport(again))).toBe(again);
     }),
   );
 
@@ -164,7 +167,10 @@ describe('SDP import and the Jingle it becomes', () => {
   fuzzProperty('what it reads becomes Jingle that our own import reads back with the same codecs, candidates and fingerprint', 300, () =>
     fc.property(webrtcSdp, author, (sdp, role) => {
       const imported = typedOutcome(() => sdpImport(sdp), SdpParseError);
-      if (!('value' in imported) || !imported.value.contents.some((content) => !content.rejected)) return;
+      if (!('value' in imported)) return;
+      // Jingle needs ICE credentials (XEP-0176); without them there is nothing to compare.
+      const usable = imported.value.contents.filter((content) => !content.rejected);
+      if (usable.length === 0 || usable.some((content) => !content.ice)) return;
       const stanza = xml('jingle', { xmlns: ns.NS_JINGLE, action: 'session-initiate', sid: 's' }, ...jingleExport(imported.value, { author: role }));
       const back = jingleImport(overTheWire(stanza), { author: role });
       // Jingle carries no TCP candidates and no value-only fmtp tokens (JINGLE.md section 2.1).

@@ -12,6 +12,8 @@ const TOKEN = /^[\x21-\x7e]+$/;
 /** No control character, nor U+FFFE/U+FFFF, which XML 1.0 cannot carry either (section 2.2). */
 const TEXT = /^[^\x00-\x1f\x7f\ufffe\uffff]*$/;
 const DIGITS = /^\d{1,10}$/;
+const WORD = /^[\w-]+$/;
+const ENCODING_NAME = /^[\w.-]+$/;
 
 export const UINT32_MAX = 2 ** 32 - 1;
 
@@ -50,6 +52,32 @@ export function optionalToken(el: Element, name: string): string | undefined {
 export function requiredToken(el: Element, name: string): string {
   const value = optionalToken(el, name);
   if (value === undefined) throw missingAttribute(el, name);
+  return value;
+}
+
+/**
+ * A token SDP readers take only as a word (letters, digits, `_`, `-`): sdp-transform reads
+ * `a=rtcp-fb` types and `a=ssrc` attribute names so, and would cut anything else short.
+ */
+export function optionalWord(el: Element, name: string): string | undefined {
+  const value = optionalToken(el, name);
+  if (value !== undefined && !WORD.test(value)) throw invalid(el, name, value);
+  return value;
+}
+
+export function requiredWord(el: Element, name: string): string {
+  const value = optionalWord(el, name);
+  if (value === undefined) throw missingAttribute(el, name);
+  return value;
+}
+
+/**
+ * An rtpmap encoding name as SDP readers take it (letters, digits, `_ . -`, as every registered
+ * RTP payload format name is): another would read back as a different codec, or none.
+ */
+export function optionalEncodingName(el: Element, name: string): string | undefined {
+  const value = optionalToken(el, name);
+  if (value !== undefined && !ENCODING_NAME.test(value)) throw invalid(el, name, value);
   return value;
 }
 

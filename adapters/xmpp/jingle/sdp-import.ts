@@ -82,7 +82,7 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
     rtcpReducedSize: media.rtcpRsize !== undefined,
   };
   if (media.port === 0) content.rejected = true;
-  const msid = mediaMsid(media) ?? firstSourceMsid(content.sources);
+  const msid = mediaMsid(lines) ?? firstSourceMsid(content.sources);
   if (msid !== undefined) content.msid = msid;
   if (media.ptime !== undefined) content.ptime = Number(media.ptime);
   if (media.maxptime !== undefined) content.maxptime = Number(media.maxptime);
@@ -162,13 +162,12 @@ function importSources(media: MediaDescription): Source[] {
   return [...sources.values()];
 }
 
-function mediaMsid(media: MediaDescription): string | undefined {
-  const parsed = media.msid?.[0];
-  if (parsed) return [parsed.id, parsed.appdata].filter((part) => part !== undefined).map(String).join(' ');
-  // sdp-transform's grammar rejects Firefox's `{uuid}` ids and keeps the line as invalid (its
-  // value turned into a number when it looks like one, as `a=12`, so it is made a string again).
-  const raw = media.invalid?.map((line) => String(line.value)).find((value) => value.startsWith('msid:'));
-  return raw?.slice('msid:'.length).trim();
+/**
+ * The media-level `a=msid:` value as written: sdp-transform's grammar takes only word ids, so it
+ * would cut Firefox's `{uuid}` ids and any other character short.
+ */
+function mediaMsid(lines: RawLines): string | undefined {
+  return lines.media.find((line) => line.startsWith('a=msid:'))?.slice('a=msid:'.length).trim();
 }
 
 function importIce(media: MediaDescription, session: ParsedSdp, lines: RawLines): IceTransport | undefined {

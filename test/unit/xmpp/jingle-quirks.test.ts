@@ -141,6 +141,25 @@ const LIBDATACHANNEL_ANSWER = [
   '',
 ].join('\r\n');
 
+// Found by test/fuzz/jingle.test.ts: what an accepted Jingle offer becomes in SDP reads back the same.
+describe('Jingle whose SDP must read back the same', () => {
+  const minimal = fixtureText('minimal-session-initiate.xml');
+
+  it('a BUNDLE group naming a content that is not there keeps the ones that are (browsers refuse a dangling mid)', () => {
+    const text = minimal.replace('</content>', '</content><group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="a0"/><content name="gone"/></group>');
+    expect(jingleImport(parseXml(text), { author: 'initiator' }).groups).toStrictEqual([{ semantics: 'BUNDLE', mids: ['a0'] }]);
+    const dangling = text.replace('<content name="a0"/>', '');
+    expect(jingleImport(parseXml(dangling), { author: 'initiator' }).groups).toStrictEqual([]);
+  });
+
+  it('an msid source parameter with characters sdp-transform would cut short survives SDP', () => {
+    const text = minimal.replace('<parameter name="cname" value="gw"/>', '<parameter name="cname" value="gw"/><parameter name="msid" value="N&amp;+jUlm track.1"/>');
+    const model = jingleImport(parseXml(text), { author: 'initiator' });
+    expect(model.contents[0]?.msid).toBe('N&+jUlm track.1');
+    expect(sdpImport(sdpExport(model)).contents[0]?.msid).toBe('N&+jUlm track.1');
+  });
+});
+
 describe('SDP import quirks', () => {
   const answer = sdpImport(LIBDATACHANNEL_ANSWER, { type: 'answer' });
 
