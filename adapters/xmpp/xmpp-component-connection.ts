@@ -4,6 +4,7 @@ import type { Element } from '@xmpp/xml';
 import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import { bareJid, jidLocal } from './jid.js';
+import { assertXmlText } from './xml-text.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
@@ -119,15 +120,17 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   }
 
   /** Sends from `from` (components must say who a stanza is from, XEP-0114 section 3). */
-  send(from: string, stanza: Element): Promise<void> {
-    if (!this.#online) return Promise.reject(new GatewayError('invalid-state', 'the xmpp component is not connected'));
+  async send(from: string, stanza: Element): Promise<void> {
+    if (!this.#online) throw new GatewayError('invalid-state', 'the xmpp component is not connected');
     stanza.attrs.from = from;
+    assertXmlText(stanza);
     return this.#entity.send(stanza);
   }
 
-  request(from: string, iq: Element): Promise<Element> {
-    if (!this.#online) return Promise.reject(new GatewayError('invalid-state', 'the xmpp component is not connected'));
+  async request(from: string, iq: Element): Promise<Element> {
+    if (!this.#online) throw new GatewayError('invalid-state', 'the xmpp component is not connected');
     iq.attrs.from = from;
+    assertXmlText(iq);
     return this.#entity.iqCaller.request(iq, IQ_TIMEOUT_MS);
   }
 

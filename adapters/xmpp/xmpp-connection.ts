@@ -4,6 +4,7 @@ import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { bareJid, jidDomain } from './jid.js';
+import { assertXmlText } from './xml-text.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
 export type { IqContext } from './xmpp-identity.js';
@@ -151,10 +152,12 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
     jid: () => this.jid,
     send: async (stanza) => {
       if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
+      assertXmlText(stanza);
       await this.#xmpp.send(stanza);
     },
     request: async (iq) => {
       if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
+      assertXmlText(iq);
       return this.#xmpp.iqCaller.request(iq, IQ_TIMEOUT_MS);
     },
   };

@@ -82,6 +82,30 @@ describe('XMPP bad input', () => {
     expect(await alice.next('ended', (f) => f.callId === incoming.callId, 10_000)).toMatchObject({ reason: 'cancelled' });
   }, 45_000);
 
+  // XML 1.0 cannot carry C0 controls: Prosody closes a stream that sends one (not-well-formed).
+  // Before, one web user's chat message, address or SDP with a NUL cut the gateway's XMPP stream.
+  it('refuses control characters from the web (chat body, JID resource, SDP) and keeps the XMPP stream', async () => {
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const alice = await lab.webUser('alice');
+    alice.frames.splice(0);
+
+    alice.send({ type: 'message', id: 'body', to: 'xmpp:carol@localhost', body: 'hi \u0001 there' });
+    expect(await alice.next('error', (f) => f.id === 'body', 10_000)).toMatchObject({ code: 'bad-message' });
+    alice.send({ type: 'message', id: 'resource', to: 'xmpp:carol@localhost/ph\u0001one', body: 'hi' });
+    expect(await alice.next('error', (f) => f.id === 'resource', 10_000)).toMatchObject({ code: 'bad-message' });
+    const offer = (await lab.webrtcPeer('alice').createOffer([PCMU])).replace(/^a=ice-pwd:(\S+)/m, 'a=ice-pwd:$1\u0000');
+    const callId = randomUUID();
+    alice.send({ type: 'call', id: 'dial', callId, to: 'xmpp:carol@localhost', sdp: offer });
+    expect(await alice.next('ended', (f) => f.callId === callId, 10_000)).toMatchObject({ reason: 'incompatible-media' });
+
+    alice.send({ type: 'message', id: 'after', to: 'xmpp:carol@localhost', body: 'still here' });
+    await alice.next('ack', (f) => f.id === 'after');
+    expect((await carol.message('body', 'jabber:client')).getChildText('body')).toBe('still here');
+    // Alice's resource never went back to registering (the "connection lost" of a closed stream).
+    expect(alice.frames.filter((frame) => frame.type === 'registration')).toStrictEqual([]);
+  }, 45_000);
+
   it('ends calls with connection-lost when the XMPP connection is cut, and logs in again', async () => {
     // The gateway reaches Prosody through a relay the test can cut, as a server crash or a network loss would.
     lab = await XmppLab.start({ users: { carol: 'carol-secret' }, throughCutProxy: true });
