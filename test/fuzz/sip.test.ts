@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Core } from 'sip.js';
 import { describe, expect } from 'vitest';
 import { frameDatagram } from '../../adapters/sip/transport/datagram-framer.js';
-import { scanHeaders } from '../../adapters/sip/transport/sip-header-fields.js';
+import { scanHeaders, splitOutsideQuotes } from '../../adapters/sip/transport/sip-header-fields.js';
 import { missingMandatoryFields, peekSipMessage, type PeekedMessage } from '../../adapters/sip/transport/sip-message-peek.js';
 import { parseSipUri, targetOfUri } from '../../adapters/sip/transport/sip-uri-target.js';
 import { addReceivedRport, setTopViaSentBy } from '../../adapters/sip/transport/sip-via-rewrite.js';
@@ -95,8 +95,13 @@ describe('peekSipMessage', () => {
         cseq: parsed.hasHeader('cseq') ? parsed.cseq : undefined,
         fromTag: parsed.fromTag || undefined,
         toTag: parsed.toTag || undefined,
+        branch: parsed.viaBranch || undefined,
       };
-      const ours = { callId: peeked.callId, cseq: peeked.cseq?.sequence, fromTag: peeked.fromTag, toTag: peeked.toTag };
+      // sip.js 0.21 takes the LAST value of a `Via: a, b` field as the message's Via (reported, not
+      // ours to fix here: the hub would have to split the field), so branches compare for one value only.
+      const firstVia = scanHeaders(text)?.fields.find((field) => field.name === 'via');
+      const oneValue = firstVia !== undefined && splitOutsideQuotes(firstVia.value, ',').length === 1;
+      const ours = { callId: peeked.callId, cseq: peeked.cseq?.sequence, fromTag: peeked.fromTag, toTag: peeked.toTag, branch: oneValue ? peeked.topVia?.branch : undefined };
       // Where the hub reads a value (it may refuse to, for a malformed field), it is the one sip.js reads.
       for (const key of Object.keys(ours) as (keyof typeof ours)[]) if (ours[key] !== undefined) expect({ [key]: ours[key] }).toStrictEqual({ [key]: theirs[key] });
       if (parsed instanceof Core.IncomingRequestMessage && peeked.kind === 'request') expect(peeked.method).toBe(parsed.method);

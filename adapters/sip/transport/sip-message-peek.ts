@@ -1,4 +1,4 @@
-import { findParam, scanHeaders, splitNameAddr, splitOutsideQuotes, type HeaderField } from './sip-header-fields.js';
+import { scanHeaders, splitNameAddr, splitOutsideQuotes, type HeaderField } from './sip-header-fields.js';
 import { parsePort, parseViaValue, viaParam, type ParsedVia } from './sip-via.js';
 
 /**
@@ -30,7 +30,7 @@ interface PeekedFields {
   readonly topVia: PeekedVia | undefined;
   /** Number of Via values over all Via fields. */
   readonly viaCount: number;
-  /** Call-ID, CSeq, From and To are undefined (or false) when malformed or repeated. */
+  /** Call-ID, CSeq, From and To are undefined (or false) when malformed or repeated (a From or To with two tags too). */
   readonly callId: string | undefined;
   readonly cseq: PeekedCSeq | undefined;
   /** URI of the first Route value (RFC 3261 section 8.1.2: the next hop when present). */
@@ -91,10 +91,16 @@ function single(fields: readonly HeaderField[], name: string): HeaderField | und
   return found.length === 1 ? found[0] : undefined;
 }
 
-function tagOf(field: HeaderField | undefined): string | undefined {
+/**
+ * The `tag` of a From or To value, or `null` when the value is malformed for routing: a second
+ * `tag` parameter, which the hub would read first and sip.js last.
+ */
+function tagOf(field: HeaderField | undefined): string | undefined | null {
   if (!field) return undefined;
   const nameAddr = splitNameAddr(field.value);
-  const tag = nameAddr && findParam(nameAddr.params, 'tag');
+  const tags = nameAddr?.params.filter((param) => param.name.toLowerCase() === 'tag') ?? [];
+  if (tags.length > 1) return null;
+  const tag = tags[0];
   return tag?.value === undefined || tag.value === '' ? undefined : tag.value;
 }
 
@@ -112,6 +118,10 @@ function peekFields(fields: readonly HeaderField[]): PeekedFields {
   const sequence = cseqMatch ? Number(cseqMatch[1]) : NaN;
   const callId = single(fields, 'call-id')?.value;
   const contentLength = first(fields, 'content-length')?.value;
+  const from = single(fields, 'from');
+  const to = single(fields, 'to');
+  const fromTag = tagOf(from);
+  const toTag = tagOf(to);
   return {
     topVia: topVia && toPeekedVia(topVia),
     viaCount: vias.filter((via) => via.trim() !== '').length,
@@ -120,10 +130,10 @@ function peekFields(fields: readonly HeaderField[]): PeekedFields {
     firstRoute: firstUri(first(fields, 'route')),
     contactUri: firstUri(first(fields, 'contact')),
     contentLength: contentLength !== undefined && /^\d{1,9}$/.test(contentLength) ? Number(contentLength) : undefined,
-    fromTag: tagOf(single(fields, 'from')),
-    toTag: tagOf(single(fields, 'to')),
-    hasFrom: single(fields, 'from') !== undefined,
-    hasTo: single(fields, 'to') !== undefined,
+    fromTag: fromTag ?? undefined,
+    toTag: toTag ?? undefined,
+    hasFrom: from !== undefined && fromTag !== null,
+    hasTo: to !== undefined && toTag !== null,
   };
 }
 

@@ -59,7 +59,8 @@ export function formatHost(host: string): string {
  * Parses one Via value; undefined when malformed. Parameters must be `token [= gen-value]`
  * (RFC 3261 section 20.42 via-params): anything else, such as a `<`, would be split one way
  * here (parseParams keeps `<...>` together, as in name-addr) and another way by sip.js, and a
- * `received` added by the hub could end up inside another parameter's value.
+ * `received` added by the hub could end up inside another parameter's value. A parameter named
+ * twice is malformed too: the hub would read the first `branch`, sip.js the last.
  */
 export function parseViaValue(value: string): ParsedVia | undefined {
   const prefix = VIA_PREFIX.exec(value);
@@ -70,6 +71,7 @@ export function parseViaValue(value: string): ParsedVia | undefined {
   if (!sentBy) return undefined;
   const params = semicolon === -1 ? [] : parseParams(rest.slice(semicolon));
   if (!params.every((param) => TOKEN.test(param.name) && (param.value === undefined || GEN_VALUE.test(param.value)))) return undefined;
+  if (new Set(params.map((param) => param.name.toLowerCase())).size !== params.length) return undefined;
   return { protocol: prefix[1].toUpperCase(), host: sentBy.host, port: sentBy.port, params };
 }
 

@@ -196,6 +196,16 @@ describe('peekSipMessage', () => {
     expect(missingMandatoryFields(repeated('CSeq: 7 OPTIONS', 'CSeq: 8 OPTIONS'))).toEqual(['CSeq']);
   });
 
+  // Found by test/fuzz/sip.test.ts (seeds -79824018, -405150365): the hub read the first tag or
+  // branch, sip.js the last.
+  it('refuses a From or To with two tags, and a Via with a parameter named twice', () => {
+    expect(missingMandatoryFields(request(OPTIONS.replace(';tag=from-1', ';tag=1;tag=from-1')))).toEqual(['From']);
+    expect(missingMandatoryFields(request(OPTIONS.replace('To: <sip:gateway@192.0.2.10>', 'To: <sip:gateway@192.0.2.10>;tag=a;TAG=b')))).toEqual(['To']);
+    const twoBranches = request(OPTIONS.replace(';branch=z9hG4bK-opt-1;', ';branch=z9hG45062;branch=z9hG4bK-opt-1;'));
+    expect(twoBranches.topVia).toBeUndefined();
+    expect(missingMandatoryFields(twoBranches)).toEqual(['Via']);
+  });
+
   // Found by test/fuzz/sip.test.ts (seed 348590717): a bare LF ended the headers here, while the
   // stream framer and sip.js split only at CRLF and read on.
   it('refuses a CRLF message with a bare LF among its header lines, where sip.js reads other fields', () => {
