@@ -92,9 +92,10 @@ describe('WebRTC offer narrowing and candidate filtering', () => {
   fuzzProperty('filterSdpCandidates drops only a=candidate lines, and keeps every byte of the others', 300, () =>
     fc.property(sdp, fc.constantFrom<string[]>(['127.0.0.1'], ['192.168.0.0/16', '2001:db8::/32'], []), (text, networks) => {
       const filtered = filterSdpCandidates(text, makeCandidateFilter(networks));
-      const kept = (lines: string) => lines.split(/(?<=\n)/).filter((line) => !line.startsWith('a=candidate:'));
+      // Lines as SDP readers split them (sdp-transform: CRLF, LF or a bare CR), each with its own ending.
+      const kept = (lines: string) => lines.split(/(?<=\n|\r(?!\n))/).filter((line) => !line.startsWith('a=candidate:'));
       expect(kept(filtered)).toStrictEqual(kept(text));
-      for (const line of filtered.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'))) {
+      for (const line of filtered.split(/\r\n|\n|\r/).filter((l) => l.startsWith('a=candidate:'))) {
         const address = line.split(/[ \t]+/)[4] ?? '';
         if (networks.length > 0) expect(isIP(address)).not.toBe(0);
       }
