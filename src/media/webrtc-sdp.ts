@@ -45,7 +45,7 @@ export function audioOnlyOffer(offerSdp: string): AudioOnlyOffer {
   const offer = parse(offerSdp);
   const audioIndex = offer.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
   if (audioIndex < 0 || offer.media.length === 1) return { sdp: offerSdp, offer, audioIndex: Math.max(audioIndex, 0) };
-  const audio = offer.media[audioIndex]!;
+  const audio = readableLines(offer.media[audioIndex]!);
   const kept: SdpSession = { ...offer, media: [audio] };
   const mid = audio.mid === undefined ? undefined : String(audio.mid);
   kept.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
@@ -74,6 +74,21 @@ export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer):
   const mid = audio.mid === undefined ? undefined : String(audio.mid);
   answer.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
   return write(answer);
+}
+
+/**
+ * The m-line without the a=rtpmap, a=fmtp and a=rtcp-fb lines whose payload type sdp-transform
+ * could not read (`a=fmtp:  111 x` has an empty one): written back, they would name payload
+ * type 0 (found by test/fuzz/sdp-audio.test.ts).
+ */
+function readableLines(media: SdpMedia): SdpMedia {
+  const readable = (payload: unknown) => Number.isInteger(payload);
+  return {
+    ...media,
+    rtp: media.rtp.filter((rtp) => readable(rtp.payload)),
+    fmtp: media.fmtp.filter((fmtp) => readable(fmtp.payload)),
+    ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || readable(fb.payload)) } : {}),
+  };
 }
 
 function bundleOf(session: SdpSession): boolean {

@@ -30,6 +30,12 @@ describe('the anchor answers one audio stream per WebRTC party', () => {
     expect(answer.groups ?? []).toEqual([]);
   });
 
+  // Found by test/fuzz/sdp-audio.test.ts (seed 636387675): sdp-transform wrote the unreadable line back as `a=fmtp:0 ...`.
+  it('drops an a=fmtp line whose payload type cannot be read instead of giving it to payload type 0', () => {
+    const offer = sdp([...session, ...video('video'), ...audio('audio'), 'a=fmtp:  111 useinbandfec=1']);
+    expect(audioOnlyOffer(offer).sdp).not.toMatch(/a=fmtp:0 /);
+  });
+
   it('a bundled audio + video offer gets BUNDLE with the audio mid alone', () => {
     const offer = sdp([...session, 'a=group:BUNDLE 0 1', ...audio('0'), ...video('1')]);
     const narrowed = audioOnlyOffer(offer);
