@@ -199,7 +199,9 @@ describe('SipStreamFramer', () => {
       const raw = bytes.subarray(offset, offset + first.bytes);
       if (!Buffer.from(first.message).equals(raw)) return; // not UTF-8: offsets in the decoded text differ
       const peeked = peekSipMessage(first.message);
-      if (!peeked) return;
+      // A message in bare LF throughout is read leniently by peek (for datagrams); the framer, like
+      // sip.js, knows only CRLF, so there is nothing to agree on.
+      if (!peeked || !/^[^\n]*\r\n/.test(first.message)) return;
       const headerEnd = raw.indexOf('\r\n\r\n') + 4;
       expect(Buffer.byteLength(first.message.slice(0, scanHeaders(first.message)!.bodyStart))).toBe(headerEnd);
       if (peeked.contentLength !== undefined) expect(peeked.contentLength).toBe(first.bytes - headerEnd);
