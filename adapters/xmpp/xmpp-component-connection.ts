@@ -4,6 +4,7 @@ import type { Element } from '@xmpp/xml';
 import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import { bareJid, jidLocal } from './jid.js';
+import { flattenTooDeep } from './stanza-depth.js';
 import { assertXmlText } from './xml-text.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
@@ -11,6 +12,7 @@ import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from '
 /** What @xmpp/component (0.13, no type declarations of its own) gives us. */
 interface ComponentEntity {
   on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status', listener: (arg: never) => void): void;
+  prependListener(event: 'element', listener: (stanza: Element) => void): void;
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(stanza: Element): Promise<void>;
@@ -57,6 +59,8 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     this.#options = options;
     const entity = component({ service: options.server, domain: options.domain, password: options.password }) as unknown as ComponentEntity;
     this.#entity = entity;
+    // Ahead of @xmpp/component's own middleware, which listens to the same event.
+    entity.prependListener('element', flattenTooDeep);
     entity.on('error', (error: unknown) => options.logger.warn({ err: error, domain: options.domain }, 'xmpp component error'));
     entity.on('online', () => {
       this.#online = true;

@@ -82,6 +82,26 @@ describe('XMPP bad input', () => {
     expect(await alice.next('ended', (f) => f.callId === incoming.callId, 10_000)).toMatchObject({ reason: 'cancelled' });
   }, 45_000);
 
+  // Prosody relays stanzas of up to 25,000 elements. Nested 5,000 deep, an IQ could not be
+  // answered: the error reply carries the request's child and ltx writes it recursively.
+  it('answers an IQ nested thousands of levels deep with bad-request', async () => {
+    lab = await XmppLab.start({ users: { mallory: 'mallory-secret' } });
+    const mallory = await lab.xmppClient('mallory', 'mallory-secret');
+    await lab.webUser('alice');
+    const reply = new Promise<Element>((resolve) => {
+      mallory.xmpp.on('stanza', (stanza: Element) => {
+        if (stanza.is('iq') && stanza.attrs.id === 'deep') resolve(stanza);
+      });
+    });
+    // Written as text: the test's own client cannot serialise such a stanza either.
+    const depth = 5_000;
+    const write = (mallory.xmpp as unknown as { write(text: string): Promise<void> }).write.bind(mallory.xmpp);
+    await write(`<iq type='set' to='${ALICE}' id='deep'><jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='x'>${'<n>'.repeat(depth)}${'</n>'.repeat(depth)}</jingle></iq>`);
+    const answer = await Promise.race([reply, new Promise<undefined>((resolve) => setTimeout(resolve, 10_000))]);
+    expect(answer?.attrs.type).toBe('error');
+    expect(answer?.getChild('error')?.getChild('bad-request')).toBeDefined();
+  }, 45_000);
+
   // XML 1.0 cannot carry C0 controls: Prosody closes a stream that sends one (not-well-formed).
   // Before, one web user's chat message, address or SDP with a NUL cut the gateway's XMPP stream.
   it('refuses control characters from the web (chat body, JID resource, SDP) and keeps the XMPP stream', async () => {
