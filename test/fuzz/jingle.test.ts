@@ -38,8 +38,9 @@ const DICTIONARY: ElementDictionary = {
 const jingle = mutatedElement(samples, DICTIONARY);
 const author = fc.constantFrom<JingleRole>('initiator', 'responder');
 
+/** fmtp as written; `_` in names reads as `-` (Jingle import undoes Monal's underscores, JINGLE.md section 2.1). */
 function fmtp(parameters: readonly CodecParameter[]): string {
-  return parameters.map((p) => (p.name === '' ? p.value : `${p.name}=${p.value}`)).join(';');
+  return parameters.map((p) => (p.name === '' ? p.value : `${p.name.replaceAll('_', '-')}=${p.value}`)).join(';');
 }
 
 /** What SDP carries of a candidate: no `id`; `rport` only with `raddr` (0 when Jingle left it out). */

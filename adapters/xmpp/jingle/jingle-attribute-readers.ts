@@ -57,7 +57,8 @@ export function requiredToken(el: Element, name: string): string {
 
 /**
  * A token SDP readers take only as a word (letters, digits, `_`, `-`): sdp-transform reads
- * `a=rtcp-fb` types and `a=ssrc` attribute names so, and would cut anything else short.
+ * `a=rtcp-fb` types, `a=ssrc` attribute names and `a=ssrc-group` semantics so, and would cut
+ * anything else short.
  */
 export function optionalWord(el: Element, name: string): string | undefined {
   const value = optionalToken(el, name);

@@ -115,7 +115,7 @@ export function jingleContentImport(content: Element, options: JingleImportOptio
     extmapAllowMixed: description.getChild('extmap-allow-mixed', NS_RTP_HDREXT) !== undefined,
     sources: description.getChildren('source', NS_SSMA).map(importSource),
     sourceGroups: description.getChildren('ssrc-group', NS_SSMA).map((group) => ({
-      semantics: requiredToken(group, 'semantics'),
+      semantics: requiredWord(group, 'semantics'),
       ssrcs: group.getChildren('source', NS_SSMA).map((source) => requiredInt(source, 'ssrc', 0, UINT32_MAX)),
     })),
     rtcpMux: description.getChild('rtcp-mux', NS_JINGLE_RTP) !== undefined,

@@ -54,6 +54,7 @@ describe('jingleImport() with bad input', () => {
     ['rtcp-fb type SDP would cut short', 'type="transport-cc"', 'type="transport:cc"', 'invalid-attribute', 'rtcp-fb', 'type'],
     ['trr-int rtcp-fb without a numeric interval', 'type="transport-cc"', 'type="trr-int" subtype="soon"', 'invalid-attribute', 'rtcp-fb', 'subtype'],
     ['source parameter name SDP would cut short', 'name="cname" value="gw"', 'name="c.name" value="gw"', 'invalid-attribute', 'parameter', 'name'],
+    ['ssrc-group semantics SDP would drop', '<rtcp-mux/>', '<ssrc-group xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" semantics="("><source ssrc="1234"/></ssrc-group><rtcp-mux/>', 'invalid-attribute', 'ssrc-group', 'semantics'],
     ['description without payload types', /<payload-type[\s\S]*<payload-type[^>]*\/>/, '', 'unsupported-application', 'description'],
     ['parameter value with a newline', 'value="1"', 'value="1&#10;a=x"', 'invalid-attribute', 'parameter', 'value'],
     ['parameter value with a semicolon', 'value="1"', 'value="1;stereo=1"', 'invalid-attribute', 'parameter', 'name'],
