@@ -77,7 +77,8 @@ function isPort(value: unknown): value is number {
  */
 function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
   const clockRate: unknown = rtp.rate;
-  const channels = rtp.encoding === undefined ? 1 : Number(rtp.encoding);
+  // `opus/48000/` reads as an empty channel count, which sdp-transform writes back as none: one channel.
+  const channels = rtp.encoding === undefined || String(rtp.encoding) === '' ? 1 : Number(rtp.encoding);
   const name = String(rtp.codec ?? '');
   if (name === '' || !Number.isInteger(clockRate) || (clockRate as number) < 1 || !Number.isInteger(channels) || channels < 1 || channels > 255) return undefined;
   return { name, clockRate: clockRate as number, channels, payloadType };

@@ -34,6 +34,11 @@ describe('parseAudioDescription with malformed values', () => {
     ]);
   });
 
+  // Found by test/fuzz/sdp-audio.test.ts (the narrowed offer, written back by sdp-transform, had one channel).
+  it('reads an rtpmap with an empty channel count as one channel', () => {
+    expect(parseAudioDescription(offer('m=audio 4000 RTP/AVP 63', ['a=rtpmap:63 red/48000/'])).codecs).toStrictEqual([{ name: 'red', clockRate: 48000, channels: 1, payloadType: 63 }]);
+  });
+
   it('reads a payload type listed twice once, and ignores formats that are no payload type', () => {
     const description = parseAudioDescription(offer('m=audio 4000 RTP/AVP 8 8 128 x 0', ['a=rtpmap:8 PCMA/8000']));
     expect(description.codecs.map((codec) => codec.payloadType)).toStrictEqual([8, 0]);
