@@ -78,16 +78,18 @@ export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer):
 
 /**
  * The m-line without the a=rtpmap, a=fmtp and a=rtcp-fb lines whose payload type sdp-transform
- * could not read (`a=fmtp:  111 x` has an empty one): written back, they would name payload
- * type 0 (found by test/fuzz/sdp-audio.test.ts).
+ * could not read, nor an a=rtcp whose port it could not: written back, `a=fmtp:  111 x` (an empty
+ * payload type) would name payload type 0, and `a=rtcp:999999999999999999999` port 1 (found by
+ * test/fuzz/sdp-audio.test.ts).
  */
 function readableLines(media: SdpMedia): SdpMedia {
-  const readable = (payload: unknown) => Number.isInteger(payload);
+  const readable = (value: unknown) => Number.isInteger(value);
   return {
     ...media,
     rtp: media.rtp.filter((rtp) => readable(rtp.payload)),
     fmtp: media.fmtp.filter((fmtp) => readable(fmtp.payload)),
     ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || readable(fb.payload)) } : {}),
+    ...(media.rtcp && !readable(media.rtcp.port) ? { rtcp: undefined } : {}),
   };
 }
 

@@ -93,7 +93,7 @@ describe('WebRTC offer narrowing and candidate filtering', () => {
     fc.property(sdp, fc.constantFrom<string[]>(['127.0.0.1'], ['192.168.0.0/16', '2001:db8::/32'], []), (text, networks) => {
       const filtered = filterSdpCandidates(text, makeCandidateFilter(networks));
       // Lines as SDP readers split them (sdp-transform: CRLF, LF or a bare CR), each with its own ending.
-      const kept = (lines: string) => lines.split(/(?<=\n|\r(?!\n))/).filter((line) => !line.startsWith('a=candidate:'));
+      const kept = (lines: string) => lines.split(/(?<=\n|\r(?!\n))/).filter((line) => line !== '' && !line.startsWith('a=candidate:'));
       expect(kept(filtered)).toStrictEqual(kept(text));
       for (const line of filtered.split(/\r\n|\n|\r/).filter((l) => l.startsWith('a=candidate:'))) {
         const address = line.split(/[ \t]+/)[4] ?? '';

@@ -34,6 +34,8 @@ describe('the anchor answers one audio stream per WebRTC party', () => {
   it('drops an a=fmtp line whose payload type cannot be read instead of giving it to payload type 0', () => {
     const offer = sdp([...session, ...video('video'), ...audio('audio'), 'a=fmtp:  111 useinbandfec=1']);
     expect(audioOnlyOffer(offer).sdp).not.toMatch(/a=fmtp:0 /);
+    const rtcp = sdp([...session, ...video('video'), ...audio('audio'), 'a=rtcp:999999999999999999999 IN IP4 0.0.0.0']);
+    expect(audioOnlyOffer(rtcp).sdp).not.toMatch(/a=rtcp:/);
   });
 
   it('a bundled audio + video offer gets BUNDLE with the audio mid alone', () => {
