@@ -75,7 +75,7 @@ function isPort(value: unknown): value is number {
  * An a=rtpmap codec (RFC 8866 section 6.6: name/clock rate[/channels]); undefined when malformed.
  * The clock rate is not optional, and sdp-transform would not write a 0 one back.
  */
-function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
+export function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
   const clockRate: unknown = rtp.rate;
   // `opus/48000/` reads as an empty channel count, which sdp-transform writes back as none: one channel.
   const channels = rtp.encoding === undefined || String(rtp.encoding) === '' ? 1 : Number(rtp.encoding);

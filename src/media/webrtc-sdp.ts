@@ -1,5 +1,5 @@
 import { parse, write, type MediaDescription as SdpMedia, type SessionDescription as SdpSession } from 'sdp-transform';
-import type { MediaDirection } from './sdp-audio.js';
+import { rtpmapCodec, type MediaDirection } from './sdp-audio.js';
 
 /**
  * Fixes what node-datachannel leaves out of its descriptions: a stable o=
@@ -77,16 +77,17 @@ export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer):
 }
 
 /**
- * The m-line without the a=rtpmap, a=fmtp and a=rtcp-fb lines whose payload type sdp-transform
- * could not read, nor an a=rtcp whose port it could not: written back, `a=fmtp:  111 x` (an empty
- * payload type) would name payload type 0, and `a=rtcp:999999999999999999999` port 1 (found by
- * test/fuzz/sdp-audio.test.ts).
+ * The m-line without the lines parseAudioDescription could not read (a=rtpmap without a clock
+ * rate or with 0 channels, a=fmtp and a=rtcp-fb without a readable payload type, an a=rtcp
+ * without a readable port): sdp-transform writes them back as something else (`a=fmtp:  111 x`
+ * as payload type 0, `speex/800/0` as one channel, `a=rtcp:999999999999999999999` as port 1), so
+ * libdatachannel would see codecs the anchor did not (found by test/fuzz/sdp-audio.test.ts).
  */
 function readableLines(media: SdpMedia): SdpMedia {
   const readable = (value: unknown) => Number.isInteger(value);
   return {
     ...media,
-    rtp: media.rtp.filter((rtp) => readable(rtp.payload)),
+    rtp: media.rtp.filter((rtp) => readable(rtp.payload) && rtpmapCodec(rtp, rtp.payload) !== undefined),
     fmtp: media.fmtp.filter((fmtp) => readable(fmtp.payload)),
     ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || readable(fb.payload)) } : {}),
     ...(media.rtcp && !readable(media.rtcp.port) ? { rtcp: undefined } : {}),
