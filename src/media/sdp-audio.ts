@@ -23,8 +23,9 @@ export interface AudioDescription {
  * Parses the first audio m-line; a description without one is incompatible media. sdp-transform
  * turns what looks like a number into one and leaves the rest as text (`m=audio 99999999999999999999`
  * gives a string, `a=rtpmap:96 /` an empty name and clock rate), so what it read is checked here:
- * a port out of 1-65535 is incompatible media; a payload type out of 0-127 or listed twice, or an
- * rtpmap without name or clock rate or with bad channels, is a codec left out, as unknown ones are.
+ * a port out of 1-65535 is incompatible media; a payload type out of 0-127 or listed twice, or with
+ * two rtpmaps or one without name or clock rate or with bad channels, is a codec left out, as
+ * unknown ones are.
  */
 export function parseAudioDescription(sdp: string): AudioDescription {
   let session: SessionDescription;
@@ -36,20 +37,7 @@ export function parseAudioDescription(sdp: string): AudioDescription {
   const media = session.media.find((m) => m.type === 'audio' && m.port !== 0);
   if (!media) throw new CallFailedError('incompatible-media', 'the SDP has no active audio stream');
   if (!isPort(media.port)) throw new CallFailedError('incompatible-media', `the audio stream's port ${String(media.port).slice(0, 20)} is not a port`);
-  const fmtp = new Map((media.fmtp ?? []).map((f) => [f.payload, String(f.config)]));
-  const order = String(media.payloads ?? '')
-    .split(' ')
-    .filter(Boolean)
-    .map(Number);
-  const codecs: Codec[] = [];
-  for (const pt of order) {
-    if (!Number.isInteger(pt) || pt < 0 || pt > 127 || codecs.some((codec) => codec.payloadType === pt)) continue;
-    const rtp = media.rtp.find((r) => r.payload === pt);
-    const codec = rtp ? rtpmapCodec(rtp, pt) : staticPayload(pt);
-    if (!codec) continue;
-    const parameters = fmtp.get(pt);
-    codecs.push(parameters === undefined ? codec : { ...codec, fmtp: parameters });
-  }
+  const codecs = mediaCodecs(media);
   const address = String(media.connection?.ip || session.connection?.ip || '0.0.0.0');
   const direction = (media.direction ?? session.direction ?? 'sendrecv') as MediaDirection;
   const iceUfrag = media.iceUfrag ?? session.iceUfrag;
@@ -67,6 +55,26 @@ export function parseAudioDescription(sdp: string): AudioDescription {
   };
 }
 
+/** The codecs of one m-line that can be read, in its order (see parseAudioDescription). */
+export function mediaCodecs(media: SessionDescription['media'][number]): Codec[] {
+  const fmtp = new Map((media.fmtp ?? []).map((f) => [f.payload, String(f.config)]));
+  const order = String(media.payloads ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map(Number);
+  const codecs: Codec[] = [];
+  for (const pt of order) {
+    if (!Number.isInteger(pt) || pt < 0 || pt > 127 || codecs.some((codec) => codec.payloadType === pt)) continue;
+    // One a=rtpmap per payload type (RFC 8866 section 6.6): two are ambiguous, and the codec is left out.
+    const rtpmaps = media.rtp.filter((r) => r.payload === pt);
+    const codec = rtpmaps.length === 0 ? staticPayload(pt) : rtpmaps.length === 1 ? rtpmapCodec(rtpmaps[0]!, pt) : undefined;
+    if (!codec) continue;
+    const parameters = fmtp.get(pt);
+    codecs.push(parameters === undefined ? codec : { ...codec, fmtp: parameters });
+  }
+  return codecs;
+}
+
 function isPort(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
 }
@@ -75,7 +83,7 @@ function isPort(value: unknown): value is number {
  * An a=rtpmap codec (RFC 8866 section 6.6: name/clock rate[/channels]); undefined when malformed.
  * The clock rate is not optional, and sdp-transform would not write a 0 one back.
  */
-export function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
+function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
   const clockRate: unknown = rtp.rate;
   // `opus/48000/` reads as an empty channel count, which sdp-transform writes back as none: one channel.
   const channels = rtp.encoding === undefined || String(rtp.encoding) === '' ? 1 : Number(rtp.encoding);

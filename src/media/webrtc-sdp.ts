@@ -1,5 +1,5 @@
 import { parse, write, type MediaDescription as SdpMedia, type SessionDescription as SdpSession } from 'sdp-transform';
-import { rtpmapCodec, type MediaDirection } from './sdp-audio.js';
+import { mediaCodecs, type MediaDirection } from './sdp-audio.js';
 
 /**
  * Fixes what node-datachannel leaves out of its descriptions: a stable o=
@@ -77,20 +77,24 @@ export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer):
 }
 
 /**
- * The m-line without the lines parseAudioDescription could not read (a=rtpmap without a clock
- * rate or with 0 channels, a=fmtp and a=rtcp-fb without a readable payload type, an a=rtcp
- * without a readable port): sdp-transform writes them back as something else (`a=fmtp:  111 x`
- * as payload type 0, `speex/800/0` as one channel, `a=rtcp:999999999999999999999` as port 1), so
- * libdatachannel would see codecs the anchor did not (found by test/fuzz/sdp-audio.test.ts).
+ * The m-line with only the formats parseAudioDescription read, and their lines: sdp-transform
+ * writes the lines it could not read back as others (`a=fmtp:  111 x` as payload type 0,
+ * `speex/800/0` as one channel, `a=rtcp:999999999999999999999` as port 1), and a format left out
+ * for two rtpmaps would come back as a static one, so libdatachannel would otherwise answer codecs
+ * the anchor never saw (found by test/fuzz/sdp-audio.test.ts).
  */
 function readableLines(media: SdpMedia): SdpMedia {
-  const readable = (value: unknown) => Number.isInteger(value);
+  const read = mediaCodecs(media).map((codec) => codec.payloadType);
+  if (read.length === 0) return media;
+  // sdp-transform leaves what is no number as text (an empty payload type is '', not 0).
+  const kept = (payload: unknown) => typeof payload === 'number' && read.includes(payload);
   return {
     ...media,
-    rtp: media.rtp.filter((rtp) => readable(rtp.payload) && rtpmapCodec(rtp, rtp.payload) !== undefined),
-    fmtp: media.fmtp.filter((fmtp) => readable(fmtp.payload)),
-    ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || readable(fb.payload)) } : {}),
-    ...(media.rtcp && !readable(media.rtcp.port) ? { rtcp: undefined } : {}),
+    payloads: read.join(' '),
+    rtp: media.rtp.filter((rtp) => kept(rtp.payload)),
+    fmtp: media.fmtp.filter((fmtp) => kept(fmtp.payload)),
+    ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || kept(fb.payload)) } : {}),
+    ...(media.rtcp && !Number.isInteger(media.rtcp.port) ? { rtcp: undefined } : {}),
   };
 }
 

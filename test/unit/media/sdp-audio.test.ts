@@ -39,6 +39,10 @@ describe('parseAudioDescription with malformed values', () => {
     expect(parseAudioDescription(offer('m=audio 4000 RTP/AVP 63', ['a=rtpmap:63 red/48000/'])).codecs).toStrictEqual([{ name: 'red', clockRate: 48000, channels: 1, payloadType: 63 }]);
   });
 
+  it('leaves out a payload type with two rtpmaps, whichever is readable', () => {
+    expect(parseAudioDescription(offer('m=audio 4000 RTP/AVP 8 0', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:8 /8000'])).codecs.map((c) => c.payloadType)).toStrictEqual([0]);
+  });
+
   it('reads a payload type listed twice once, and ignores formats that are no payload type', () => {
     const description = parseAudioDescription(offer('m=audio 4000 RTP/AVP 8 8 128 x 0', ['a=rtpmap:8 PCMA/8000']));
     expect(description.codecs.map((codec) => codec.payloadType)).toStrictEqual([8, 0]);

@@ -38,6 +38,9 @@ describe('the anchor answers one audio stream per WebRTC party', () => {
     expect(audioOnlyOffer(rtcp).sdp).not.toMatch(/a=rtcp:/);
     const zeroChannels = sdp([...session, ...video('video'), ...audio('audio'), 'a=rtpmap:114 speex/800/0']);
     expect(audioOnlyOffer(zeroChannels).sdp).not.toMatch(/speex/);
+    // Two rtpmaps for 9 leave it out; without its lines it would come back as static G722 (seed 1586780279).
+    const twoRtpmaps = sdp([...session, ...video('video'), ...audio('audio').map((line) => line.replace('SAVPF 0', 'SAVPF 0 9')), 'a=rtpmap:9 p:63 red/48000/2', 'a=rtpmap:9 G722/8000']);
+    expect(parse(audioOnlyOffer(twoRtpmaps).sdp).media[0]?.payloads).toBe(0);
   });
 
   it('a bundled audio + video offer gets BUNDLE with the audio mid alone', () => {
