@@ -101,7 +101,7 @@ const anyFrame = fc.oneof(
 );
 
 describe('parseClientMessage', () => {
-  fuzzProperty('throws nothing but ProtocolError (bad-json, bad-message, unknown-type), whatever the frame', 1000, () =>
+  fuzzProperty('throws nothing but ProtocolError (bad-json, bad-message, unknown-type), whatever the frame', 1500, () =>
     fc.property(anyFrame, (text) => {
       const outcome = typedOutcome(() => parseClientMessage(text), ProtocolError);
       if ('error' in outcome) expect(['bad-json', 'bad-message', 'unknown-type']).toContain((outcome.error as ProtocolError).code);
@@ -110,7 +110,7 @@ describe('parseClientMessage', () => {
     }),
   );
 
-  fuzzProperty('returns a valid frame of any type as it was sent', 1000, () =>
+  fuzzProperty('returns a valid frame of any type as it was sent', 2000, () =>
     fc.property(validMessage, (message) => {
       const text = JSON.stringify(message);
       expect(parseClientMessage(text)).toStrictEqual(plain(message));
@@ -120,7 +120,7 @@ describe('parseClientMessage', () => {
 
   // A candidate the protocol and the candidate filter let through must not be able to carry
   // another SDP line: relayed to a party that does not trickle, it is folded into the SDP.
-  fuzzProperty('a trickled candidate it accepts, folded into SDP, adds only candidates the filter accepts', 500, () =>
+  fuzzProperty('a trickled candidate it accepts, folded into SDP, adds only candidates the filter accepts', 1000, () =>
     fc.property(
       callId,
       candidateLine,

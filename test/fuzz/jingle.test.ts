@@ -88,7 +88,7 @@ function readStanzas(text: string): Element[] {
 }
 
 describe('Jingle import', () => {
-  fuzzProperty('throws nothing but JingleParseError, whatever the elements and attributes', 400, () =>
+  fuzzProperty('throws nothing but JingleParseError, whatever the elements and attributes', 1000, () =>
     fc.property(jingle, author, (element, role) => {
       typedOutcome(() => jingleImport(element, { author: role }), JingleParseError);
       typedOutcome(() => transportInfoImport(element, { author: role }), JingleParseError);
@@ -98,7 +98,7 @@ describe('Jingle import', () => {
     }),
   );
 
-  fuzzProperty('an offer it accepts becomes SDP that reads back with the same codecs, candidates and fingerprint', 300, () =>
+  fuzzProperty('an offer it accepts becomes SDP that reads back with the same codecs, candidates and fingerprint', 800, () =>
     fc.property(jingle, author, (element, role) => {
       const imported = typedOutcome(() => jingleImport(element, { author: role }), JingleParseError);
       if (!('value' in imported)) return;
@@ -108,7 +108,7 @@ describe('Jingle import', () => {
     }),
   );
 
-  fuzzProperty('the SDP it writes for an accepted offer reads back line for line (nothing else is lost)', 300, () =>
+  fuzzProperty('the SDP it writes for an accepted offer reads back line for line (nothing else is lost)', 800, () =>
     fc.property(jingle, author, (element, role) => {
       const imported = typedOutcome(() => jingleImport(element, { author: role }), JingleParseError);
       if (!('value' in imported)) return;
@@ -125,7 +125,7 @@ describe('Jingle import', () => {
     maxLength: 60_000,
   });
 
-  fuzzProperty('stanzas parsed from damaged XML text, as the stream parser reads them, fail only with JingleParseError', 300, () =>
+  fuzzProperty('stanzas parsed from damaged XML text, as the stream parser reads them, fail only with JingleParseError', 800, () =>
     fc.property(stanzaText, author, (text, role) => {
       for (const stanza of readStanzas(text)) {
         const element = stanza.getChild('jingle', ns.NS_JINGLE);
@@ -159,13 +159,13 @@ describe('Jingle import', () => {
 const webrtcSdp = mutatedText(WEBRTC_SDP, { dictionary: SDP_DICTIONARY, maxLength: 70_000 });
 
 describe('SDP import and the Jingle it becomes', () => {
-  fuzzProperty('sdpImport throws nothing but SdpParseError on damaged browser SDP', 400, () =>
+  fuzzProperty('sdpImport throws nothing but SdpParseError on damaged browser SDP', 1000, () =>
     fc.property(webrtcSdp, fc.constantFrom<'offer' | 'answer'>('offer', 'answer'), (sdp, type) => {
       typedOutcome(() => sdpImport(sdp, { type }), SdpParseError);
     }),
   );
 
-  fuzzProperty('what it reads becomes Jingle that our own import reads back with the same codecs, candidates and fingerprint', 300, () =>
+  fuzzProperty('what it reads becomes Jingle that our own import reads back with the same codecs, candidates and fingerprint', 800, () =>
     fc.property(webrtcSdp, author, (sdp, role) => {
       const imported = typedOutcome(() => sdpImport(sdp), SdpParseError);
       if (!('value' in imported)) return;
@@ -197,7 +197,7 @@ const candidateLine = mutatedText(
 );
 
 describe('ICE candidates between SDP and Jingle', () => {
-  fuzzProperty('parseSdpCandidate throws only SdpParseError; what it reads is written and read back the same, in SDP and in Jingle', 500, () =>
+  fuzzProperty('parseSdpCandidate throws only SdpParseError; what it reads is written and read back the same, in SDP and in Jingle', 1500, () =>
     fc.property(candidateLine, (line) => {
       const parsed = typedOutcome(() => parseSdpCandidate(line), SdpParseError);
       if (!('value' in parsed)) return;

@@ -41,7 +41,7 @@ const damaged = fc.oneof(
 );
 
 describe('RTP, RTCP and telephone-event parsing', () => {
-  fuzzProperty('never throws; an accepted RTP header fits its packet, an accepted RTCP compound fits its datagram', 1000, () =>
+  fuzzProperty('never throws; an accepted RTP header fits its packet, an accepted RTCP compound fits its datagram', 3000, () =>
     fc.property(damaged, (packet) => {
       isRtcpPacket(packet);
       const header = parseRtpHeader(packet);
@@ -55,7 +55,7 @@ describe('RTP, RTCP and telephone-event parsing', () => {
     }),
   );
 
-  fuzzProperty('reads back the reports, descriptions and events it builds', 500, () =>
+  fuzzProperty('reads back the reports, descriptions and events it builds', 1000, () =>
     fc.property(compound, fc.record({ event: fc.integer({ min: 0, max: 255 }), end: fc.boolean(), volume: fc.integer({ min: 0, max: 63 }), duration: fc.integer({ min: 0, max: 0xffff }) }), (packet, event) => {
       expect(parseRtcpCompound(packet)).toBeDefined();
       expect(decodeTelephoneEvent(encodeTelephoneEvent(event))).toStrictEqual({ ...event });

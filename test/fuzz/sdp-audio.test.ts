@@ -36,7 +36,7 @@ function expectWellFormed(description: AudioDescription): void {
 }
 
 describe('parseAudioDescription', () => {
-  fuzzProperty('throws only CallFailedError; what it reads is a port, payload types, clock rates and channels in range', 500, () =>
+  fuzzProperty('throws only CallFailedError; what it reads is a port, payload types, clock rates and channels in range', 1500, () =>
     fc.property(sdp, (text) => {
       const outcome = typedOutcome(() => parseAudioDescription(text), CallFailedError);
       if ('value' in outcome) expectWellFormed(outcome.value);
@@ -61,7 +61,7 @@ describe('parseAudioDescription', () => {
     rtcpMux: fc.boolean(),
   });
 
-  fuzzProperty('reads back what buildRtpAvpSdp wrote: address, port, direction, codecs', 300, () =>
+  fuzzProperty('reads back what buildRtpAvpSdp wrote: address, port, direction, codecs', 600, () =>
     fc.property(rtpAvp, (options) => {
       const read = parseAudioDescription(buildRtpAvpSdp(options));
       expect({ address: read.address, port: read.port, direction: read.direction, rtcpMux: read.rtcpMux }).toStrictEqual({
@@ -77,7 +77,7 @@ describe('parseAudioDescription', () => {
 });
 
 describe('WebRTC offer narrowing and candidate filtering', () => {
-  fuzzProperty('audioOnlyOffer and answerInOfferOrder take any offer parseAudioDescription accepts', 300, () =>
+  fuzzProperty('audioOnlyOffer and answerInOfferOrder take any offer parseAudioDescription accepts', 1000, () =>
     fc.property(sdp, (text) => {
       const offer = typedOutcome(() => parseAudioDescription(text), CallFailedError);
       if (!('value' in offer) || !offer.value.webrtc) return;
@@ -89,7 +89,7 @@ describe('WebRTC offer narrowing and candidate filtering', () => {
     }),
   );
 
-  fuzzProperty('filterSdpCandidates drops only a=candidate lines, and keeps every byte of the others', 300, () =>
+  fuzzProperty('filterSdpCandidates drops only a=candidate lines, and keeps every byte of the others', 1000, () =>
     fc.property(sdp, fc.constantFrom<string[]>(['127.0.0.1'], ['192.168.0.0/16', '2001:db8::/32'], []), (text, networks) => {
       const filtered = filterSdpCandidates(text, makeCandidateFilter(networks));
       // Lines as SDP readers split them (sdp-transform: CRLF, LF or a bare CR), each with its own ending.

@@ -41,7 +41,7 @@ function expectWellFormed(peeked: PeekedMessage): void {
 }
 
 describe('peekSipMessage', () => {
-  fuzzProperty('never throws; what it reads is well-formed, and so is what the hub derives from it', 400, () =>
+  fuzzProperty('never throws; what it reads is well-formed, and so is what the hub derives from it', 1000, () =>
     fc.property(mutatedMessage, (text) => {
       const peeked = peekSipMessage(text);
       if (!peeked) return;
@@ -54,7 +54,7 @@ describe('peekSipMessage', () => {
     }),
   );
 
-  fuzzProperty('the Via rewriters change the top Via only: the result reads the same apart from it', 300, () =>
+  fuzzProperty('the Via rewriters change the top Via only: the result reads the same apart from it', 800, () =>
     fc.property(mutatedMessage, (text) => {
       const before = peekSipMessage(text);
       if (!before?.topVia) return;
@@ -78,7 +78,7 @@ describe('peekSipMessage', () => {
 
   const silent = { debug: () => {}, log: () => {}, warn: () => {}, error: () => {} } as unknown as Core.Logger;
 
-  fuzzProperty('reads no routing fact other than the one sip.js, which gets the message next, reads', 400, () =>
+  fuzzProperty('reads no routing fact other than the one sip.js, which gets the message next, reads', 600, () =>
     fc.property(mutatedMessage, (text) => {
       const peeked = peekSipMessage(text);
       if (!peeked) return;
@@ -163,14 +163,14 @@ const cuts = fc.array(fc.nat(), { maxLength: 40 });
 const stream = fc.array(fc.oneof(fc.constantFrom(...SIP_SAMPLES), mutatedMessage, keepAlive, fc.string({ unit: 'binary', maxLength: 30 })), { minLength: 1, maxLength: 5 });
 
 describe('SipStreamFramer', () => {
-  fuzzProperty('frames the same items however the stream is cut, and holds at most maxMessageBytes', 200, () =>
+  fuzzProperty('frames the same items however the stream is cut, and holds at most maxMessageBytes', 600, () =>
     fc.property(stream, cuts, maxMessageBytes, (parts, at, max) => {
       const bytes = Buffer.from(parts.join(''));
       expect(frame(bytes, at, max)).toStrictEqual(frame(bytes, [], max));
     }),
   );
 
-  fuzzProperty('gives back exactly the messages and pings of a well-formed stream', 150, () =>
+  fuzzProperty('gives back exactly the messages and pings of a well-formed stream', 300, () =>
     fc.property(fc.array(fc.tuple(fc.constantFrom('', '\r\n', '\r\n\r\n'), fc.constantFrom(...SIP_SAMPLES)), { minLength: 1, maxLength: 6 }), cuts, (pairs, at) => {
       const bytes = Buffer.from(pairs.map(([alive, message]) => alive + message).join(''));
       const { items, failed } = frame(bytes, at, DEFAULT_MAX_MESSAGE_BYTES);
@@ -190,7 +190,7 @@ describe('SipStreamFramer', () => {
     }),
   );
 
-  fuzzProperty('agrees with peekSipMessage on where the headers end and on Content-Length', 400, () =>
+  fuzzProperty('agrees with peekSipMessage on where the headers end and on Content-Length', 1000, () =>
     fc.property(mutatedMessage, (text) => {
       const bytes = Buffer.from(text);
       const first = frame(bytes, [], DEFAULT_MAX_MESSAGE_BYTES).items.find((item) => item.kind === 'message');
@@ -210,7 +210,7 @@ describe('SipStreamFramer', () => {
 });
 
 describe('frameDatagram', () => {
-  fuzzProperty('never throws; a message is the datagram or a prefix of it cut after Content-Length', 300, () =>
+  fuzzProperty('never throws; a message is the datagram or a prefix of it cut after Content-Length', 1000, () =>
     fc.property(fc.oneof(mutatedMessage, fc.string({ unit: 'binary', maxLength: 64 })), fc.oneof(fc.constant(DEFAULT_MAX_MESSAGE_BYTES), fc.integer({ min: 1, max: 4000 })), (text, max) => {
       const datagram = Buffer.from(text);
       const framed = frameDatagram(datagram, max);

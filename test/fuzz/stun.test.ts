@@ -85,7 +85,7 @@ const damaged = fc
   .map(([packet, mutations, fix]) => mutate(packet, mutations, fix));
 
 describe('STUN decoding', () => {
-  fuzzProperty('decodeStunMessage throws only StunDecodeError; what it decodes encodes back to the same message', 1000, () =>
+  fuzzProperty('decodeStunMessage throws only StunDecodeError; what it decodes encodes back to the same message', 3000, () =>
     fc.property(damaged, (packet) => {
       expect(typeof isStunMessage(packet)).toBe('boolean');
       const decoded = typedOutcome(() => decodeStunMessage(packet), StunDecodeError);
@@ -100,7 +100,7 @@ describe('STUN decoding', () => {
     }),
   );
 
-  fuzzProperty('a generated message round-trips through encode and decode, with or without FINGERPRINT', 500, () =>
+  fuzzProperty('a generated message round-trips through encode and decode, with or without FINGERPRINT', 1000, () =>
     fc.property(message, fc.boolean(), (msg, fingerprint) => {
       const packet = encodeStunMessage(msg, { fingerprint });
       expect(isStunMessage(packet)).toBe(true);
@@ -110,7 +110,7 @@ describe('STUN decoding', () => {
     }),
   );
 
-  fuzzProperty('XOR-MAPPED-ADDRESS: any value decodes or throws StunDecodeError; an encoded address decodes to itself', 500, () =>
+  fuzzProperty('XOR-MAPPED-ADDRESS: any value decodes or throws StunDecodeError; an encoded address decodes to itself', 1000, () =>
     fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), fc.integer({ min: 0, max: 65535 }), transactionId, fc.uint8Array({ maxLength: 24 }), (address, port, tid, junk) => {
       typedOutcome(() => decodeXorMappedAddress(Buffer.from(junk), tid), StunDecodeError);
       const value = encodeXorMappedAddress(address, port, tid);
@@ -157,7 +157,7 @@ describe('the STUN responder on loopback', () => {
     });
   }
 
-  fuzzAsyncProperty('answers a Binding request with the client address after any damaged packets', 40, () =>
+  fuzzAsyncProperty('answers a Binding request with the client address after any damaged packets', 60, () =>
     fc.asyncProperty(fc.array(damaged, { minLength: 1, maxLength: 5 }), transactionId, async (packets, tid) => {
       for (const packet of packets) client.send(packet, port, '127.0.0.1');
       const request = encodeStunMessage({ method: StunMethod.binding, cls: 'request', transactionId: tid, attributes: [] }, { fingerprint: true });
