@@ -31,7 +31,8 @@ export class XmppChat {
     const jid = `${to.user}@${to.host}${to.resource ? `/${to.resource}` : ''}`;
     try {
       await this.options.port.send(xml('message', { to: jid, type: 'chat', id: message.id }, xml('body', {}, message.body)));
-    } catch {
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'bad-message') throw error;
       throw new GatewayError('undeliverable', 'the XMPP connection is down');
     }
     const timer = setTimeout(() => this.#sent.delete(message.id), SENT_MESSAGE_TTL_MS);

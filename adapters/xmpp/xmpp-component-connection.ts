@@ -4,12 +4,15 @@ import type { Element } from '@xmpp/xml';
 import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import { bareJid, jidLocal } from './jid.js';
+import { flattenTooDeep } from './stanza-depth.js';
+import { assertXmlText } from './xml-text.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
 /** What @xmpp/component (0.13, no type declarations of its own) gives us. */
 interface ComponentEntity {
   on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status', listener: (arg: never) => void): void;
+  prependListener(event: 'element', listener: (stanza: Element) => void): void;
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
   send(stanza: Element): Promise<void>;
@@ -56,6 +59,8 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     this.#options = options;
     const entity = component({ service: options.server, domain: options.domain, password: options.password }) as unknown as ComponentEntity;
     this.#entity = entity;
+    // Ahead of @xmpp/component's own middleware, which listens to the same event.
+    entity.prependListener('element', flattenTooDeep);
     entity.on('error', (error: unknown) => options.logger.warn({ err: error, domain: options.domain }, 'xmpp component error'));
     entity.on('online', () => {
       this.#online = true;
@@ -119,15 +124,17 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   }
 
   /** Sends from `from` (components must say who a stanza is from, XEP-0114 section 3). */
-  send(from: string, stanza: Element): Promise<void> {
-    if (!this.#online) return Promise.reject(new GatewayError('invalid-state', 'the xmpp component is not connected'));
+  async send(from: string, stanza: Element): Promise<void> {
+    if (!this.#online) throw new GatewayError('invalid-state', 'the xmpp component is not connected');
     stanza.attrs.from = from;
+    assertXmlText(stanza);
     return this.#entity.send(stanza);
   }
 
-  request(from: string, iq: Element): Promise<Element> {
-    if (!this.#online) return Promise.reject(new GatewayError('invalid-state', 'the xmpp component is not connected'));
+  async request(from: string, iq: Element): Promise<Element> {
+    if (!this.#online) throw new GatewayError('invalid-state', 'the xmpp component is not connected');
     iq.attrs.from = from;
+    assertXmlText(iq);
     return this.#entity.iqCaller.request(iq, IQ_TIMEOUT_MS);
   }
 

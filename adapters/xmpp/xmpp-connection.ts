@@ -4,6 +4,8 @@ import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { bareJid, jidDomain } from './jid.js';
+import { flattenTooDeep } from './stanza-depth.js';
+import { assertXmlText } from './xml-text.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
 export type { IqContext } from './xmpp-identity.js';
@@ -55,6 +57,8 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
       resource: options.resource,
     });
     const xmpp = this.#xmpp;
+    // Ahead of @xmpp/client's own middleware, which listens to the same event.
+    xmpp.prependListener('element', flattenTooDeep);
     xmpp.on('error', (error: unknown) => options.logger.warn({ err: error, jid: options.jid }, 'xmpp connection error'));
     xmpp.on('online', (address) => {
       this.#online = true;
@@ -151,10 +155,12 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
     jid: () => this.jid,
     send: async (stanza) => {
       if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
+      assertXmlText(stanza);
       await this.#xmpp.send(stanza);
     },
     request: async (iq) => {
       if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
+      assertXmlText(iq);
       return this.#xmpp.iqCaller.request(iq, IQ_TIMEOUT_MS);
     },
   };

@@ -84,13 +84,15 @@ export function makeCandidateFilter(networks: string[]): (candidate: string) => 
 /**
  * Removes rejected `a=candidate:` lines from an SDP blob, leaving every other
  * line, and each line's own terminator (CRLF per RFC 8866 section 5, or a
- * bare LF from lenient peers), untouched.
+ * bare LF from lenient peers), untouched. A bare CR ends a line too: SDP
+ * readers such as sdp-transform take it for one, so a candidate after it
+ * must not pass as part of the line before.
  */
 export function filterSdpCandidates(sdp: string, accept: (candidate: string) => boolean): string {
   return sdp
-    .split(/(?<=\n)/)
+    .split(/(?<=\n|\r(?!\n))/)
     .filter((line) => {
-      const content = line.replace(/\r?\n$/, '');
+      const content = line.replace(/\r?\n$|\r$/, '');
       return !content.startsWith('a=candidate:') || accept(content);
     })
     .join('');

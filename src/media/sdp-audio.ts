@@ -19,7 +19,14 @@ export interface AudioDescription {
   webrtc: boolean;
 }
 
-/** Parses the first audio m-line; a description without one is incompatible media. */
+/**
+ * Parses the first audio m-line; a description without one is incompatible media. sdp-transform
+ * turns what looks like a number into one and leaves the rest as text (`m=audio 99999999999999999999`
+ * gives a string, `a=rtpmap:96 /` an empty name and clock rate), so what it read is checked here:
+ * a port out of 1-65535 is incompatible media; a payload type out of 0-127 or listed twice, or with
+ * two rtpmaps or one without name or clock rate or with bad channels, is a codec left out, as
+ * unknown ones are.
+ */
 export function parseAudioDescription(sdp: string): AudioDescription {
   let session: SessionDescription;
   try {
@@ -29,36 +36,60 @@ export function parseAudioDescription(sdp: string): AudioDescription {
   }
   const media = session.media.find((m) => m.type === 'audio' && m.port !== 0);
   if (!media) throw new CallFailedError('incompatible-media', 'the SDP has no active audio stream');
-  const fmtp = new Map((media.fmtp ?? []).map((f) => [f.payload, f.config]));
-  const order = String(media.payloads ?? '')
-    .split(' ')
-    .filter(Boolean)
-    .map(Number);
-  const codecs: Codec[] = [];
-  for (const pt of order) {
-    const rtp = media.rtp.find((r) => r.payload === pt);
-    const codec = rtp
-      ? { name: rtp.codec, clockRate: rtp.rate ?? 8000, channels: Number(rtp.encoding ?? 1), payloadType: pt }
-      : staticPayload(pt);
-    if (!codec) continue;
-    const parameters = fmtp.get(pt);
-    codecs.push(parameters === undefined ? codec : { ...codec, fmtp: parameters });
-  }
-  const address = media.connection?.ip ?? session.connection?.ip ?? '0.0.0.0';
+  if (!isPort(media.port)) throw new CallFailedError('incompatible-media', `the audio stream's port ${String(media.port).slice(0, 20)} is not a port`);
+  const codecs = mediaCodecs(media);
+  const address = String(media.connection?.ip || session.connection?.ip || '0.0.0.0');
   const direction = (media.direction ?? session.direction ?? 'sendrecv') as MediaDirection;
   const iceUfrag = media.iceUfrag ?? session.iceUfrag;
   const fingerprint = media.fingerprint ?? session.fingerprint;
   return {
     address,
     port: media.port,
-    rtcpPort: media.rtcp?.port,
+    rtcpPort: isPort(media.rtcp?.port) ? media.rtcp.port : undefined,
     rtcpMux: media.rtcpMux !== undefined,
     direction,
-    protocol: media.protocol,
+    protocol: String(media.protocol),
     mid: media.mid === undefined ? undefined : String(media.mid),
     codecs,
     webrtc: iceUfrag !== undefined && fingerprint !== undefined,
   };
+}
+
+/** The codecs of one m-line that can be read, in its order (see parseAudioDescription). */
+export function mediaCodecs(media: SessionDescription['media'][number]): Codec[] {
+  const fmtp = new Map((media.fmtp ?? []).map((f) => [f.payload, String(f.config)]));
+  const order = String(media.payloads ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map(Number);
+  const codecs: Codec[] = [];
+  for (const pt of order) {
+    if (!Number.isInteger(pt) || pt < 0 || pt > 127 || codecs.some((codec) => codec.payloadType === pt)) continue;
+    // One a=rtpmap per payload type (RFC 8866 section 6.6): two are ambiguous, and the codec is left out.
+    const rtpmaps = media.rtp.filter((r) => r.payload === pt);
+    const codec = rtpmaps.length === 0 ? staticPayload(pt) : rtpmaps.length === 1 ? rtpmapCodec(rtpmaps[0]!, pt) : undefined;
+    if (!codec) continue;
+    const parameters = fmtp.get(pt);
+    codecs.push(parameters === undefined ? codec : { ...codec, fmtp: parameters });
+  }
+  return codecs;
+}
+
+function isPort(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+}
+
+/**
+ * An a=rtpmap codec (RFC 8866 section 6.6: name/clock rate[/channels]); undefined when malformed.
+ * The clock rate is not optional, and sdp-transform would not write a 0 one back.
+ */
+function rtpmapCodec(rtp: SessionDescription['media'][number]['rtp'][number], payloadType: number): Codec | undefined {
+  const clockRate: unknown = rtp.rate;
+  // `opus/48000/` reads as an empty channel count, which sdp-transform writes back as none: one channel.
+  const channels = rtp.encoding === undefined || String(rtp.encoding) === '' ? 1 : Number(rtp.encoding);
+  const name = String(rtp.codec ?? '');
+  if (name === '' || !Number.isInteger(clockRate) || (clockRate as number) < 1 || !Number.isInteger(channels) || channels < 1 || channels > 255) return undefined;
+  return { name, clockRate: clockRate as number, channels, payloadType };
 }
 
 /** RFC 3551 table 4: static payload types a phone may use without a=rtpmap. */

@@ -1,5 +1,5 @@
 import { parse, write, type MediaDescription as SdpMedia, type SessionDescription as SdpSession } from 'sdp-transform';
-import type { MediaDirection } from './sdp-audio.js';
+import { mediaCodecs, type MediaDirection } from './sdp-audio.js';
 
 /**
  * Fixes what node-datachannel leaves out of its descriptions: a stable o=
@@ -45,7 +45,7 @@ export function audioOnlyOffer(offerSdp: string): AudioOnlyOffer {
   const offer = parse(offerSdp);
   const audioIndex = offer.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
   if (audioIndex < 0 || offer.media.length === 1) return { sdp: offerSdp, offer, audioIndex: Math.max(audioIndex, 0) };
-  const audio = offer.media[audioIndex]!;
+  const audio = readableLines(offer.media[audioIndex]!);
   const kept: SdpSession = { ...offer, media: [audio] };
   const mid = audio.mid === undefined ? undefined : String(audio.mid);
   kept.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
@@ -74,6 +74,28 @@ export function answerInOfferOrder(answerSdp: string, narrowed: AudioOnlyOffer):
   const mid = audio.mid === undefined ? undefined : String(audio.mid);
   answer.groups = bundleOf(offer) && mid !== undefined ? [{ type: 'BUNDLE', mids: mid }] : [];
   return write(answer);
+}
+
+/**
+ * The m-line with only the formats parseAudioDescription read, and their lines: sdp-transform
+ * writes the lines it could not read back as others (`a=fmtp:  111 x` as payload type 0,
+ * `speex/800/0` as one channel, `a=rtcp:999999999999999999999` as port 1), and a format left out
+ * for two rtpmaps would come back as a static one, so libdatachannel would otherwise answer codecs
+ * the anchor never saw (found by test/fuzz/sdp-audio.test.ts).
+ */
+function readableLines(media: SdpMedia): SdpMedia {
+  const read = mediaCodecs(media).map((codec) => codec.payloadType);
+  if (read.length === 0) return media;
+  // sdp-transform leaves what is no number as text (an empty payload type is '', not 0).
+  const kept = (payload: unknown) => typeof payload === 'number' && read.includes(payload);
+  return {
+    ...media,
+    payloads: read.join(' '),
+    rtp: media.rtp.filter((rtp) => kept(rtp.payload)),
+    fmtp: media.fmtp.filter((fmtp) => kept(fmtp.payload)),
+    ...(media.rtcpFb ? { rtcpFb: media.rtcpFb.filter((fb) => fb.payload === '*' || kept(fb.payload)) } : {}),
+    ...(media.rtcp && !Number.isInteger(media.rtcp.port) ? { rtcp: undefined } : {}),
+  };
 }
 
 function bundleOf(session: SdpSession): boolean {

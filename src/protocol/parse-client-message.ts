@@ -12,11 +12,14 @@ const callId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8-64 character
 // Browsers' SDP for audio+video with many candidates stays well under this; the frame limit applies too.
 const sdp = z.string().min(10).max(60_000).startsWith('v=0', 'must be SDP starting with v=0');
 
+// A candidate is one SDP attribute line (RFC 8839 section 5.1): a line break or other control
+// character in it would add lines where the gateway folds it into SDP, past the candidate filter.
+const sdpLineText = (max: number) => z.string().max(max).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters');
 const candidate = z.strictObject({
-  candidate: z.string().max(1000),
-  sdpMid: z.string().max(64).nullable().optional(),
+  candidate: sdpLineText(1000),
+  sdpMid: sdpLineText(64).nullable().optional(),
   sdpMLineIndex: z.number().int().min(0).max(255).nullable().optional(),
-  usernameFragment: z.string().max(256).nullable().optional(),
+  usernameFragment: sdpLineText(256).nullable().optional(),
 });
 
 const schemas = {

@@ -209,6 +209,10 @@ describe('browser-to-browser call relay', () => {
     expect(answered.sdp).toContain('127.0.0.1 50000 typ host');
     expect(answered.sdp).not.toContain('10.1.2.3');
     alice.send({ type: 'candidate', callId: 'call-relay-1', candidate: { candidate: 'candidate:9 1 udp 1 10.9.9.9 4000 typ host', sdpMid: '0' } });
+    // A loopback candidate carrying a second SDP line passed the filter, which reads only the first (found by test/fuzz).
+    const smuggled = 'candidate:4 1 udp 1 127.0.0.1 4002 typ host generation 0\r\na=candidate:9 1 udp 1 10.9.9.9 4000 typ host';
+    alice.send({ type: 'candidate', id: 'smuggled', callId: 'call-relay-1', candidate: { candidate: smuggled, sdpMid: '0' } });
+    expect(await alice.next('error', (f) => f.id === 'smuggled')).toMatchObject({ code: 'bad-message' });
     alice.send({ type: 'candidate', callId: 'call-relay-1', candidate: { candidate: 'candidate:3 1 udp 1 127.0.0.1 4001 typ host', sdpMid: '0' } });
     alice.send({ type: 'candidate', callId: 'call-relay-1', candidate: null });
     expect(await bob.next('candidate')).toMatchObject({ candidate: { candidate: 'candidate:3 1 udp 1 127.0.0.1 4001 typ host' } });

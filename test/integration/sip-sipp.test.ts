@@ -275,6 +275,46 @@ describe('bad SIP input', () => {
     alice.send({ type: 'reject', callId: incoming.callId, reason: 'busy' });
     expectSuccess(await sipp);
   }, 20_000);
+
+  // Found by test/fuzz/sdp-audio.test.ts: sdp-transform reads such a port as a string or a number
+  // above 65535, which reached the RTP socket and came back as a 500.
+  it('an INVITE whose audio port is not a port gets 488 Not Acceptable Here', async () => {
+    const { sipPort } = await sipGateway();
+    const alice = await webUser('alice');
+    const { createSocket } = await import('node:dgram');
+    const socket = createSocket('udp4');
+    cleanups.push(() => socket.close());
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const local = socket.address().port;
+    for (const port of ['99999999999999999999', '70000']) {
+      const final = new Promise<string>((resolve) => {
+        const onMessage = (data: Buffer) => {
+          if (/^SIP\/2\.0 1\d\d /.test(String(data))) return;
+          socket.off('message', onMessage);
+          resolve(String(data));
+        };
+        socket.on('message', onMessage);
+      });
+      const sdp = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+      const invite = [
+        `INVITE sip:alice@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKport${port}`,
+        'Max-Forwards: 70',
+        `From: <sip:x@127.0.0.1>;tag=port${port}`,
+        'To: <sip:alice@127.0.0.1>',
+        `Call-ID: badport-${port}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:x@127.0.0.1:${local}>`,
+        'Content-Type: application/sdp',
+        `Content-Length: ${sdp.length}`,
+        '',
+        sdp,
+      ].join('\r\n');
+      socket.send(invite, sipPort, '127.0.0.1');
+      expect(await final).toMatch(/^SIP\/2\.0 488 /);
+    }
+    expect(alice.frames.filter((frame) => frame.type === 'incoming')).toStrictEqual([]);
+  }, 20_000);
 });
 
 describe('session timers (RFC 4028)', () => {

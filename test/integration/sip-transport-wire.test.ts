@@ -112,6 +112,15 @@ describe('SipTransportHub on the wire', () => {
     expect(gateway.messages).toEqual([]);
   });
 
+  it('answers a request with a repeated Call-ID with 400: the hub and sip.js would each read another one', async () => {
+    const twice = request('MESSAGE', 'gateway', 'z9hG4bKtwoids', ['Call-ID: another-call-id', 'Content-Type: text/plain'], 'two ids');
+    const replies = await exchange(twice);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatch(/^SIP\/2\.0 400 Bad Request\r\n/);
+    expect(replies[0]).toContain('Warning: 399 127.0.0.1 "Missing or malformed header fields: Call-ID"');
+    expect(gateway.messages).not.toContain('two ids');
+  });
+
   it('never answers a broken ACK, and drops what is not SIP', async () => {
     const ack = request('ACK', 'gateway', 'z9hG4bKbadack').replace(/^CSeq: .*\r\n/m, '');
     expect(await exchange(ack)).toEqual([]);

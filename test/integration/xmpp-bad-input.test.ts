@@ -82,6 +82,50 @@ describe('XMPP bad input', () => {
     expect(await alice.next('ended', (f) => f.callId === incoming.callId, 10_000)).toMatchObject({ reason: 'cancelled' });
   }, 45_000);
 
+  // Prosody relays stanzas of up to 25,000 elements. Nested 5,000 deep, an IQ could not be
+  // answered: the error reply carries the request's child and ltx writes it recursively.
+  it('answers an IQ nested thousands of levels deep with bad-request', async () => {
+    lab = await XmppLab.start({ users: { mallory: 'mallory-secret' } });
+    const mallory = await lab.xmppClient('mallory', 'mallory-secret');
+    await lab.webUser('alice');
+    const reply = new Promise<Element>((resolve) => {
+      mallory.xmpp.on('stanza', (stanza: Element) => {
+        if (stanza.is('iq') && stanza.attrs.id === 'deep') resolve(stanza);
+      });
+    });
+    // Written as text: the test's own client cannot serialise such a stanza either.
+    const depth = 5_000;
+    const write = (mallory.xmpp as unknown as { write(text: string): Promise<void> }).write.bind(mallory.xmpp);
+    await write(`<iq type='set' to='${ALICE}' id='deep'><jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='x'>${'<n>'.repeat(depth)}${'</n>'.repeat(depth)}</jingle></iq>`);
+    const answer = await Promise.race([reply, new Promise<undefined>((resolve) => setTimeout(resolve, 10_000))]);
+    expect(answer?.attrs.type).toBe('error');
+    expect(answer?.getChild('error')?.getChild('bad-request')).toBeDefined();
+  }, 45_000);
+
+  // XML 1.0 cannot carry C0 controls: Prosody closes a stream that sends one (not-well-formed).
+  // Before, one web user's chat message, address or SDP with a NUL cut the gateway's XMPP stream.
+  it('refuses control characters from the web (chat body, JID resource, SDP) and keeps the XMPP stream', async () => {
+    lab = await XmppLab.start({ users: { carol: 'carol-secret' } });
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const alice = await lab.webUser('alice');
+    alice.frames.splice(0);
+
+    alice.send({ type: 'message', id: 'body', to: 'xmpp:carol@localhost', body: 'hi \u0001 there' });
+    expect(await alice.next('error', (f) => f.id === 'body', 10_000)).toMatchObject({ code: 'bad-message' });
+    alice.send({ type: 'message', id: 'resource', to: 'xmpp:carol@localhost/ph\u0001one', body: 'hi' });
+    expect(await alice.next('error', (f) => f.id === 'resource', 10_000)).toMatchObject({ code: 'bad-message' });
+    const offer = (await lab.webrtcPeer('alice').createOffer([PCMU])).replace(/^a=ice-pwd:(\S+)/m, 'a=ice-pwd:$1\u0000');
+    const callId = randomUUID();
+    alice.send({ type: 'call', id: 'dial', callId, to: 'xmpp:carol@localhost', sdp: offer });
+    expect(await alice.next('ended', (f) => f.callId === callId, 10_000)).toMatchObject({ reason: 'incompatible-media' });
+
+    alice.send({ type: 'message', id: 'after', to: 'xmpp:carol@localhost', body: 'still here' });
+    await alice.next('ack', (f) => f.id === 'after');
+    expect((await carol.message('body', 'jabber:client')).getChildText('body')).toBe('still here');
+    // Alice's resource never went back to registering (the "connection lost" of a closed stream).
+    expect(alice.frames.filter((frame) => frame.type === 'registration')).toStrictEqual([]);
+  }, 45_000);
+
   it('ends calls with connection-lost when the XMPP connection is cut, and logs in again', async () => {
     // The gateway reaches Prosody through a relay the test can cut, as a server crash or a network loss would.
     lab = await XmppLab.start({ users: { carol: 'carol-secret' }, throughCutProxy: true });

@@ -58,22 +58,30 @@ export function canonicalHeaderName(name: string): string {
   return COMPACT_NAMES[lower] ?? lower;
 }
 
+type LineEnding = 'crlf' | 'lf' | 'none';
+
 /** The message's lines with their offsets; a line excludes its CR LF (or bare LF, accepted leniently). */
-function* lines(message: string, from: number): Generator<{ text: string; start: number; next: number }> {
+function* lines(message: string, from: number): Generator<{ text: string; start: number; next: number; ending: LineEnding }> {
   let position = from;
   while (position < message.length) {
     const newline = message.indexOf('\n', position);
     const lineEnd = newline === -1 ? message.length : newline;
-    const textEnd = lineEnd > position && message.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
-    yield { text: message.slice(position, textEnd), start: position, next: newline === -1 ? message.length : newline + 1 };
+    const crlf = lineEnd > position && message.charCodeAt(lineEnd - 1) === 13;
+    const textEnd = crlf ? lineEnd - 1 : lineEnd;
+    const ending: LineEnding = newline === -1 ? 'none' : crlf ? 'crlf' : 'lf';
+    yield { text: message.slice(position, textEnd), start: position, next: newline === -1 ? message.length : newline + 1, ending };
     position = newline === -1 ? message.length : newline + 1;
   }
 }
 
 /**
  * Scans the start line and header fields. Returns undefined when a header
- * line is not `token *WSP ":" value` or a continuation line has nothing to
- * continue; those messages are not worth guessing at.
+ * line is not `token *WSP ":" value`, a continuation line has nothing to
+ * continue, or the header lines do not all end like the start line; those
+ * messages are not worth guessing at. Bare LF throughout is read leniently,
+ * but a mix is refused: the stream framer and sip.js split only at CRLF, so
+ * a bare LF inside a CRLF message would end a line (or the headers) here and
+ * not there, and the hub would route by fields sip.js never reads.
  */
 export function scanHeaders(message: string): ScannedHeaders | undefined {
   // RFC 3261 section 7.5: CRLFs before the start line are ignored.
@@ -93,11 +101,14 @@ export function scanHeaders(message: string): ScannedHeaders | undefined {
     current = undefined;
     return true;
   };
+  let ending: LineEnding = 'none';
   for (const line of lines(message, offset)) {
     if (startLine === undefined) {
       startLine = line.text;
+      ending = line.ending;
       continue;
     }
+    if (line.ending !== 'none' && line.ending !== ending) return undefined;
     if (line.text === '') {
       return flush() ? { startLine, fields, bodyStart: line.next } : undefined;
     }

@@ -1,4 +1,4 @@
-import { findParam, scanHeaders, splitNameAddr, splitOutsideQuotes, type HeaderField } from './sip-header-fields.js';
+import { scanHeaders, splitNameAddr, splitOutsideQuotes, type HeaderField } from './sip-header-fields.js';
 import { parsePort, parseViaValue, viaParam, type ParsedVia } from './sip-via.js';
 
 /**
@@ -30,6 +30,7 @@ interface PeekedFields {
   readonly topVia: PeekedVia | undefined;
   /** Number of Via values over all Via fields. */
   readonly viaCount: number;
+  /** Call-ID, CSeq, From and To are undefined (or false) when malformed or repeated (a From or To with two tags too). */
   readonly callId: string | undefined;
   readonly cseq: PeekedCSeq | undefined;
   /** URI of the first Route value (RFC 3261 section 8.1.2: the next hop when present). */
@@ -81,10 +82,26 @@ function first(fields: readonly HeaderField[], name: string): HeaderField | unde
   return fields.find((field) => field.name === name);
 }
 
-function tagOf(field: HeaderField | undefined): string | undefined {
+/**
+ * The one field `name` of a header that may appear only once (RFC 3261 section 7.3.1: only
+ * comma-separated lists may repeat). A repeated one is malformed, not read: the hub routes by
+ * the first and sip.js keeps the last, so reading either would let the two disagree.
+ */
+function single(fields: readonly HeaderField[], name: string): HeaderField | undefined {
+  const found = fields.filter((field) => field.name === name);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * The `tag` of a From or To value, or `null` when the value is malformed for routing: a second
+ * `tag` parameter, which the hub would read first and sip.js last.
+ */
+function tagOf(field: HeaderField | undefined): string | undefined | null {
   if (!field) return undefined;
   const nameAddr = splitNameAddr(field.value);
-  const tag = nameAddr && findParam(nameAddr.params, 'tag');
+  const tags = nameAddr?.params.filter((param) => param.name.toLowerCase() === 'tag') ?? [];
+  if (tags.length > 1) return null;
+  const tag = tags[0];
   return tag?.value === undefined || tag.value === '' ? undefined : tag.value;
 }
 
@@ -98,10 +115,14 @@ function firstUri(field: HeaderField | undefined): string | undefined {
 function peekFields(fields: readonly HeaderField[]): PeekedFields {
   const vias = fields.filter((field) => field.name === 'via').flatMap((field) => splitOutsideQuotes(field.value, ','));
   const topVia = vias[0] === undefined ? undefined : parseViaValue(vias[0].trim());
-  const cseqMatch = CSEQ.exec(first(fields, 'cseq')?.value ?? '');
+  const cseqMatch = CSEQ.exec(single(fields, 'cseq')?.value ?? '');
   const sequence = cseqMatch ? Number(cseqMatch[1]) : NaN;
-  const callId = first(fields, 'call-id')?.value;
+  const callId = single(fields, 'call-id')?.value;
   const contentLength = first(fields, 'content-length')?.value;
+  const from = single(fields, 'from');
+  const to = single(fields, 'to');
+  const fromTag = tagOf(from);
+  const toTag = tagOf(to);
   return {
     topVia: topVia && toPeekedVia(topVia),
     viaCount: vias.filter((via) => via.trim() !== '').length,
@@ -110,10 +131,10 @@ function peekFields(fields: readonly HeaderField[]): PeekedFields {
     firstRoute: firstUri(first(fields, 'route')),
     contactUri: firstUri(first(fields, 'contact')),
     contentLength: contentLength !== undefined && /^\d{1,9}$/.test(contentLength) ? Number(contentLength) : undefined,
-    fromTag: tagOf(first(fields, 'from')),
-    toTag: tagOf(first(fields, 'to')),
-    hasFrom: first(fields, 'from') !== undefined,
-    hasTo: first(fields, 'to') !== undefined,
+    fromTag: fromTag ?? undefined,
+    toTag: toTag ?? undefined,
+    hasFrom: from !== undefined && fromTag !== null,
+    hasTo: to !== undefined && toTag !== null,
   };
 }
 

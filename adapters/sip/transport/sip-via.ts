@@ -15,6 +15,9 @@ export interface ParsedVia {
 }
 
 const VIA_PREFIX = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9.!%*_+`'~-]+)\s*/i;
+const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+/** RFC 3261 section 25.1 `gen-value`: token, host (IPv6 references included) or quoted-string; empty as written by some phones. */
+const GEN_VALUE = /^(?:[A-Za-z0-9.!%*_+`'~:[\]-]*|"(?:[^"\\]|\\[\s\S])*")$/;
 const HOSTNAME = /^[A-Za-z0-9_.-]+$/;
 const IPV6 = /^[0-9A-Fa-f:.]+$/;
 
@@ -52,6 +55,13 @@ export function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
+/**
+ * Parses one Via value; undefined when malformed. Parameters must be `token [= gen-value]`
+ * (RFC 3261 section 20.42 via-params): anything else, such as a `<`, would be split one way
+ * here (parseParams keeps `<...>` together, as in name-addr) and another way by sip.js, and a
+ * `received` added by the hub could end up inside another parameter's value. A parameter named
+ * twice is malformed too: the hub would read the first `branch`, sip.js the last.
+ */
 export function parseViaValue(value: string): ParsedVia | undefined {
   const prefix = VIA_PREFIX.exec(value);
   if (!prefix?.[1]) return undefined;
@@ -59,12 +69,10 @@ export function parseViaValue(value: string): ParsedVia | undefined {
   const semicolon = rest.indexOf(';');
   const sentBy = parseHostPort(semicolon === -1 ? rest : rest.slice(0, semicolon));
   if (!sentBy) return undefined;
-  return {
-    protocol: prefix[1].toUpperCase(),
-    host: sentBy.host,
-    port: sentBy.port,
-    params: semicolon === -1 ? [] : parseParams(rest.slice(semicolon)),
-  };
+  const params = semicolon === -1 ? [] : parseParams(rest.slice(semicolon));
+  if (!params.every((param) => TOKEN.test(param.name) && (param.value === undefined || GEN_VALUE.test(param.value)))) return undefined;
+  if (new Set(params.map((param) => param.name.toLowerCase())).size !== params.length) return undefined;
+  return { protocol: prefix[1].toUpperCase(), host: sentBy.host, port: sentBy.port, params };
 }
 
 /** Re-emits a Via value in its compact canonical spelling (no optional LWS). */

@@ -9,10 +9,23 @@ import { JingleParseError } from './jingle-parse-error.js';
  */
 
 const TOKEN = /^[\x21-\x7e]+$/;
-const TEXT = /^[^\x00-\x1f\x7f]*$/;
+/** No control character, nor U+FFFE/U+FFFF, which XML 1.0 cannot carry either (section 2.2). */
+const TEXT = /^[^\x00-\x1f\x7f\ufffe\uffff]*$/;
 const DIGITS = /^\d{1,10}$/;
+const WORD = /^[\w-]+$/;
+const ENCODING_NAME = /^[\w.-]+$/;
 
 export const UINT32_MAX = 2 ** 32 - 1;
+
+/** Whether `value` is what a token attribute may hold; sdpImport checks what it read against the same rules. */
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/** Whether `value` is what a free-text attribute may hold. */
+export function isText(value: string): boolean {
+  return TEXT.test(value);
+}
 
 function raw(el: Element, name: string): string | undefined {
   const value: unknown = el.attrs[name];
@@ -39,6 +52,33 @@ export function optionalToken(el: Element, name: string): string | undefined {
 export function requiredToken(el: Element, name: string): string {
   const value = optionalToken(el, name);
   if (value === undefined) throw missingAttribute(el, name);
+  return value;
+}
+
+/**
+ * A token SDP readers take only as a word (letters, digits, `_`, `-`): sdp-transform reads
+ * `a=rtcp-fb` types, `a=ssrc` attribute names and `a=ssrc-group` semantics so, and would cut
+ * anything else short.
+ */
+export function optionalWord(el: Element, name: string): string | undefined {
+  const value = optionalToken(el, name);
+  if (value !== undefined && !WORD.test(value)) throw invalid(el, name, value);
+  return value;
+}
+
+export function requiredWord(el: Element, name: string): string {
+  const value = optionalWord(el, name);
+  if (value === undefined) throw missingAttribute(el, name);
+  return value;
+}
+
+/**
+ * An rtpmap encoding name as SDP readers take it (letters, digits, `_ . -`, as every registered
+ * RTP payload format name is): another would read back as a different codec, or none.
+ */
+export function optionalEncodingName(el: Element, name: string): string | undefined {
+  const value = optionalToken(el, name);
+  if (value !== undefined && !ENCODING_NAME.test(value)) throw invalid(el, name, value);
   return value;
 }
 

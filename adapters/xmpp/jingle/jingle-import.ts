@@ -1,13 +1,16 @@
 import type { Element } from '@xmpp/xml';
 import {
   missingAttribute,
+  optionalEncodingName,
   optionalEnum,
   optionalInt,
   optionalText,
   optionalToken,
+  optionalWord,
   requiredEnum,
   requiredInt,
   requiredToken,
+  requiredWord,
   textToken,
   UINT32_MAX,
 } from './jingle-attribute-readers.js';
@@ -63,11 +66,20 @@ const SETUPS: readonly DtlsSetup[] = ['actpass', 'active', 'passive', 'holdconn'
 export function jingleImport(jingle: Element, options: JingleImportOptions): SessionDescription {
   const contents = jingleContents(jingle).map((content) => jingleContentImport(content, options));
   if (contents.length === 0) throw new JingleParseError('missing-content', '<jingle/> has no <content/>', 'jingle');
-  // XEP-0338 section 3. Conversations reads only the first group; Dino ignores them all.
-  const groups: ContentGroup[] = jingle.getChildren('group', NS_GROUPING).map((group) => ({
-    semantics: requiredToken(group, 'semantics'),
-    mids: group.getChildren('content').map((content) => requiredToken(content, 'name')),
-  }));
+  // XEP-0166 section 7.1: the name identifies the content (it becomes a=mid, which SDP requires unique).
+  const mids = new Set(contents.map((content) => content.mid));
+  if (mids.size !== contents.length) throw new JingleParseError('invalid-attribute', 'two <content/> have one name', 'content', 'name');
+  // XEP-0338 section 3. Conversations reads only the first group; Dino ignores them all. As in
+  // sdpImport, a group keeps only the contents there are (a BUNDLE naming another makes browsers
+  // refuse the SDP), and one whose semantics SDP readers cannot take (not a word: RFC 5888 ones
+  // in use are BUNDLE and LS) is left out.
+  const groups: ContentGroup[] = jingle
+    .getChildren('group', NS_GROUPING)
+    .map((group) => ({
+      semantics: requiredToken(group, 'semantics'),
+      mids: group.getChildren('content').map((content) => requiredToken(content, 'name')).filter((mid) => mids.has(mid)),
+    }))
+    .filter((group) => group.mids.length > 0 && /^\w+$/.test(group.semantics));
   return { groups, contents };
 }
 
@@ -85,18 +97,25 @@ export function jingleContentImport(content: Element, options: JingleImportOptio
   }
   const transport = requireTransport(content, mid);
   const payloadTypes = description.getChildren('payload-type', NS_JINGLE_RTP);
+  const codecs = payloadTypes.map(importCodec);
+  // XEP-0167 section 4: a description has one or more payload types (an SDP m-line, one or more formats).
+  if (codecs.length === 0) throw new JingleParseError('unsupported-application', `content "${mid}" offers no <payload-type/>`, 'description');
+  // XEP-0167 section 4: `id` identifies the payload type; SDP lists it once (RFC 3264 section 5.1).
+  if (new Set(codecs.map((codec) => codec.id)).size !== codecs.length) {
+    throw new JingleParseError('invalid-attribute', `content "${mid}" has two <payload-type/> with one id`, 'payload-type', 'id');
+  }
   const result: MediaContent = {
     mid,
     creator,
     kind,
     direction: sendersToDirection(senders, author),
-    codecs: payloadTypes.map(importCodec),
+    codecs,
     feedback: importFeedback(description),
     headerExtensions: description.getChildren('rtp-hdrext', NS_RTP_HDREXT).map((ext) => importExtension(ext, author)),
     extmapAllowMixed: description.getChild('extmap-allow-mixed', NS_RTP_HDREXT) !== undefined,
     sources: description.getChildren('source', NS_SSMA).map(importSource),
     sourceGroups: description.getChildren('ssrc-group', NS_SSMA).map((group) => ({
-      semantics: requiredToken(group, 'semantics'),
+      semantics: requiredWord(group, 'semantics'),
       ssrcs: group.getChildren('source', NS_SSMA).map((source) => requiredInt(source, 'ssrc', 0, UINT32_MAX)),
     })),
     rtcpMux: description.getChild('rtcp-mux', NS_JINGLE_RTP) !== undefined,
@@ -159,7 +178,7 @@ function requireTransport(content: Element, mid: string): Element {
 function importCodec(el: Element): Codec {
   const id = requiredInt(el, 'id', 0, 127);
   const known = STATIC_PAYLOAD_TYPES.get(id);
-  const name = optionalToken(el, 'name') ?? known?.name;
+  const name = optionalEncodingName(el, 'name') ?? known?.name;
   if (name === undefined) throw missingAttribute(el, 'name');
   const clockrate = optionalInt(el, 'clockrate', 1, UINT32_MAX) ?? known?.clockrate;
   if (clockrate === undefined) throw missingAttribute(el, 'clockrate');
@@ -195,8 +214,9 @@ function importParameter(el: Element): CodecParameter[] {
 /** XEP-0293 section 3: `<rtcp-fb type subtype/>` and `<rtcp-fb-trr-int value/>`. */
 function importFeedback(parent: Element): RtcpFeedback[] {
   const feedback: RtcpFeedback[] = parent.getChildren('rtcp-fb', NS_RTP_FB).map((fb) => {
-    const type = requiredToken(fb, 'type');
-    const subtype = optionalToken(fb, 'subtype');
+    const type = requiredWord(fb, 'type');
+    // trr-int's subtype is its interval (RFC 4585 section 4.2), which SDP readers take as digits only.
+    const subtype = type === 'trr-int' ? String(requiredInt(fb, 'subtype', 0, UINT32_MAX)) : optionalWord(fb, 'subtype');
     return subtype === undefined ? { type } : { type, subtype };
   });
   for (const trr of parent.getChildren('rtcp-fb-trr-int', NS_RTP_FB)) {
@@ -219,7 +239,7 @@ function importSource(el: Element): Source {
   return {
     ssrc: requiredInt(el, 'ssrc', 0, UINT32_MAX),
     parameters: el.getChildren('parameter', NS_SSMA).map((p) => {
-      const name = requiredToken(p, 'name');
+      const name = requiredWord(p, 'name');
       const value = optionalText(p, 'value');
       return value === undefined ? { name } : { name, value };
     }),

@@ -2,6 +2,8 @@ import { SdpParseError } from './sdp-parse-error.js';
 import type { CandidateType, IceCandidate } from './session-description.js';
 
 const CANDIDATE_TYPES: ReadonlySet<string> = new Set<CandidateType>(['host', 'srflx', 'prflx', 'relay']);
+/** RFC 6544 section 4.5; XEP-0176's `tcptype` takes the same three (and our Jingle import no other). */
+const TCP_TYPES: ReadonlySet<string> = new Set(['active', 'passive', 'so']);
 const TOKEN = /^[\x21-\x7e]+$/;
 const DIGITS = /^\d{1,10}$/;
 
@@ -32,7 +34,7 @@ export function parseSdpCandidate(line: string): IceCandidate {
     const item = rest[i + 1];
     if (name === 'raddr') candidate.relAddr = token(item, line);
     else if (name === 'rport') candidate.relPort = number(item, 0, 65535, line);
-    else if (name === 'tcptype') candidate.tcptype = token(item, line);
+    else if (name === 'tcptype') candidate.tcptype = tcpType(item, line);
     else if (name === 'generation') candidate.generation = number(item, 0, 2 ** 32 - 1, line);
     else if (name === 'network-id') candidate.network = number(item, 0, 2 ** 32 - 1, line);
   }
@@ -57,6 +59,11 @@ export function writeSdpCandidate(candidate: IceCandidate, options: { ufrag?: st
 
 function token(value: string | undefined, line: string): string {
   if (value === undefined || !TOKEN.test(value)) throw new SdpParseError('invalid-candidate', `malformed candidate: ${line}`);
+  return value;
+}
+
+function tcpType(value: string | undefined, line: string): string {
+  if (value === undefined || !TCP_TYPES.has(value)) throw new SdpParseError('invalid-candidate', `unknown tcptype: ${line}`);
   return value;
 }
 

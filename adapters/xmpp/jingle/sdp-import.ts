@@ -1,6 +1,7 @@
 import { parse, type MediaDescription, type SessionDescription as ParsedSdp } from 'sdp-transform';
 import { firstSourceMsid } from './first-source-msid.js';
 import { parseSdpCandidate } from './sdp-candidate.js';
+import { checkForJingle, checkGroupForJingle, checkMidsForJingle } from './sdp-import-checks.js';
 import { SdpParseError } from './sdp-parse-error.js';
 import type {
   Codec,
@@ -27,6 +28,7 @@ export interface SdpImportOptions {
 
 const DIRECTIONS: ReadonlySet<string> = new Set<MediaDirection>(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 const SETUPS: ReadonlySet<string> = new Set<DtlsSetup>(['actpass', 'active', 'passive', 'holdconn']);
+const PAYLOAD_TYPE = /^(?:0|[1-9]\d{0,2})$/;
 
 /**
  * SDP text → session description. Session-level ICE credentials, fingerprint, setup,
@@ -48,17 +50,29 @@ export function sdpImport(sdp: string, options: SdpImportOptions = {}): SessionD
   const groups = (session.groups ?? [])
     .map((group) => ({ semantics: String(group.type), mids: words(group.mids).filter((mid) => kept.has(mid)) }))
     .filter((group) => group.mids.length > 0);
+  contents.forEach(checkForJingle);
+  checkMidsForJingle(contents);
+  groups.forEach(checkGroupForJingle);
   return { groups, contents };
 }
 
 function importMedia(media: MediaDescription, index: number, session: ParsedSdp, lines: RawLines, options: SdpImportOptions): MediaContent {
   const direction = media.direction ?? session.direction ?? 'sendrecv';
+  const payloads = words(media.payloads);
+  // RFC 3551 section 3: an RTP format is a payload type number, 0 to 127 (`0111` or `1e2` would
+  // read as another one's number).
+  if (!payloads.every((pt) => PAYLOAD_TYPE.test(pt) && Number(pt) <= 127)) {
+    throw new SdpParseError('invalid-sdp', `m=${media.type} lists a format that is not a payload type`);
+  }
+  // RFC 3264 section 5.1: a format is listed once. Each listed one would also collect every
+  // a=rtcp-fb line of its number: repeats made that quadratic (60 KB of SDP, millions of objects).
+  if (new Set(payloads).size !== payloads.length) throw new SdpParseError('invalid-sdp', `m=${media.type} lists a payload type twice`);
   const content: MediaContent = {
     mid: media.mid !== undefined ? String(media.mid) : String(index),
     creator: 'initiator',
     kind: media.type as 'audio' | 'video',
     direction,
-    codecs: media.port === 0 ? rejectedCodecs(media) : words(media.payloads).map((pt) => importCodec(media, Number(pt))),
+    codecs: media.port === 0 ? rejectedCodecs(media, payloads) : payloads.map((pt) => importCodec(media, Number(pt))),
     feedback: feedbackFor(media, '*'),
     headerExtensions: (media.ext ?? session.ext ?? []).map(importExtension),
     extmapAllowMixed: (media.extmapAllowMixed ?? session.extmapAllowMixed) !== undefined,
@@ -68,7 +82,7 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
     rtcpReducedSize: media.rtcpRsize !== undefined,
   };
   if (media.port === 0) content.rejected = true;
-  const msid = mediaMsid(media) ?? firstSourceMsid(content.sources);
+  const msid = mediaMsid(lines) ?? firstSourceMsid(content.sources);
   if (msid !== undefined) content.msid = msid;
   if (media.ptime !== undefined) content.ptime = Number(media.ptime);
   if (media.maxptime !== undefined) content.maxptime = Number(media.maxptime);
@@ -82,8 +96,8 @@ function importMedia(media: MediaDescription, index: number, session: ParsedSdp,
 }
 
 /** RFC 3264 section 6: a rejected stream's formats mean nothing and often lack an rtpmap; keep the readable ones. */
-function rejectedCodecs(media: MediaDescription): Codec[] {
-  return words(media.payloads).flatMap((pt) => {
+function rejectedCodecs(media: MediaDescription, payloads: string[]): Codec[] {
+  return payloads.flatMap((pt) => {
     try {
       return [importCodec(media, Number(pt))];
     } catch {
@@ -148,12 +162,12 @@ function importSources(media: MediaDescription): Source[] {
   return [...sources.values()];
 }
 
-function mediaMsid(media: MediaDescription): string | undefined {
-  const parsed = media.msid?.[0];
-  if (parsed) return [parsed.id, parsed.appdata].filter((part) => part !== undefined).map(String).join(' ');
-  // sdp-transform's grammar rejects Firefox's `{uuid}` ids and keeps the line as invalid.
-  const raw = media.invalid?.find((line) => line.value.startsWith('msid:'));
-  return raw?.value.slice('msid:'.length).trim();
+/**
+ * The media-level `a=msid:` value as written: sdp-transform's grammar takes only word ids, so it
+ * would cut Firefox's `{uuid}` ids and any other character short.
+ */
+function mediaMsid(lines: RawLines): string | undefined {
+  return lines.media.find((line) => line.startsWith('a=msid:'))?.slice('a=msid:'.length).trim();
 }
 
 function importIce(media: MediaDescription, session: ParsedSdp, lines: RawLines): IceTransport | undefined {

@@ -103,6 +103,14 @@ describe('filterSdpCandidates', () => {
     expect(seen.every((c) => c.startsWith('a=candidate:') && !/[\r\n]/.test(c))).toBe(true);
   });
 
+  // Found by test/fuzz/sdp-audio.test.ts (seed -245608614): with bare CR line ends the whole SDP was one
+  // line, so a candidate after the first line passed unfiltered to readers that split at CR.
+  it('takes a bare CR for a line end, as SDP readers do', () => {
+    const crOnly = sdp.replace(/\r\n/g, '\r');
+    expect(filterSdpCandidates(crOnly, makeCandidateFilter(['127.0.0.1']))).not.toContain('10.0.0.7');
+    expect(filterSdpCandidates(crOnly, () => true)).toBe(crOnly);
+  });
+
   it('returns the input unchanged when everything is accepted, including a last line without terminator', () => {
     const unterminated = sdp.slice(0, -2);
     expect(filterSdpCandidates(sdp, () => true)).toBe(sdp);

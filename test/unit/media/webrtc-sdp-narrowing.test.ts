@@ -30,6 +30,19 @@ describe('the anchor answers one audio stream per WebRTC party', () => {
     expect(answer.groups ?? []).toEqual([]);
   });
 
+  // Found by test/fuzz/sdp-audio.test.ts (seed 636387675): sdp-transform wrote the unreadable line back as `a=fmtp:0 ...`.
+  it('leaves out the lines the anchor could not read, which sdp-transform would write back as others', () => {
+    const offer = sdp([...session, ...video('video'), ...audio('audio'), 'a=fmtp:  111 useinbandfec=1']);
+    expect(audioOnlyOffer(offer).sdp).not.toMatch(/a=fmtp:0 /);
+    const rtcp = sdp([...session, ...video('video'), ...audio('audio'), 'a=rtcp:999999999999999999999 IN IP4 0.0.0.0']);
+    expect(audioOnlyOffer(rtcp).sdp).not.toMatch(/a=rtcp:/);
+    const zeroChannels = sdp([...session, ...video('video'), ...audio('audio'), 'a=rtpmap:114 speex/800/0']);
+    expect(audioOnlyOffer(zeroChannels).sdp).not.toMatch(/speex/);
+    // Two rtpmaps for 9 leave it out; without its lines it would come back as static G722 (seed 1586780279).
+    const twoRtpmaps = sdp([...session, ...video('video'), ...audio('audio').map((line) => line.replace('SAVPF 0', 'SAVPF 0 9')), 'a=rtpmap:9 p:63 red/48000/2', 'a=rtpmap:9 G722/8000']);
+    expect(parse(audioOnlyOffer(twoRtpmaps).sdp).media[0]?.payloads).toBe(0);
+  });
+
   it('a bundled audio + video offer gets BUNDLE with the audio mid alone', () => {
     const offer = sdp([...session, 'a=group:BUNDLE 0 1', ...audio('0'), ...video('1')]);
     const narrowed = audioOnlyOffer(offer);

@@ -172,6 +172,50 @@ describe('peekSipMessage', () => {
     expect(missingMandatoryFields(mismatched)).toEqual(['matching CSeq method']);
   });
 
+  // Found by test/fuzz/sip.test.ts (seed -582932604): the hub read the first From, sip.js reads the last.
+  it('refuses repeated From, To, Call-ID and CSeq fields, which sip.js would read differently', () => {
+    const twoFroms = crlf([
+      'MESSAGE sip:carol@chicago.example.com SIP/2.0',
+      'v: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-msg-1;rport',
+      'Max-Forwards: 70',
+      't: <sip:carol@chicago.example.com>',
+      'f  : "Zoë" <sip:ple.com>',
+      'f  : "Zoë" <sip:zoe@example.com>;tag=f-9',
+      'i: msg-1@192.0.2.1',
+      'CSeq: 2 MESSAGE',
+      'Content-Length: 0',
+      '',
+      '',
+    ]);
+    const peeked = request(twoFroms);
+    expect(peeked.fromTag).toBeUndefined();
+    expect(missingMandatoryFields(peeked)).toEqual(['From']);
+    const repeated = (line: string, copy: string) => request(OPTIONS.replace(line, `${line}\r\n${copy}`));
+    expect(missingMandatoryFields(repeated('To: <sip:gateway@192.0.2.10>', 'To: <sip:other@192.0.2.10>;tag=x'))).toEqual(['To']);
+    expect(missingMandatoryFields(repeated('Call-ID: opt-1@198.51.100.7', 'i: other@198.51.100.7'))).toEqual(['Call-ID']);
+    expect(missingMandatoryFields(repeated('CSeq: 7 OPTIONS', 'CSeq: 8 OPTIONS'))).toEqual(['CSeq']);
+  });
+
+  // Found by test/fuzz/sip.test.ts (seeds -79824018, -405150365): the hub read the first tag or
+  // branch, sip.js the last.
+  it('refuses a From or To with two tags, and a Via with a parameter named twice', () => {
+    expect(missingMandatoryFields(request(OPTIONS.replace(';tag=from-1', ';tag=1;tag=from-1')))).toEqual(['From']);
+    expect(missingMandatoryFields(request(OPTIONS.replace('To: <sip:gateway@192.0.2.10>', 'To: <sip:gateway@192.0.2.10>;tag=a;TAG=b')))).toEqual(['To']);
+    const twoBranches = request(OPTIONS.replace(';branch=z9hG4bK-opt-1;', ';branch=z9hG45062;branch=z9hG4bK-opt-1;'));
+    expect(twoBranches.topVia).toBeUndefined();
+    expect(missingMandatoryFields(twoBranches)).toEqual(['Via']);
+  });
+
+  // Found by test/fuzz/sip.test.ts (seed 348590717): a bare LF ended the headers here, while the
+  // stream framer and sip.js split only at CRLF and read on.
+  it('refuses a CRLF message with a bare LF among its header lines, where sip.js reads other fields', () => {
+    expect(peekSipMessage(OPTIONS.replace('Max-Forwards: 70\r\n', 'Max-Forwards: 70\n\r\n'))).toBeUndefined();
+    // The hub would have routed by Call-ID "hidden", sip.js by "opt-1@198.51.100.7".
+    const hidden = OPTIONS.replace('Max-Forwards: 70\r\n', 'Subject: x\nCall-ID: hidden\n\r\n');
+    expect(peekSipMessage(hidden)).toBeUndefined();
+    expect(peekSipMessage(OPTIONS.replace(/\r\n/g, '\n').replace('Max-Forwards: 70\n', 'Max-Forwards: 70\r\n'))).toBeUndefined();
+  });
+
   it('tolerates bare LF line endings and CRLFs before the start line', () => {
     const peeked = request(`\r\n\r\n${OPTIONS.replace(/\r\n/g, '\n')}`);
     expect(peeked.method).toBe('OPTIONS');
@@ -199,6 +243,15 @@ describe('Via rewriters', () => {
     expect(setTopViaSentBy(message, { protocol: 'UDP', host: 'abc.invalid' })).toBe(
       crlf(['SIP/2.0 200 OK', 'v: SIP/2.0/UDP abc.invalid;branch=z9hG4bKx, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKy', 'CSeq: 1 OPTIONS', '', '']),
     );
+  });
+
+  // Found by test/fuzz/sip.test.ts (seed 894779210): `;<branch=...` kept the added `;received=` inside its value.
+  it('refuses a Via whose parameters are not token [= token / host / quoted-string]', () => {
+    const notify = crlf(['NOTIFY sip:alice@192.0.2.44 SIP/2.0', 'Via: SIP/2.0/WSS df7jal23ls0d.invalid;<branch=z9hG4bK-ws-1', 'Call-ID: c', '', '']);
+    expect(peekSipMessage(notify)?.topVia).toBeUndefined();
+    expect(addReceivedRport(notify, '192.0.2.99', 5099)).toBeUndefined();
+    const fine = crlf(['NOTIFY sip:alice@192.0.2.44 SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1;received=[2001:db8::1];x="a;<b>"', 'Call-ID: c', '', '']);
+    expect(peekSipMessage(fine)?.topVia).toMatchObject({ branch: 'z9hG4bK1', received: '[2001:db8::1]' });
   });
 
   it('stripTopViaPort removes only the port', () => {

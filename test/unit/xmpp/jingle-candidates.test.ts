@@ -55,7 +55,14 @@ describe('parseSdpCandidate() / writeSdpCandidate()', () => {
     expect(writeSdpCandidate(HOST, { ufrag: 'Xk9d' })).toBe('candidate:2999745851 1 udp 2122260223 192.168.1.10 50126 typ host generation 0 ufrag Xk9d network-id 1');
   });
 
-  it.each(['candidate:1 1 udp 1 192.0.2.1 5000', 'candidate:1 1 udp 1 192.0.2.1 5000 typ bogus', 'candidate:1 1 udp 1 192.0.2.1 99999 typ host', 'candidate:x y udp 1 192.0.2.1 5000 typ host'])(
+  it.each([
+    'candidate:1 1 udp 1 192.0.2.1 5000',
+    'candidate:1 1 udp 1 192.0.2.1 5000 typ bogus',
+    'candidate:1 1 udp 1 192.0.2.1 99999 typ host',
+    'candidate:x y udp 1 192.0.2.1 5000 typ host',
+    // Found by test/fuzz/jingle.test.ts (seed 323401015): trickled to Jingle as tcptype='network-id', which our own import refuses.
+    'a=candidate:4233069003 1 tcp 1518280447 192.168.1.10 9 typ host tcptype network-id  active generation 0 network-id 1 network-cost 10',
+  ])(
     '%s → SdpParseError invalid-candidate',
     (line) => {
       expect(() => parseSdpCandidate(line)).toThrow(SdpParseError);

@@ -7,8 +7,8 @@ import { fixtureText, parseXml } from './jingle-fixtures.js';
 
 const MINIMAL = fixtureText('minimal-session-initiate.xml');
 
-function importVariant(search: string | RegExp, replace: string) {
-  const text = MINIMAL.replace(search, replace);
+function importVariant(search: string | RegExp, replace: string | ((match: string) => string)) {
+  const text = typeof replace === 'string' ? MINIMAL.replace(search, replace) : MINIMAL.replace(search, replace);
   expect(text, `the fixture contains ${String(search)}`).not.toBe(MINIMAL);
   return () => jingleImport(parseXml(text), { author: 'initiator' });
 }
@@ -45,8 +45,17 @@ describe('jingleImport() with bad input', () => {
     ['payload-type with a non-numeric id', 'id="111"', 'id="opus"', 'invalid-attribute', 'payload-type', 'id'],
     ['payload-type id out of range', 'id="111"', 'id="128"', 'invalid-attribute', 'payload-type', 'id'],
     ['dynamic payload-type without name', ' name="opus"', '', 'missing-attribute', 'payload-type', 'name'],
+    // Found by test/fuzz/jingle.test.ts (seed -310383759): copies of one id became one SDP codec per copy.
+    ['two payload-types with one id', 'id="0" name="PCMU"', 'id="111" name="PCMU"', 'invalid-attribute', 'payload-type', 'id'],
     ['dynamic payload-type without clockrate', ' clockrate="48000"', '', 'missing-attribute', 'payload-type', 'clockrate'],
     ['payload-type name with whitespace', 'name="opus"', 'name="op us"', 'invalid-attribute', 'payload-type', 'name'],
+    // Found by test/fuzz/jingle.test.ts (accepted Jingle -> SDP that sdp-transform reads back otherwise):
+    ['payload-type name SDP reads as another codec', 'name="opus"', 'name="op+us"', 'invalid-attribute', 'payload-type', 'name'],
+    ['rtcp-fb type SDP would cut short', 'type="transport-cc"', 'type="transport:cc"', 'invalid-attribute', 'rtcp-fb', 'type'],
+    ['trr-int rtcp-fb without a numeric interval', 'type="transport-cc"', 'type="trr-int" subtype="soon"', 'invalid-attribute', 'rtcp-fb', 'subtype'],
+    ['source parameter name SDP would cut short', 'name="cname" value="gw"', 'name="c.name" value="gw"', 'invalid-attribute', 'parameter', 'name'],
+    ['ssrc-group semantics SDP would drop', '<rtcp-mux/>', '<ssrc-group xmlns="urn:xmpp:jingle:apps:rtp:ssma:0" semantics="("><source ssrc="1234"/></ssrc-group><rtcp-mux/>', 'invalid-attribute', 'ssrc-group', 'semantics'],
+    ['description without payload types', /<payload-type[\s\S]*<payload-type[^>]*\/>/, '', 'unsupported-application', 'description'],
     ['parameter value with a newline', 'value="1"', 'value="1&#10;a=x"', 'invalid-attribute', 'parameter', 'value'],
     ['parameter value with a semicolon', 'value="1"', 'value="1;stereo=1"', 'invalid-attribute', 'parameter', 'name'],
     ['rtcp-fb without type', ' type="transport-cc"', '', 'missing-attribute', 'rtcp-fb', 'type'],
@@ -78,6 +87,11 @@ describe('jingleImport() with bad input', () => {
   it('a session-initiate without contents → missing-content', () => {
     const empty = parseXml('<jingle xmlns="urn:xmpp:jingle:1" action="session-initiate" sid="s"/>');
     expect(thrown(() => jingleImport(empty, { author: 'initiator' })).code).toBe('missing-content');
+  });
+
+  it('two contents with one name → invalid-attribute (they would become two m-lines with one a=mid)', () => {
+    const error = thrown(importVariant(/<content[\s\S]*<\/content>/, (content: string) => content + content));
+    expect([error.code, error.element, error.attribute]).toStrictEqual(['invalid-attribute', 'content', 'name']);
   });
 
   it('a group content without name → missing-attribute', () => {

@@ -141,6 +141,25 @@ const LIBDATACHANNEL_ANSWER = [
   '',
 ].join('\r\n');
 
+// Found by test/fuzz/jingle.test.ts: what an accepted Jingle offer becomes in SDP reads back the same.
+describe('Jingle whose SDP must read back the same', () => {
+  const minimal = fixtureText('minimal-session-initiate.xml');
+
+  it('a BUNDLE group naming a content that is not there keeps the ones that are (browsers refuse a dangling mid)', () => {
+    const text = minimal.replace('</content>', '</content><group xmlns="urn:xmpp:jingle:apps:grouping:0" semantics="BUNDLE"><content name="a0"/><content name="gone"/></group>');
+    expect(jingleImport(parseXml(text), { author: 'initiator' }).groups).toStrictEqual([{ semantics: 'BUNDLE', mids: ['a0'] }]);
+    const dangling = text.replace('<content name="a0"/>', '');
+    expect(jingleImport(parseXml(dangling), { author: 'initiator' }).groups).toStrictEqual([]);
+  });
+
+  it('an msid source parameter with characters sdp-transform would cut short survives SDP', () => {
+    const text = minimal.replace('<parameter name="cname" value="gw"/>', '<parameter name="cname" value="gw"/><parameter name="msid" value="N&amp;+jUlm track.1"/>');
+    const model = jingleImport(parseXml(text), { author: 'initiator' });
+    expect(model.contents[0]?.msid).toBe('N&+jUlm track.1');
+    expect(sdpImport(sdpExport(model)).contents[0]?.msid).toBe('N&+jUlm track.1');
+  });
+});
+
 describe('SDP import quirks', () => {
   const answer = sdpImport(LIBDATACHANNEL_ANSWER, { type: 'answer' });
 
@@ -191,5 +210,54 @@ describe('SDP import quirks', () => {
     expect(content.ice).toBeUndefined();
     expect(content.dtls).toBeUndefined();
     expect(() => sdpImport(sip.replace('a=rtpmap:101 telephone-event/8000\r\n', ''))).toThrow(SdpParseError);
+  });
+
+  // Found by test/fuzz/jingle.test.ts (browser SDP -> Jingle that our own import refused):
+  // sdp-transform reads most values as \S*, so sdpImport checks them against the Jingle readers.
+  it.each([
+    ['a NUL in ice-pwd, which XML cannot carry: the server would close the whole XMPP stream', 'a=ice-pwd:GwPassword0123456789abc', 'a=ice-pwd:GwPass\u0000word'],
+    ['a U+FFFF in an fmtp value', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:111 minptime=10;x=\uffff'],
+    ['an fmtp parameter name with a space', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=fmtp:111 min ptime=10'],
+    ['channels that are not a number', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 opus/48000/two'],
+    ['clock rate 0', 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:111 opus/0/2'],
+    ['an empty mid', 'a=mid:0', 'a=mid:'],
+    ['two m-lines with one mid', 'a=mid:1', 'a=mid:0'],
+    ['an m-line without formats', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'm=audio 9 UDP/TLS/RTP/SAVPF'],
+  ])('%s is an SdpParseError', (_name, line, replacement) => {
+    const sdp = LIBDATACHANNEL_ANSWER.replace(line, replacement);
+    expect(sdp).not.toBe(LIBDATACHANNEL_ANSWER);
+    expect(() => sdpImport(sdp)).toThrow(expect.objectContaining({ name: 'SdpParseError', code: 'invalid-sdp' }));
+  });
+
+  // Found by test/fuzz/jingle.test.ts: `111 0111` passed the repeat check and made two codecs 111.
+  it('a format that is not a payload type number 0-127 is an SdpParseError', () => {
+    for (const formats of ['111 0111', '111 1e2', '111 128', '111 x']) {
+      expect(() => sdpImport(LIBDATACHANNEL_ANSWER.replace('m=audio 9 UDP/TLS/RTP/SAVPF 111', `m=audio 9 UDP/TLS/RTP/SAVPF ${formats}`))).toThrow(SdpParseError);
+    }
+    expect(sdpImport(LIBDATACHANNEL_ANSWER.replace('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 0')).contents[0]?.codecs.map((c) => c.id)).toStrictEqual([111, 0]);
+  });
+
+  // Found by the SDP fuzz catalog (test/fuzz/jingle.test.ts): sdp-transform keeps `a=12` as an invalid line with a numeric value.
+  it('an attribute line that is only a number is ignored, not a TypeError', () => {
+    const sdp = LIBDATACHANNEL_ANSWER.replace('a=mid:0\r\n', 'a=mid:0\r\na=12\r\n');
+    expect(sdpImport(sdp).contents[0]?.mid).toBe('0');
+  });
+
+  // Found by test/fuzz/jingle.test.ts (seed -310383759): each listed copy of a payload type took
+  // every a=rtcp-fb line of its number, so a 56 KB browser offer made 8 million feedback entries.
+  it('a payload type listed twice on an m-line is an SdpParseError, not one codec per copy', () => {
+    const offer = (copies: number, feedback: number) =>
+      ['v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', `m=audio 9 UDP/TLS/RTP/SAVPF${' 111'.repeat(copies)}`, 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=rtpmap:111 opus/48000/2', ...Array<string>(feedback).fill('a=rtcp-fb:111 nack'), ''].join('\r\n');
+    expect(sdpImport(offer(1, 2)).contents[0]?.codecs[0]?.feedback).toStrictEqual([{ type: 'nack' }, { type: 'nack' }]);
+    for (const [copies, feedback] of [[2, 1], [4000, 2000]] as const) {
+      let thrown: unknown;
+      try {
+        sdpImport(offer(copies, feedback));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(SdpParseError);
+      expect((thrown as SdpParseError).code).toBe('invalid-sdp');
+    }
   });
 });
