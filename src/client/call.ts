@@ -236,9 +236,9 @@ export class Call extends TypedEmitter<CallEvents> {
         sdp = this.pc.localDescription?.sdp ?? '';
       });
       if (!this.live) throw this.endedError();
-      const ack = this.signaling.request({ type: 'call', callId: this.id, to, sdp, ...(transferId ? { transferId } : {}) });
+      // Candidates follow the ack: a call the gateway refuses (forbidden, offline) never had any.
+      await this.signaling.request({ type: 'call', callId: this.id, to, sdp, ...(transferId ? { transferId } : {}) });
       this.candidates.startLocalSignaling();
-      await ack;
     } catch (err) {
       const error =
         err instanceof SwitchboardError
@@ -337,7 +337,7 @@ export class Call extends TypedEmitter<CallEvents> {
       // already closed
     }
     if (this.ownsLocalStream) this.localStream?.getTracks().forEach((track) => track.stop());
-    this.candidates.clear();
+    this.candidates.stop();
     this.signaling.release(this);
     this.setState('ended');
     this.emit('ended', reason, detail);
