@@ -350,11 +350,16 @@ export class Gateway {
 
   #observeCalls(): void {
     const { metrics } = this;
-    this.calls.on('callstart', (call) => metrics.activeCalls.inc({ type: call.type }));
+    this.calls.on('callstart', (call) => {
+      metrics.activeCalls.inc({ type: call.type });
+      const { media } = call;
+      if (media instanceof AnchorMediaSession) metrics.anchorMedia.track(call, call.type, () => media.quality());
+    });
     this.calls.on('callanswer', (call, setupMs) => metrics.callSetupSeconds.observe({ type: call.type }, setupMs / 1000));
     this.calls.on('callend', (call, reason) => {
       metrics.activeCalls.dec({ type: call.type });
       metrics.callsEnded.inc({ type: call.type, reason });
+      metrics.anchorMedia.end(call);
     });
   }
 }
