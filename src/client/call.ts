@@ -12,9 +12,10 @@
  * Trickle ICE lives in IceCandidateQueue, re-offers and glare in SdpNegotiation.
  */
 
-import type { EndReason } from '../protocol/messages.js';
+import type { EndReason, MediaPath } from '../protocol/messages.js';
 import type { AnswerOptions, CallDirection, CallEvents, CallState } from './call-events.js';
 import type { CallInit, CallMessage, CallSignaling, OutgoingFrame } from './call-signaling.js';
+import { callQuality, type CallQuality } from './call-quality.js';
 import { sendDtmfTones, validDtmfDigits } from './dtmf.js';
 import { IceCandidateQueue } from './ice-candidate-queue.js';
 import { SdpNegotiation } from './sdp-negotiation.js';
@@ -39,6 +40,12 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Remote tracks, gathered in one stream that stays the same for the whole call. */
   readonly remoteStream: MediaStream;
   localStream: MediaStream | undefined;
+  /**
+   * How media flows, as the gateway said (`incoming`, `answered`): `relay`
+   * browser to browser, `anchor` through the gateway. Undefined before answer
+   * for outgoing calls, and with gateways that do not say.
+   */
+  mediaPath: MediaPath | undefined;
 
   state: CallState;
   endReason: EndReason | undefined;
@@ -67,6 +74,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.remote = init.remote;
     this.remoteName = init.remoteName;
     this.local = init.local;
+    this.mediaPath = init.mediaPath;
     this.signaling = init.signaling;
     this.state = init.direction === 'outgoing' ? 'calling' : 'incoming';
     this.remoteStream = new MediaStream();
@@ -211,6 +219,11 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.pc.getStats();
   }
 
+  /** Codec, round-trip time, jitter, loss, levels and ICE path, read from `getStats()` now. */
+  async quality(): Promise<CallQuality> {
+    return callQuality(await this.pc.getStats());
+  }
+
   // ------------------------------------------------------------------ internal: setup by the client
 
   /** @internal Adds the local media; `owned` streams are stopped when the call ends. */
@@ -294,6 +307,7 @@ export class Call extends TypedEmitter<CallEvents> {
         if (typeof msg.sdp === 'string') this.onFirstAnswer('pranswer', msg.sdp);
         return;
       case 'answered':
+        if (msg.media === 'relay' || msg.media === 'anchor') this.mediaPath = msg.media;
         if (typeof msg.sdp === 'string') this.onFirstAnswer('answer', msg.sdp);
         return;
       case 'ended':
