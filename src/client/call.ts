@@ -173,6 +173,29 @@ export class Call extends TypedEmitter<CallEvents> {
     this.hangupAs(this.answeredAt ? 'hangup' : 'cancelled');
   }
 
+  /**
+   * Switches the microphone during the call (e.g. `{ deviceId: { exact: id } }` from
+   * enumerateDevices): the new track replaces the old one in the peer connection
+   * without renegotiation, keeps the mute state, and the old one is stopped if the
+   * SDK had opened it.
+   */
+  async setMicrophone(constraints: MediaTrackConstraints): Promise<void> {
+    if (!this.live) throw this.endedError();
+    const stream = await getUserMediaStream(constraints, false);
+    const [track] = stream.getAudioTracks();
+    const sender = this.audioTransceiver()?.sender;
+    if (!track || !this.live || !sender) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw this.live ? new SwitchboardError('media-failed', 'no microphone track to send', { callId: this.id }) : this.endedError();
+    }
+    track.enabled = !this.muted;
+    await sender.replaceTrack(track);
+    const previous = this.localStream;
+    if (this.ownsLocalStream) previous?.getAudioTracks().forEach((t) => t.stop());
+    this.localStream = new MediaStream([track, ...(previous?.getVideoTracks() ?? [])]);
+    this.ownsLocalStream = true;
+  }
+
   /** Mutes or unmutes the local audio (the track keeps running; silence is sent). */
   setMuted(muted: boolean): void {
     this.muted = muted;
