@@ -1,6 +1,6 @@
 import { TypedEmitter } from '../events/typed-emitter.js';
 import type { NegotiatedAudio } from './codecs.js';
-import { buildRtpPacket, parseRtpHeader } from './rtp-packet.js';
+import { buildRtpPacket, parseRtpHeader, type RtpHeader } from './rtp-packet.js';
 import { RtpReceptionStatistics } from './rtp-reception-statistics.js';
 import { RtpStreamRewriter } from './rtp-stream-rewriter.js';
 import { dtmfPackets, TelephoneEventReceiver } from './telephone-event.js';
@@ -105,8 +105,10 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     const to: SideName = from === 'a' ? 'b' : 'a';
     const counters = from === 'a' ? this.counters.aToB : this.counters.bToA;
     const header = parseRtpHeader(packet);
-    if (header) this.#reception[from].update(header, performance.now());
-    this.#detectDtmf(from, packet);
+    if (header) {
+      this.#reception[from].update(header, performance.now());
+      this.#detectDtmf(from, packet, header);
+    }
     if (!this.#receiving[to]) {
       counters.held += 1;
       return;
@@ -120,11 +122,9 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     this.#sides[to].port.sendRtp(packet);
   }
 
-  #detectDtmf(from: SideName, packet: Buffer): void {
+  #detectDtmf(from: SideName, packet: Buffer, header: RtpHeader): void {
     const dtmf = this.#sides[from].codecs.dtmf;
-    if (!dtmf) return;
-    const header = parseRtpHeader(packet);
-    if (!header || header.payloadType !== dtmf.payloadType) return;
+    if (!dtmf || header.payloadType !== dtmf.payloadType) return;
     const digit = this.#receivers[from].push(header.timestamp, packet.subarray(header.headerLength));
     if (digit) this.safeEmit('dtmf', from, digit);
   }

@@ -1,7 +1,7 @@
 /**
  * Signing in again after the WebSocket dropped (gateway restart, network
- * change), with the same credentials, waiting 1, 2, 4… up to 15 s between
- * tries until it works or the user signs out. The page shows "Reconnecting…"
+ * change), with the same credentials, waiting about 1, 2, 4… up to 15 s
+ * between tries until it works or the user signs out. The page shows "Reconnecting…"
  * meanwhile. Calls do not survive the drop (the SDK ends them with
  * `connection-lost`); when the SDK resumes sessions itself (issue #13), this
  * file gives way to its events.
@@ -49,7 +49,8 @@ export class Reconnector {
 
   private schedule(lastError: unknown): void {
     this.attempt += 1;
-    const delay = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (this.attempt - 1));
+    // Spread by ±50% so that the pages of a restarted gateway do not all come back in the same instant.
+    const delay = Math.round(Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (this.attempt - 1)) * (0.5 + Math.random()));
     this.handlers.waiting(this.attempt, delay, lastError);
     this.timer = setTimeout(() => void this.tryOnce(), delay);
   }
