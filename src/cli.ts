@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { signAccessToken } from './auth/access-token.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { Gateway } from './gateway.js';
+import { ListenError } from './ops/listen-error.js';
 
 const USAGE = `Usage:
   switchboard [--config FILE]                     start the gateway
@@ -97,7 +98,13 @@ async function runGateway(gateway: Gateway): Promise<number> {
   try {
     await gateway.start();
   } catch (error) {
-    gateway.logger.fatal({ err: error }, 'cannot start');
+    if (error instanceof ListenError) {
+      // The sentence says it all; the system error's own text would only repeat it.
+      const { code, protocol, host, port, key, environmentVariable } = error;
+      gateway.logger.fatal({ code, protocol, host, port, key, environmentVariable }, `cannot start: ${error.message}`);
+    } else {
+      gateway.logger.fatal({ err: error }, 'cannot start');
+    }
     await gateway.stop().catch(() => {});
     return 1;
   }

@@ -19,6 +19,8 @@ import { makeTurnCredentials } from './ice/turn-credentials.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { CallFailedError } from './errors/gateway-error.js';
 import { readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
+import { HTTP_LISTENER, sipListener, STUN_LISTENER } from './ops/gateway-listeners.js';
+import { explainListenError, type Listener } from './ops/listen-error.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
@@ -57,6 +59,15 @@ function anchorIceServers(config: GatewayConfig): string[] {
     }
   }
   return servers;
+}
+
+/** Awaits a listener's start; a bind or listen failure a setting can fix is rethrown as a ListenError. */
+async function opening<T>(starting: Promise<T>, listenerOf: (protocol: 'TCP' | 'UDP', port: number) => Listener, host: string): Promise<T> {
+  try {
+    return await starting;
+  } catch (error) {
+    throw explainListenError(error, listenerOf, host);
+  }
 }
 
 /**
@@ -208,16 +219,19 @@ export class Gateway {
   async start(): Promise<{ httpPort: number; stunPort: number | undefined }> {
     if (this.#started) throw new Error('gateway already started');
     this.#started = true;
-    if (this.#stun) this.#stunPort = (await this.#stun.start()).port;
-    await this.#sip?.start();
+    const { server, stun, sip } = this.config;
+    // A port in use or refused becomes a ListenError naming the key to change (the CLI prints it once).
+    if (this.#stun) this.#stunPort = (await opening(this.#stun.start(), () => STUN_LISTENER, stun.host)).port;
+    if (this.#sip) await opening(this.#sip.start(), sipListener(sip), sip.host);
     await this.#xmpp?.start();
-    await new Promise<void>((resolve, reject) => {
+    const listening = new Promise<void>((resolve, reject) => {
       this.#http.once('error', reject);
-      this.#http.listen(this.config.server.port, this.config.server.host, () => {
+      this.#http.listen(server.port, server.host, () => {
         this.#http.off('error', reject);
         resolve();
       });
     });
+    await opening(listening, () => HTTP_LISTENER, server.host);
     const httpPort = (this.#http.address() as AddressInfo).port;
     this.logger.info(
       { httpPort, stunPort: this.#stunPort, host: this.config.server.host, nodeId: this.nodeId },
@@ -336,11 +350,16 @@ export class Gateway {
 
   #observeCalls(): void {
     const { metrics } = this;
-    this.calls.on('callstart', (call) => metrics.activeCalls.inc({ type: call.type }));
+    this.calls.on('callstart', (call) => {
+      metrics.activeCalls.inc({ type: call.type });
+      const { media } = call;
+      if (media instanceof AnchorMediaSession) metrics.anchorMedia.track(call, call.type, () => media.quality());
+    });
     this.calls.on('callanswer', (call, setupMs) => metrics.callSetupSeconds.observe({ type: call.type }, setupMs / 1000));
     this.calls.on('callend', (call, reason) => {
       metrics.activeCalls.dec({ type: call.type });
       metrics.callsEnded.inc({ type: call.type, reason });
+      metrics.anchorMedia.end(call);
     });
   }
 }

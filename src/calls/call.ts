@@ -78,7 +78,7 @@ export class Call extends TypedEmitter<CallEvents> {
       const outcome = await this.media.offer(this.caller, offerSdp);
       if (this.#state === 'ended') return;
       if (!('forward' in outcome)) throw new Error('an initial offer must go to the called party');
-      const incoming = { callId: this.id, from: this.caller.address, sdp: outcome.forward };
+      const incoming = { callId: this.id, from: this.caller.address, sdp: outcome.forward, media: this.media.mode };
       await this.callee.deliverCall(fromName === undefined ? incoming : { ...incoming, fromName });
     });
   }
@@ -107,8 +107,8 @@ export class Call extends TypedEmitter<CallEvents> {
       this.#enqueue(async () => {
         const early = this.#earlyAnswer;
         // RFC 3261 section 13.2.1: the 2xx repeats the early answer; media is already in place.
-        if (early && (early.from === sdp || this.media.mode === 'anchor')) return to.notifyAnswered(early.to);
-        to.notifyAnswered(await this.media.answer(from, sdp));
+        if (early && (early.from === sdp || this.media.mode === 'anchor')) return to.notifyAnswered(early.to, this.media.mode);
+        to.notifyAnswered(await this.media.answer(from, sdp), this.media.mode);
       });
     });
     from.on('candidate', (candidate) => {

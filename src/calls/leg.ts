@@ -2,6 +2,7 @@ import { TypedEmitter } from '../events/typed-emitter.js';
 import type { EndReason, IceCandidate } from '../protocol/messages.js';
 import { EXTERNAL_PARTY, type PartyIdentity } from '../policy/party-identity.js';
 import type { Address } from './address.js';
+import type { MediaMode } from './media-session.js';
 
 /**
  * What a leg emits: things its party did. The Call listens and tells the
@@ -44,6 +45,8 @@ export interface IncomingCall {
   from: Address;
   fromName?: string;
   sdp: string;
+  /** How the call's media flows (a browser is told; other parties need not care). */
+  media?: MediaMode;
 }
 
 /**
@@ -77,8 +80,8 @@ export interface Leg extends TypedEmitter<LegEvents> {
   notifyRinging(): void;
   /** The callee sent early media with `sdp`, before answering (this leg is the caller). */
   notifyEarlyMedia(sdp: string): void;
-  /** The callee answered with `sdp` (this leg is the caller). */
-  notifyAnswered(sdp: string): void;
+  /** The callee answered with `sdp` (this leg is the caller); `media` says how media flows. */
+  notifyAnswered(sdp: string, media?: MediaMode): void;
   sendCandidate(candidate: IceCandidate | null): void;
   sendOffer(sdp: string): void;
   sendAnswer(sdp: string): void;

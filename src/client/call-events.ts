@@ -31,8 +31,8 @@ export interface CallEvents {
 export interface AnswerOptions {
   /** Media to send; the SDK does not stop its tracks. Default: a new getUserMedia stream. */
   stream?: MediaStream;
-  /** Ask getUserMedia for audio (default true). Ignored with `stream`. */
-  audio?: boolean;
+  /** Ask getUserMedia for audio (default true), or for audio with these constraints (`{ deviceId }`). Ignored with `stream`. */
+  audio?: boolean | MediaTrackConstraints;
   /** Ask getUserMedia for video (default false). Ignored with `stream`. */
   video?: boolean;
 }

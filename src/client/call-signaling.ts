@@ -3,7 +3,7 @@
  * sends frames, which frames it receives, and what it is created with.
  */
 
-import type { ClientMessage, ErrorMessage, ServerMessage } from '../protocol/messages.js';
+import type { ClientMessage, ErrorMessage, MediaPath, ServerMessage } from '../protocol/messages.js';
 import type { Call } from './call.js';
 import type { CallDirection } from './call-events.js';
 import type { SwitchboardError } from './switchboard-error.js';
@@ -29,6 +29,7 @@ export interface CallInit {
   remote: string;
   remoteName?: string;
   local?: string;
+  mediaPath?: MediaPath;
   rtcConfig: RTCConfiguration;
   signaling: CallSignaling;
 }

@@ -12,9 +12,10 @@
  * Trickle ICE lives in IceCandidateQueue, re-offers and glare in SdpNegotiation.
  */
 
-import type { EndReason } from '../protocol/messages.js';
+import type { EndReason, MediaPath } from '../protocol/messages.js';
 import type { AnswerOptions, CallDirection, CallEvents, CallState } from './call-events.js';
 import type { CallInit, CallMessage, CallSignaling, OutgoingFrame } from './call-signaling.js';
+import { callQuality, type CallQuality } from './call-quality.js';
 import { sendDtmfTones, validDtmfDigits } from './dtmf.js';
 import { IceCandidateQueue } from './ice-candidate-queue.js';
 import { SdpNegotiation } from './sdp-negotiation.js';
@@ -39,6 +40,12 @@ export class Call extends TypedEmitter<CallEvents> {
   /** Remote tracks, gathered in one stream that stays the same for the whole call. */
   readonly remoteStream: MediaStream;
   localStream: MediaStream | undefined;
+  /**
+   * How media flows, as the gateway said (`incoming`, `answered`): `relay`
+   * browser to browser, `anchor` through the gateway. Undefined before answer
+   * for outgoing calls, and with gateways that do not say.
+   */
+  mediaPath: MediaPath | undefined;
 
   state: CallState;
   endReason: EndReason | undefined;
@@ -67,6 +74,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.remote = init.remote;
     this.remoteName = init.remoteName;
     this.local = init.local;
+    this.mediaPath = init.mediaPath;
     this.signaling = init.signaling;
     this.state = init.direction === 'outgoing' ? 'calling' : 'incoming';
     this.remoteStream = new MediaStream();
@@ -165,6 +173,29 @@ export class Call extends TypedEmitter<CallEvents> {
     this.hangupAs(this.answeredAt ? 'hangup' : 'cancelled');
   }
 
+  /**
+   * Switches the microphone during the call (e.g. `{ deviceId: { exact: id } }` from
+   * enumerateDevices): the new track replaces the old one in the peer connection
+   * without renegotiation, keeps the mute state, and the old one is stopped if the
+   * SDK had opened it.
+   */
+  async setMicrophone(constraints: MediaTrackConstraints): Promise<void> {
+    if (!this.live) throw this.endedError();
+    const stream = await getUserMediaStream(constraints, false);
+    const [track] = stream.getAudioTracks();
+    const sender = this.audioTransceiver()?.sender;
+    if (!track || !this.live || !sender) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw this.live ? new SwitchboardError('media-failed', 'no microphone track to send', { callId: this.id }) : this.endedError();
+    }
+    track.enabled = !this.muted;
+    await sender.replaceTrack(track);
+    const previous = this.localStream;
+    if (this.ownsLocalStream) previous?.getAudioTracks().forEach((t) => t.stop());
+    this.localStream = new MediaStream([track, ...(previous?.getVideoTracks() ?? [])]);
+    this.ownsLocalStream = true;
+  }
+
   /** Mutes or unmutes the local audio (the track keeps running; silence is sent). */
   setMuted(muted: boolean): void {
     this.muted = muted;
@@ -211,6 +242,11 @@ export class Call extends TypedEmitter<CallEvents> {
     return this.pc.getStats();
   }
 
+  /** Codec, round-trip time, jitter, loss, levels and ICE path, read from `getStats()` now. */
+  async quality(): Promise<CallQuality> {
+    return callQuality(await this.pc.getStats());
+  }
+
   // ------------------------------------------------------------------ internal: setup by the client
 
   /** @internal Adds the local media; `owned` streams are stopped when the call ends. */
@@ -236,9 +272,9 @@ export class Call extends TypedEmitter<CallEvents> {
         sdp = this.pc.localDescription?.sdp ?? '';
       });
       if (!this.live) throw this.endedError();
-      const ack = this.signaling.request({ type: 'call', callId: this.id, to, sdp, ...(transferId ? { transferId } : {}) });
+      // Candidates follow the ack: a call the gateway refuses (forbidden, offline) never had any.
+      await this.signaling.request({ type: 'call', callId: this.id, to, sdp, ...(transferId ? { transferId } : {}) });
       this.candidates.startLocalSignaling();
-      await ack;
     } catch (err) {
       const error =
         err instanceof SwitchboardError
@@ -294,6 +330,7 @@ export class Call extends TypedEmitter<CallEvents> {
         if (typeof msg.sdp === 'string') this.onFirstAnswer('pranswer', msg.sdp);
         return;
       case 'answered':
+        if (msg.media === 'relay' || msg.media === 'anchor') this.mediaPath = msg.media;
         if (typeof msg.sdp === 'string') this.onFirstAnswer('answer', msg.sdp);
         return;
       case 'ended':
@@ -337,7 +374,7 @@ export class Call extends TypedEmitter<CallEvents> {
       // already closed
     }
     if (this.ownsLocalStream) this.localStream?.getTracks().forEach((track) => track.stop());
-    this.candidates.clear();
+    this.candidates.stop();
     this.signaling.release(this);
     this.setState('ended');
     this.emit('ended', reason, detail);

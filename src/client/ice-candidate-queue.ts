@@ -1,8 +1,11 @@
 /**
  * Trickle ICE for one call (docs/protocol.md, "Flows"): local candidates wait
- * until the `call`/`accept` frame has gone out, because the gateway drops
- * candidates for a call it does not know yet; remote candidates wait until a
- * remote description is set, because addIceCandidate needs one.
+ * until the gateway knows the call (an outgoing call's `call` frame is acked,
+ * an incoming call's `accept` has gone out), because it has nothing to give
+ * them to before, and a refused call would earn one `unknown-call` error per
+ * candidate; remote candidates wait until a remote description is set,
+ * because addIceCandidate needs one. Once the call ends (`stop()`), nothing
+ * more is sent.
  */
 
 import type { IceCandidate } from '../protocol/messages.js';
@@ -19,6 +22,7 @@ function toIceCandidate(candidate: RTCIceCandidate): IceCandidate {
 
 export class IceCandidateQueue {
   private localSignalingStarted = false;
+  private stopped = false;
   private readonly localCandidates: (IceCandidate | null)[] = [];
   private readonly remoteCandidates: (IceCandidate | null)[] = [];
 
@@ -31,13 +35,14 @@ export class IceCandidateQueue {
 
   /** The call's first frame went out: local candidates flow from now on. */
   startLocalSignaling(): void {
+    if (this.stopped) return;
     this.localSignalingStarted = true;
     for (const candidate of this.localCandidates.splice(0)) this.send(candidate);
   }
 
   /** The peer connection's `icecandidate` event. */
   onLocalCandidate(candidate: RTCIceCandidate | null): void {
-    if (!this.live()) return;
+    if (this.stopped || !this.live()) return;
     // Some browsers mark the end of a generation with an empty candidate; the null one follows.
     if (candidate && !candidate.candidate) return;
     const frame = candidate ? toIceCandidate(candidate) : null;
@@ -59,7 +64,9 @@ export class IceCandidateQueue {
     for (const candidate of this.remoteCandidates.splice(0)) this.addRemoteCandidate(candidate);
   }
 
-  clear(): void {
+  /** The call ended: drops what waits and sends nothing from now on. */
+  stop(): void {
+    this.stopped = true;
     this.localCandidates.length = 0;
     this.remoteCandidates.length = 0;
   }

@@ -1,5 +1,7 @@
 /**
- * Switchboard browser SDK: the public API, bundled as dist/web/switchboard.js.
+ * Switchboard browser SDK: the public API. Published as the npm package in
+ * packages/client (`import { SwitchboardClient } from '@switchboard/client'`)
+ * and served by the gateway as one module at /switchboard.js:
  *
  *   import { SwitchboardClient } from '/switchboard.js';
  *   const client = new SwitchboardClient();
@@ -15,12 +17,15 @@ export type { AnswerOptions, CallDirection, CallEvents, CallState } from './call
 export { SwitchboardError } from './switchboard-error.js';
 export type { ClientErrorCode, RoutingFailureCode, SwitchboardErrorCode } from './switchboard-error.js';
 export { TypedEmitter } from './typed-events.js';
+export { callQuality, type CallQuality } from './call-quality.js';
+export { SDK_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './protocol-versions.js';
 export { CloseCode, PROTOCOL_VERSION } from '../protocol/messages.js';
 export type {
   EndReason,
   ErrorCode,
   IceCandidate,
   IceServer,
+  MediaPath,
   PresenceStatus,
   WelcomeMessage,
 } from '../protocol/messages.js';

@@ -18,6 +18,7 @@ import type { CallMessage, CallSignaling, OutgoingFrame } from './call-signaling
 import type { ClientEvents, PresenceEntry } from './client-events.js';
 import type { CallOptions, LoginOptions, SwitchboardClientOptions } from './client-options.js';
 import { PendingRequests } from './pending-requests.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from './protocol-versions.js';
 import { SwitchboardError } from './switchboard-error.js';
 import { TypedEmitter } from './typed-events.js';
 import { getUserMediaStream } from './user-media.js';
@@ -125,6 +126,10 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     const reply = await this.request(frame);
     if (reply.type !== 'welcome') {
       throw new SwitchboardError('bad-message', `expected welcome, got ${reply.type}`);
+    }
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(reply.protocol)) {
+      this.close();
+      throw new SwitchboardError('unsupported-protocol', `the gateway speaks protocol ${reply.protocol}; this SDK speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
     }
     this.user = reply.user;
     this.address = reply.address;
@@ -309,6 +314,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
         remote: msg.from,
         ...(typeof msg.fromName === 'string' ? { remoteName: msg.fromName } : {}),
         ...(typeof msg.to === 'string' ? { local: msg.to } : {}),
+        ...(msg.media === 'relay' || msg.media === 'anchor' ? { mediaPath: msg.media } : {}),
         // Offers without a BUNDLE group (Dino over XMPP: one transport per content) cannot be answered under max-bundle.
         rtcConfig: this.rtcConfigFor(/^a=group:BUNDLE /m.test(msg.sdp) ? undefined : { bundlePolicy: 'balanced' }),
         signaling: this.signaling,

@@ -3,7 +3,7 @@
 import { SwitchboardError } from './switchboard-error.js';
 
 /** getUserMedia wrapped so failures become SwitchboardErrors. */
-export async function getUserMediaStream(audio: boolean, video: boolean): Promise<MediaStream> {
+export async function getUserMediaStream(audio: boolean | MediaTrackConstraints, video: boolean): Promise<MediaStream> {
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new SwitchboardError('media-failed', 'getUserMedia is not available (is the page served over https?)');
   }

@@ -15,6 +15,15 @@ import type { WebRtcEndpoint } from './webrtc-endpoint.js';
 
 type SideName = 'a' | 'b';
 
+/** One leg of an anchored call as the anchor measured it (see `quality()`). */
+export interface AnchoredLegQuality {
+  packetsIn: number;
+  packetsOut: number;
+  /** Set once media is forwarded. */
+  lost?: number;
+  jitterMs?: number;
+}
+
 /** One leg's media session with the gateway. */
 interface AnchorSide {
   name: SideName;
@@ -160,6 +169,22 @@ export class AnchorMediaSession implements MediaSession {
       side.webrtc?.close();
       side.rtp?.close();
     }
+  }
+
+  /**
+   * What the anchor measured of each leg's media, for the quality metrics:
+   * packets it received from and sent to the party, and, once forwarding
+   * started, the party's lost packets and interarrival jitter.
+   */
+  quality(): AnchoredLegQuality[] {
+    return [this.#sides.a, this.#sides.b].map((side) => {
+      const counters = side.webrtc?.counters ?? side.rtp?.stats;
+      return {
+        packetsIn: counters?.packetsIn ?? 0,
+        packetsOut: counters?.packetsOut ?? 0,
+        ...(this.#forwarder ? this.#forwarder.reception(side.name) : {}),
+      };
+    });
   }
 
   /** Counters and state for both legs (admin API, tests, benchmarks). */

@@ -1,6 +1,7 @@
 import { TypedEmitter } from '../events/typed-emitter.js';
 import type { NegotiatedAudio } from './codecs.js';
-import { buildRtpPacket, parseRtpHeader } from './rtp-packet.js';
+import { buildRtpPacket, parseRtpHeader, type RtpHeader } from './rtp-packet.js';
+import { RtpReceptionStatistics } from './rtp-reception-statistics.js';
 import { RtpStreamRewriter } from './rtp-stream-rewriter.js';
 import { dtmfPackets, TelephoneEventReceiver } from './telephone-event.js';
 
@@ -56,6 +57,8 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   readonly #receiving: Record<SideName, boolean> = { a: true, b: true };
   readonly #dtmfQueue: Record<SideName, Promise<void>> = { a: Promise.resolve(), b: Promise.resolve() };
   readonly counters: Record<'aToB' | 'bToA', DirectionCounters> = { aToB: emptyCounters(), bToA: emptyCounters() };
+  /** Loss and jitter of what each side sends (RFC 3550 A.3, A.8), for every kind of leg alike: the quality metrics. */
+  readonly #reception: Record<SideName, RtpReceptionStatistics>;
   #closed = false;
 
   constructor(a: ForwarderSide, b: ForwarderSide) {
@@ -63,6 +66,7 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     this.#sides = { a, b };
     // The rewriter for packets going to side X uses X's SSRC and maps the sender's numbers to X's.
     this.#rewriters = { a: rewriterTowards(b, a), b: rewriterTowards(a, b) };
+    this.#reception = { a: new RtpReceptionStatistics(a.codecs.audio.clockRate), b: new RtpReceptionStatistics(b.codecs.audio.clockRate) };
     this.#listeners = { a: (packet) => this.#forward('a', packet), b: (packet) => this.#forward('b', packet) };
     a.port.on('rtp', this.#listeners.a);
     b.port.on('rtp', this.#listeners.b);
@@ -83,6 +87,12 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     return true;
   }
 
+  /** Packets side `from` sent that never arrived, and the interarrival jitter of its stream (RFC 3550 A.3, A.8). */
+  reception(from: SideName): { lost: number; jitterMs: number } {
+    const statistics = this.#reception[from];
+    return { lost: Math.max(0, statistics.lost), jitterMs: statistics.jitterMs };
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -94,7 +104,11 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
   #forward(from: SideName, packet: Buffer): void {
     const to: SideName = from === 'a' ? 'b' : 'a';
     const counters = from === 'a' ? this.counters.aToB : this.counters.bToA;
-    this.#detectDtmf(from, packet);
+    const header = parseRtpHeader(packet);
+    if (header) {
+      this.#reception[from].update(header, performance.now());
+      this.#detectDtmf(from, packet, header);
+    }
     if (!this.#receiving[to]) {
       counters.held += 1;
       return;
@@ -108,11 +122,9 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     this.#sides[to].port.sendRtp(packet);
   }
 
-  #detectDtmf(from: SideName, packet: Buffer): void {
+  #detectDtmf(from: SideName, packet: Buffer, header: RtpHeader): void {
     const dtmf = this.#sides[from].codecs.dtmf;
-    if (!dtmf) return;
-    const header = parseRtpHeader(packet);
-    if (!header || header.payloadType !== dtmf.payloadType) return;
+    if (!dtmf || header.payloadType !== dtmf.payloadType) return;
     const digit = this.#receivers[from].push(header.timestamp, packet.subarray(header.headerLength));
     if (digit) this.safeEmit('dtmf', from, digit);
   }

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AnchorMediaMetrics } from './anchor-media-metrics.js';
 
 /**
  * The gateway's Prometheus metrics, on a registry of its own so that several
@@ -60,6 +61,9 @@ export class GatewayMetrics {
     help: 'Exceptions and rejections nothing handled (logged, the process goes on): each is a bug to report',
     registers: [this.registry],
   });
+
+  /** Packets, loss and jitter of anchored calls, by call type. */
+  readonly anchorMedia = new AnchorMediaMetrics(this.registry);
 
   /** Where the STUN request count is read from at scrape time (the responder counts itself). */
   stunRequestsSource: () => number = () => 0;

@@ -280,6 +280,12 @@ export interface PresenceMessage {
   users: { user: string; status: PresenceStatus }[];
 }
 
+/**
+ * How a call's media flows: `relay` browser to browser (ICE end to end, perhaps
+ * through TURN), `anchor` through the gateway's own media endpoint.
+ */
+export type MediaPath = 'relay' | 'anchor';
+
 export interface IncomingMessage {
   type: 'incoming';
   callId: string;
@@ -288,6 +294,8 @@ export interface IncomingMessage {
   fromName?: string;
   to: string;
   sdp: string;
+  /** How media will flow (added in protocol 1; older gateways leave it out). */
+  media?: MediaPath;
 }
 
 export interface CallRingingMessage {
@@ -309,6 +317,8 @@ export interface AnsweredMessage {
   type: 'answered';
   callId: string;
   sdp: string;
+  /** How media flows (added in protocol 1; older gateways leave it out). */
+  media?: MediaPath;
 }
 
 export interface EndedMessage {

@@ -14,6 +14,7 @@ import {
 } from '../protocol/messages.js';
 import { parseClientMessage, peekRequestId, ProtocolError } from '../protocol/parse-client-message.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RecentlyEndedCalls } from './recently-ended-calls.js';
 import type { SignalingContext } from './signaling-context.js';
 import { WebLeg } from './web-leg.js';
 
@@ -30,6 +31,7 @@ export class BrowserSession {
   #identity: WebIdentity | undefined;
   presenceSubscribed = false;
   readonly #legs = new Map<string, WebLeg>();
+  readonly #recentlyEnded = new RecentlyEndedCalls();
   readonly #limiter: RateLimiter;
   readonly #logger: Logger;
   #queue: Promise<void> = Promise.resolve();
@@ -80,6 +82,7 @@ export class BrowserSession {
   forgetLeg(callId: string): void {
     const leg = this.#legs.get(callId);
     this.#legs.delete(callId);
+    if (leg) this.#recentlyEnded.add(callId);
     if (leg?.role === 'caller') this.context.releaseCall(this);
   }
 
@@ -165,9 +168,11 @@ export class BrowserSession {
         break;
       }
       case 'hangup':
+        if (this.#endedJustNow(message.callId)) break;
         this.#leg(message.callId).partyHungUp();
         break;
       case 'candidate':
+        if (this.#endedJustNow(message.callId)) break;
         this.#leg(message.callId).partyCandidate(message.candidate);
         break;
       case 'offer':
@@ -329,6 +334,11 @@ export class BrowserSession {
     if (leg) return leg;
     if (this.context.calls.has(callId)) throw new GatewayError('not-your-call', `call ${callId} is not yours`);
     throw new GatewayError('unknown-call', `no call ${callId}`);
+  }
+
+  /** A call of this session that ended a moment ago: frames racing its end are acked and ignored. */
+  #endedJustNow(callId: string): boolean {
+    return !this.#legs.has(callId) && this.#recentlyEnded.has(callId);
   }
 
   #callee(callId: string, action: string): WebLeg {

@@ -1,4 +1,5 @@
 import type { Address } from '../calls/address.js';
+import type { MediaMode } from '../calls/media-session.js';
 import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities, type TransferOutcome } from '../calls/leg.js';
 import type { PartyIdentity } from '../policy/party-identity.js';
 import type { EndReason, IceCandidate, RejectReason, ServerMessage } from '../protocol/messages.js';
@@ -50,6 +51,7 @@ export class WebLeg extends BaseLeg implements Leg {
   async deliverCall(call: IncomingCall): Promise<void> {
     const frame: ServerMessage = { type: 'incoming', callId: call.callId, from: call.from.uri, to: this.address.uri, sdp: call.sdp };
     if (call.fromName !== undefined) frame.fromName = call.fromName;
+    if (call.media !== undefined) frame.media = call.media;
     this.#delivered = true;
     this.#send(frame);
   }
@@ -64,9 +66,9 @@ export class WebLeg extends BaseLeg implements Leg {
     this.#send({ type: 'progress', callId: this.id, sdp });
   }
 
-  notifyAnswered(sdp: string): void {
+  notifyAnswered(sdp: string, media?: MediaMode): void {
     this.#answered = true;
-    this.#send({ type: 'answered', callId: this.id, sdp });
+    this.#send({ type: 'answered', callId: this.id, sdp, ...(media ? { media } : {}) });
   }
 
   sendCandidate(candidate: IceCandidate | null): void {

@@ -1,5 +1,6 @@
 /**
- * The demo softphone: login, dial, answer, presence, call log and chat. A thin
+ * The demo softphone: login, dial, answer, presence, call log, chat, call
+ * quality, audio devices and reconnecting. A thin
  * layer over the SDK (everything protocol-related lives in src/client); this
  * file joins the page's parts and owns the one current call.
  *
@@ -7,7 +8,8 @@
  * `?iceTransportPolicy=relay` forces TURN.
  */
 
-import { SwitchboardClient, SwitchboardError, type Call } from '../client/index.js';
+import { SwitchboardClient, SwitchboardError, type Call, type LoginOptions } from '../client/index.js';
+import { AudioDevices } from './audio-devices.js';
 import { listenToCallControls } from './call-controls.js';
 import { addLogEntry, listenToLog } from './call-log.js';
 import { callDuration, displayName, formatDuration, hasLiveMedia, normalizeAddress } from './call-display.js';
@@ -15,6 +17,8 @@ import { ChatPanel } from './chat-panel.js';
 import { hideError, showError } from './error-toast.js';
 import { listenToUsers, renderUsers } from './online-users.js';
 import { ui } from './page-elements.js';
+import { QualityPanel } from './quality-panel.js';
+import { Reconnector } from './reconnect.js';
 import { clearRegistrations, showRegistration } from './registration-status.js';
 import { Tones } from './tones.js';
 
@@ -34,8 +38,23 @@ if (policy === 'relay' || policy === 'all') rtcConfig.iceTransportPolicy = polic
 const client = new SwitchboardClient({ rtcConfig });
 const tones = new Tones();
 const chat = new ChatPanel(client);
+const quality = new QualityPanel();
 let current: Call | undefined;
+const devices = new AudioDevices(() => current);
 let signingOut = false;
+/** What the user signed in with, to sign in again after the connection dropped. */
+let credentials: LoginOptions | undefined;
+const reconnector = new Reconnector(client, {
+  waiting(attempt, delayMs, lastError) {
+    const why = lastError instanceof SwitchboardError ? ` (${lastError.code})` : '';
+    ui.reconnectDetail.textContent = `Attempt ${attempt} in ${Math.round(delayMs / 1000)} s${why}.`;
+  },
+  reconnected(welcome) {
+    hideError();
+    showLoggedIn(welcome.user, welcome.address);
+    client.subscribePresence().catch(showError);
+  },
+});
 
 window.switchboard = {
   client,
@@ -46,9 +65,10 @@ window.switchboard = {
 
 const BASE_TITLE = document.title;
 
-function setConnection(status: 'offline' | 'connecting' | 'online'): void {
+function setConnection(status: 'offline' | 'connecting' | 'online' | 'reconnecting'): void {
   ui.connection.dataset.status = status;
-  ui.connectionText.textContent = { offline: 'Offline', connecting: 'Connecting…', online: 'Online' }[status];
+  ui.connectionText.textContent = { offline: 'Offline', connecting: 'Connecting…', online: 'Online', reconnecting: 'Reconnecting…' }[status];
+  ui.reconnectBanner.hidden = status !== 'reconnecting';
 }
 
 // ------------------------------------------------------------------ rendering
@@ -65,8 +85,9 @@ function render(): void {
   ui.incoming.hidden = !(live && call.state === 'incoming');
   if (live && call.state === 'incoming') ui.incomingFrom.textContent = displayName(call);
 
-  ui.call.disabled = live;
-  ui.dial.disabled = live;
+  const reconnecting = reconnector.active;
+  ui.call.disabled = live || reconnecting;
+  ui.dial.disabled = live || reconnecting;
   ui.hangup.disabled = !live;
   ui.mute.disabled = !live || call.state === 'incoming';
   ui.hold.disabled = !live || !hasLiveMedia(call);
@@ -76,12 +97,15 @@ function render(): void {
   ui.hold.setAttribute('aria-pressed', String(live && call.onHold));
   ui.keypad.classList.toggle('in-call', live && hasLiveMedia(call));
 
-  if (call?.endReason) {
-    ui.endReason.textContent = call.endReason;
+  // "last call: …" belongs to an ended call only, never beside a new one.
+  const ended = call !== undefined && !call.live && call.endReason !== undefined;
+  ui.endReasonWrap.hidden = !ended;
+  if (ended) {
+    ui.endReason.textContent = call.endReason ?? '';
     ui.endReason.title = call.endDetail ?? '';
-    ui.endReasonWrap.hidden = false;
   }
   renderTimer();
+  quality.follow(call);
 
   tones.set(!live ? 'off' : call.state === 'incoming' ? 'ring' : call.state === 'ringing' ? 'ringback' : 'off');
   document.title = live && call.state === 'incoming' ? `Incoming call · ${BASE_TITLE}` : BASE_TITLE;
@@ -106,6 +130,7 @@ function showLoggedIn(user: string, address: string): void {
 }
 
 function showLoggedOut(): void {
+  reconnector.stop();
   ui.phone.hidden = true;
   ui.loginCard.hidden = false;
   ui.login.disabled = false;
@@ -144,6 +169,7 @@ function adopt(call: Call): void {
     current = undefined; // the follow-up call becomes the page's call
     void dial(to, transferId).finally(() => call.hangup());
   });
+  void devices.refresh(); // device labels appear once the microphone is allowed
   call.on('ended', () => {
     addLogEntry(call);
     if (current === call || current === undefined) ui.remoteAudio.srcObject = null;
@@ -158,9 +184,19 @@ client.on('presence', () => renderUsers(client));
 client.on('registration', showRegistration);
 client.on('error', showError);
 client.on('disconnected', ({ code, reason }) => {
-  showLoggedOut();
-  if (!signingOut) showError(new SwitchboardError('connection-closed', `disconnected (${code}${reason ? ` ${reason}` : ''})`));
-  signingOut = false;
+  if (reconnector.active) return; // a failed attempt's own close
+  // Replaced by a login elsewhere (4001) or signed out: no point in signing in again.
+  if (signingOut || !credentials || code === 4001) {
+    showLoggedOut();
+    if (!signingOut) showError(new SwitchboardError('connection-closed', `disconnected (${code}${reason ? ` ${reason}` : ''})`));
+    signingOut = false;
+    return;
+  }
+  clearRegistrations();
+  reconnector.start(credentials);
+  setConnection('reconnecting');
+  renderUsers(client);
+  render();
 });
 
 setInterval(() => {
@@ -188,7 +224,9 @@ async function login(): Promise<void> {
   ui.login.textContent = 'Signing in…';
   setConnection('connecting');
   try {
-    const welcome = await client.login(token ? { token } : { name });
+    const options: LoginOptions = token ? { token } : { name };
+    const welcome = await client.login(options);
+    credentials = options;
     showLoggedIn(welcome.user, welcome.address);
     await client.subscribePresence();
   } catch (error) {
@@ -202,8 +240,10 @@ async function login(): Promise<void> {
 
 ui.logout.addEventListener('click', () => {
   signingOut = true;
-  client.close(); // emits `disconnected` synchronously
+  credentials = undefined;
+  client.close(); // emits `disconnected` synchronously, when connected
   signingOut = false;
+  showLoggedOut();
   hideError();
 });
 
@@ -224,7 +264,7 @@ async function dial(input: string, transferId?: string): Promise<void> {
   ui.dial.value = to;
   ui.call.disabled = true;
   try {
-    await client.call(to, transferId ? { transferId } : {});
+    await client.call(to, { audio: devices.microphone(), ...(transferId ? { transferId } : {}) });
   } catch (error) {
     showError(error);
   } finally {
@@ -239,7 +279,7 @@ function pickAddress(address: string): void {
   ui.dial.focus();
 }
 
-listenToCallControls({ current: () => current, render, tones });
+listenToCallControls({ current: () => current, render, tones, microphone: () => devices.microphone() });
 listenToUsers({ pick: pickAddress, call: (address) => void dial(address) });
 listenToLog(pickAddress);
 

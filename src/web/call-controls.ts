@@ -15,6 +15,8 @@ export interface CallControlsPage {
   current(): Call | undefined;
   render(): void;
   tones: Tones;
+  /** The microphone the user chose (constraints), or `true` for the default one. */
+  microphone(): boolean | MediaTrackConstraints;
 }
 
 export function listenToCallControls(page: CallControlsPage): void {
@@ -24,7 +26,7 @@ export function listenToCallControls(page: CallControlsPage): void {
     page.tones.unlock();
     ui.answer.disabled = true;
     call
-      .answer()
+      .answer({ audio: page.microphone() })
       .catch(showError)
       .finally(() => {
         ui.answer.disabled = false;

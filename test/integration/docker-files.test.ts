@@ -304,11 +304,13 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('docker/compose.yaml', () => {
-  it('has the gateway, coturn and redis by default, Kamailio and Prosody behind the sip and xmpp profiles', () => {
-    expect(Object.keys(services).sort()).toEqual(['coturn', 'gateway', 'kamailio', 'prosody', 'redis']);
+  it('has the gateway, coturn and redis by default, Kamailio, Prosody, Prometheus + Grafana behind the sip, xmpp and monitoring profiles', () => {
+    expect(Object.keys(services).sort()).toEqual(['coturn', 'gateway', 'grafana', 'kamailio', 'prometheus', 'prosody', 'redis']);
     for (const name of ['gateway', 'coturn', 'redis']) expect(services[name]!.profiles, name).toBeUndefined();
     expect(services.kamailio!.profiles).toEqual(['sip']);
     expect(services.prosody!.profiles).toEqual(['xmpp']);
+    expect(services.prometheus!.profiles).toEqual(['monitoring']);
+    expect(services.grafana!.profiles).toEqual(['monitoring']);
     for (const [name, service] of Object.entries(services)) {
       expect(service.image ?? service.build, name).toBeTruthy();
     }
