@@ -2,6 +2,12 @@ import type { IceCandidate } from '../protocol/messages.js';
 import type { Leg } from './leg.js';
 
 /**
+ * Kept at most: a browser gathers a handful per interface and server (Chromium: a few dozen at
+ * worst); the rest of a flood would only grow the SDP folded for a party that cannot trickle.
+ */
+export const MAX_TRICKLED_CANDIDATES = 64;
+
+/**
  * The candidates a trickling party sends after its description, kept for a party that cannot
  * take them one by one. Listening starts at once, so candidates that arrive before anyone asks
  * for them are not lost.
@@ -14,7 +20,7 @@ export class TrickledCandidates {
   readonly #onCandidate = (candidate: IceCandidate | null) => {
     // The end-of-candidates indication of RFC 8838: browsers signal it as a null (or empty) candidate.
     if (candidate === null || candidate.candidate === '') this.#markEnded();
-    else if (this.accept(candidate.candidate)) this.#candidates.push(candidate);
+    else if (this.#candidates.length < MAX_TRICKLED_CANDIDATES && this.accept(candidate.candidate)) this.#candidates.push(candidate);
   };
 
   constructor(

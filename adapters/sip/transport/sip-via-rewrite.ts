@@ -16,8 +16,13 @@ function rewriteTopVia(message: string, rewrite: (via: ParsedVia) => ParsedVia):
   const values = splitOutsideQuotes(field.value, ',').map((value) => value.trim());
   const top = values[0] === undefined ? undefined : parseViaValue(values[0]);
   if (!top) return undefined;
-  const rewritten = [formatViaValue(rewrite(top)), ...values.slice(1)].join(', ');
-  return `${message.slice(0, field.start)}${field.rawName}: ${rewritten}${message.slice(field.end)}`;
+  // The top value gets a field of its own (RFC 3261 section 7.3.1 makes both forms equal): sip.js
+  // reads `Via: a, b` as b, while the hub keys transactions and routes responses by a.
+  const rest = values.slice(1).filter((value) => value !== '');
+  // Header lines end like the start line (the hub refuses a mix).
+  const lineEnd = /^[^\n]*\r\n/.test(message) ? '\r\n' : '\n';
+  const rewritten = `${field.rawName}: ${formatViaValue(rewrite(top))}${rest.length > 0 ? `${lineEnd}${field.rawName}: ${rest.join(', ')}` : ''}`;
+  return `${message.slice(0, field.start)}${rewritten}${message.slice(field.end)}`;
 }
 
 export interface ViaSentBy {

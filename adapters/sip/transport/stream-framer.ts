@@ -46,9 +46,54 @@ export function readContentLength(headerBlock: string): number | undefined {
   return /^\d{1,9}$/.test(match[1] ?? '') ? Number(match[1]) : NaN;
 }
 
+/**
+ * The bytes waiting to be framed, in storage that grows by doubling and is
+ * consumed from the front: a peer sending a message one byte per segment
+ * must not make each segment copy everything received so far.
+ */
+class ByteQueue {
+  #storage = Buffer.alloc(0);
+  #start = 0;
+  #end = 0;
+
+  get length(): number {
+    return this.#end - this.#start;
+  }
+
+  /** What is queued, without copying (valid until the next append or consume). */
+  view(): Buffer {
+    return this.#storage.subarray(this.#start, this.#end);
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.#end + chunk.length > this.#storage.length) {
+      const size = this.length;
+      const next = Buffer.allocUnsafe(Math.max(size + chunk.length, size * 2, 4096));
+      this.#storage.copy(next, 0, this.#start, this.#end);
+      this.#storage = next;
+      this.#start = 0;
+      this.#end = size;
+    }
+    this.#storage.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  consume(bytes: number): void {
+    this.#start = Math.min(this.#end, this.#start + bytes);
+    if (this.#start === this.#end) this.#start = this.#end = 0;
+  }
+
+  clear(): void {
+    this.#storage = Buffer.alloc(0);
+    this.#start = this.#end = 0;
+  }
+}
+
 export class SipStreamFramer {
   readonly #maxMessageBytes: number;
-  #buffer: Buffer = Buffer.alloc(0);
+  readonly #queue = new ByteQueue();
+  /** Where the search for the end of headers resumes: bytes before it were searched already. */
+  #searchFrom = 0;
   #failed: FramingError | undefined;
 
   constructor(options: { maxMessageBytes?: number } = {}) {
@@ -57,7 +102,7 @@ export class SipStreamFramer {
 
   /** Bytes held back waiting for the rest of a message. */
   get bufferedBytes(): number {
-    return this.#buffer.length;
+    return this.#queue.length;
   }
 
   /**
@@ -65,14 +110,14 @@ export class SipStreamFramer {
    * rest: the connection bounds how long that may take.
    */
   get messagePending(): boolean {
-    const first = this.#buffer[0];
+    const first = this.#queue.view()[0];
     return first !== undefined && first !== CR && first !== LF;
   }
 
   push(chunk: Uint8Array): FramerOutput {
     const items: FramedItem[] = [];
     if (this.#failed) return { items, error: this.#failed };
-    this.#buffer = this.#buffer.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#buffer, chunk]);
+    this.#queue.append(chunk);
     for (;;) {
       const keepAlive = this.#takeKeepAlive();
       if (keepAlive === 'ping') {
@@ -84,7 +129,7 @@ export class SipStreamFramer {
       if (framed === undefined) break;
       if ('code' in framed) {
         this.#failed = framed;
-        this.#buffer = Buffer.alloc(0);
+        this.#queue.clear();
         return { items, error: framed };
       }
       items.push(framed);
@@ -101,24 +146,31 @@ export class SipStreamFramer {
    */
   #takeKeepAlive(): 'ping' | 'wait' | 'none' {
     for (;;) {
-      const buffer = this.#buffer;
+      const buffer = this.#queue.view();
       if (buffer.length === 0) return 'wait';
       if (buffer[0] !== CR && buffer[0] !== LF) return 'none';
       if (buffer.length >= 4 && buffer.subarray(0, 4).equals(HEADER_END)) {
-        this.#buffer = buffer.subarray(4);
+        this.#consume(4);
         return 'ping';
       }
       if (buffer[0] === CR && buffer.length < 2) return 'wait';
       const lineEnd = buffer[0] === CR && buffer[1] === LF ? 2 : 1;
       if (buffer.length === lineEnd || (buffer.length < 4 && buffer[lineEnd] === CR)) return 'wait';
-      this.#buffer = buffer.subarray(lineEnd);
+      this.#consume(lineEnd);
     }
   }
 
+  #consume(bytes: number): void {
+    this.#queue.consume(bytes);
+    this.#searchFrom = 0;
+  }
+
   #takeMessage(): FramedItem | FramingError | undefined {
-    const buffer = this.#buffer;
-    const headerEnd = buffer.indexOf(HEADER_END);
+    const buffer = this.#queue.view();
+    // Resume where the last search stopped (less the 3 bytes a split CRLFCRLF may have begun in).
+    const headerEnd = buffer.indexOf(HEADER_END, Math.max(0, this.#searchFrom - 3));
     if (headerEnd === -1) {
+      this.#searchFrom = buffer.length;
       if (buffer.length > this.#maxMessageBytes) {
         return { code: 'message-too-large', detail: `no end of headers within ${this.#maxMessageBytes} bytes` };
       }
@@ -137,7 +189,7 @@ export class SipStreamFramer {
     }
     if (buffer.length < total) return undefined;
     const message = buffer.toString('utf8', 0, total);
-    this.#buffer = buffer.subarray(total);
+    this.#consume(total);
     return { kind: 'message', message, bytes: total };
   }
 }
