@@ -134,6 +134,7 @@ export class Gateway {
     if (config.sip.enabled) {
       this.#sip = new SipAdapter({
         config: config.sip,
+        trustedProxies: config.server.trustedProxies,
         calls: this.calls,
         logger: this.#component('sip'),
         defaultAdvertisedHost: this.media.announcedAddress,

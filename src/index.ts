@@ -15,6 +15,7 @@ export type { EndReason, ErrorCode, IceCandidate, LoginCredentials, Registration
 export type { ChatDelivery, ChatMessage, ChatRouter } from './messaging/chat-router.js';
 export type { UserRegistrar } from './signaling/user-registrar.js';
 export type { GatewayConfig } from './config/config-schema.js';
+export { clientAddress } from './http/client-address.js';
 export { defaultMaxConnections, readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
 export { DialPlan, type DialDecision, type DialRule } from './policy/dial-plan.js';
 export { audienceIncludes, describeIdentity, EXTERNAL_PARTY, type Audience, type PartyIdentity, type WebIdentity } from './policy/party-identity.js';

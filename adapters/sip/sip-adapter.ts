@@ -45,6 +45,8 @@ import { WebUserRegistrations } from './web-user-registrations.js';
 export type SipConfig = GatewayConfig['sip'];
 
 export interface SipAdapterOptions {
+  /** `server.trustedProxies`: SIP over WebSocket behind them counts clients by X-Forwarded-For. */
+  trustedProxies?: readonly string[];
   config: SipConfig;
   calls: CallRegistry;
   logger: Logger;
@@ -117,7 +119,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       ...(config.tls
         ? { tls: { host: config.host, port: config.tls.port, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } }
         : {}),
-      ws: config.ws,
+      ws: config.ws && { trustedProxies: this.#options.trustedProxies ?? [] },
       connectionLimits: {
         maxConnections: config.limits.maxConnections ?? defaultMaxConnections(readOpenFileLimit()),
         maxConnectionsPerSource: config.limits.maxConnectionsPerSource,

@@ -143,6 +143,22 @@ describe('connection caps (sip.limits.maxConnectionsPerSource, maxConnections)',
     closers.push(() => browser.terminate());
     await new Promise((resolve, reject) => browser.once('open', resolve).once('error', reject));
   });
+
+  it('behind a trusted proxy (server.trustedProxies) WebSocket clients are counted by X-Forwarded-For, not as the proxy', async () => {
+    sipPort = await allocatePort();
+    gateway = await startTestGateway({ server: { trustedProxies: ['127.0.0.1/32'] }, sip: { enabled: true, port: sipPort, limits: { maxConnectionsPerSource: 1 } } });
+    const open = (forwardedFor: string) =>
+      new Promise<string>((resolve) => {
+        const client = new WebSocket(`ws://127.0.0.1:${gateway!.httpPort}/sip`, 'sip', { headers: { 'x-forwarded-for': forwardedFor } });
+        closers.push(() => client.terminate());
+        client.once('open', () => resolve('open'));
+        client.once('unexpected-response', (_request, response) => resolve(`HTTP ${response.statusCode}`));
+        client.once('error', (error) => resolve(error.message));
+      });
+    expect(await open('203.0.113.1')).toBe('open');
+    expect(await open('203.0.113.2')).toBe('open');
+    expect(await open('203.0.113.1')).toBe('HTTP 503');
+  });
 });
 
 describe('time bounds (sip.limits.headerTimeoutMs, idleTimeoutSeconds)', () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
+import { clientAddress } from '../../../src/index.js';
 import type { HubConnectionGate } from './hub-connection-gate.js';
 import { WebSocketConnection } from './sip-connection.js';
 
@@ -11,6 +12,8 @@ export interface HubWebSocketServerOptions {
   readonly maxMessageBytes: number;
   readonly idleMs: number;
   readonly gate: HubConnectionGate;
+  /** Whose X-Forwarded-For names the client (server.trustedProxies), so per-source caps count clients, not the proxy. */
+  readonly trustedProxies: readonly string[];
   /** Every flow set up is handed to the hub's pool. */
   readonly onConnection: (connection: WebSocketConnection) => void;
 }
@@ -56,13 +59,14 @@ export class HubWebSocketServer {
       return true;
     }
     const protocol = (request.socket as TLSSocket).encrypted === true ? 'WSS' : 'WS';
-    if (!this.#options.gate.admit(socket, protocol, request.socket.remoteAddress)) {
+    const client = clientAddress(request, this.#options.trustedProxies);
+    if (!this.#options.gate.admit(socket, protocol, client)) {
       // RFC 6455 section 4.1: any status but 101 fails the handshake; 503 says to come back later (RFC 9110 section 15.6.4).
       socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 30\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
     this.#server.handleUpgrade(request, socket, head, (webSocket) => {
-      const remote = { address: request.socket.remoteAddress ?? '', port: request.socket.remotePort ?? 0, localPort: request.socket.localPort ?? 0 };
+      const remote = { address: client, port: request.socket.remotePort ?? 0, localPort: request.socket.localPort ?? 0 };
       const { maxMessageBytes, idleMs } = this.#options;
       this.#options.onConnection(new WebSocketConnection(webSocket, protocol, remote, { maxMessageBytes, idleMs }));
     });

@@ -30,6 +30,8 @@ export interface WebSocketOptions {
   readonly path?: string;
   /** Port of the HTTP server, for the Via of requests sent over WebSocket flows. */
   readonly advertisedPort?: number;
+  /** TLS terminators in front of the HTTP server: their X-Forwarded-For names the client for the caps. */
+  readonly trustedProxies?: readonly string[];
 }
 
 export interface SipTransportHubOptions {
@@ -158,6 +160,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
         maxMessageBytes: this.#maxMessageBytes,
         idleMs: this.#idleMs,
         gate: this.#gate,
+        trustedProxies: ws.trustedProxies ?? [],
         onConnection: (connection) => this.#pool.add(connection),
       });
     const viaPorts: Partial<Record<SipProtocol, number>> = {
