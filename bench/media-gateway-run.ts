@@ -70,7 +70,7 @@ async function placeCalls(url: string, first: number, count: number, meter: Load
   };
   await Promise.all(Array.from({ length: Math.min(SETTINGS.setupConcurrency, count) }, worker));
   const pick = (key: keyof SetupTimes): Percentiles => percentiles(times.map((t) => t[key]));
-  return { failures, retried, setupMs: { answeredMs: pick('answeredMs'), connectedMs: pick('connectedMs'), firstRtpMs: pick('firstRtpMs') } };
+  return { failures, retried, setupMs: { answeredMs: pick('answeredMs'), iceConnectedMs: pick('iceConnectedMs'), connectedMs: pick('connectedMs'), firstRtpMs: pick('firstRtpMs') } };
 }
 
 /** Why the ramp should stop after `step`, if it should. */
