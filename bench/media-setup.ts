@@ -6,6 +6,8 @@
  * soon as the first packet has arrived both ways, so the calls in flight are
  * only ever the set-ups themselves.
  *
+ * A first wave of `concurrency` set-ups warms the gateway up and is not counted.
+ *
  * Milestones, from the `call` frame (the offer) on the driver's clock:
  * answered (the `answered` frame), ICE connected and DTLS connected (the
  * browser's PeerConnection), first RTP at the phone (the browser's first
@@ -65,6 +67,8 @@ export interface SetupRun {
 }
 
 const PHONE_WAIT_MS = 5000;
+/** Call numbers of the warm-up wave, beyond any measured call's. */
+const WARM_UP_INDEX = 100_000;
 
 /** Answers the gateway's tel: offers with a phone each; `phoneFor` finds a call's phone by its call id. */
 function servePhones(gateway: MediaGatewayChild, meter: LoadMeter, pacer: Pacer) {
@@ -204,6 +208,9 @@ export async function runSetups(
     driver = direction === 'browser-calls'
       ? browserCallsDriver(url, concurrency, phones.phoneFor, meter, pacer)
       : await phoneCallsDriver(gateway, url, concurrency, meter, pacer);
+    // One wave of set-ups first, not counted: a fresh gateway's first calls also pay for JIT
+    // compilation and node-datachannel's threads starting, which a running gateway has behind it.
+    await Promise.all(Array.from({ length: concurrency }, (_, i) => driver!.place(WARM_UP_INDEX + i).catch(() => undefined)));
     const quietWaitMs = await awaitQuietMachine(gateway.pid);
     const loadAverage = Math.round((loadavg()[0] ?? 0) * 100) / 100;
     const before = await gateway.request({ cmd: 'stats', gc: false, resetLoopDelay: true }, 'stats');
