@@ -11,6 +11,7 @@
  * the first audio the page decoded (getStats: samples received that were not concealment,
  * polled every 5 ms).
  */
+import { fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,7 @@ import { startBaresip, type Baresip } from '../test/support/sip/baresip.js';
 import { allocatePort } from '../test/support/sip/ports.js';
 import { SipJsSoftphone } from '../test/support/sip/sipjs-softphone.js';
 import { startTestGateway } from '../test/support/test-gateway.js';
+import { isMainModule } from './ipc-child.js';
 import { percentiles, type Percentiles } from './run.js';
 
 /**
@@ -274,4 +276,32 @@ export async function runChromiumSetups(counts: Record<ChromiumScenario, number>
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * runChromiumSetups in a child process that exits without node-datachannel's cleanup(): the
+ * gateway runs in that process, and cleanup() can crash once V8 has collected the wrappers of
+ * endpoints its calls closed (bench/browser-peer.ts), which would take the whole benchmark down.
+ */
+export function runChromiumSetupsInChild(counts: Record<ChromiumScenario, number>, log: (line: string) => void): Promise<ChromiumRun[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL(import.meta.url), [], { env: { ...process.env, BENCH_CHROMIUM_COUNTS: JSON.stringify(counts) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let runs: ChromiumRun[] | undefined;
+    child.on('message', (message: { type: 'log'; line: string } | { type: 'result'; runs: ChromiumRun[] } | { type: 'failed'; message: string }) => {
+      if (message.type === 'log') log(message.line);
+      else if (message.type === 'result') runs = message.runs;
+      else reject(new Error(`Chromium set-ups failed: ${message.message}`));
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => (runs ? resolve(runs) : reject(new Error(`the Chromium set-up process ended (${signal ?? code}) without a result`))));
+  });
+}
+
+if (isMainModule(import.meta.url)) {
+  const send = (message: unknown): Promise<void> => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve()));
+  runChromiumSetups(JSON.parse(process.env.BENCH_CHROMIUM_COUNTS ?? '{}') as Record<ChromiumScenario, number>, (line) => void send({ type: 'log', line }))
+    .then((runs) => send({ type: 'result', runs }))
+    .catch((error: unknown) => send({ type: 'failed', message: error instanceof Error ? error.message : String(error) }))
+    // No nodeDataChannel.cleanup(): see runChromiumSetupsInChild.
+    .finally(() => process.exit(0));
 }

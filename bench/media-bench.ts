@@ -20,7 +20,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BrowserCall } from './browser-peer.js';
-import { runChromiumSetups } from './chromium-setup.js';
+import { runChromiumSetupsInChild } from './chromium-setup.js';
 import { runGateway } from './media-gateway-run.js';
 import { runSetups } from './media-setup.js';
 import { LoadMeter, Pacer } from './media-load.js';
@@ -97,7 +97,7 @@ export const mediaBenchmark: Benchmark = {
         }
       }
       const chromium = SETTINGS.parts.chromium
-        ? await runChromiumSetups(
+        ? await runChromiumSetupsInChild(
             {
               'page-calls-echo': SETTINGS.chromiumEchoCalls,
               'page-calls-baresip': SETTINGS.chromiumPhoneCalls,

@@ -27,7 +27,7 @@ interface AnchorSide {
   pendingOffer?: { sdp: string; description: AudioDescription };
   /** What the gateway offered this leg (gateway numbering). */
   offered?: Codec[];
-  /** The anchor's candidates, held back from its offer to this trickling WebRTC party until its answer is in (see #offerWebRtc). */
+  /** The anchor's candidates, held back from its first description for this trickling WebRTC party (see #toWebRtcParty). */
   heldCandidates?: HeldCandidates;
   /** The codec this leg uses, in its own numbering. */
   negotiated?: NegotiatedAudio;
