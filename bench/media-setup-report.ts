@@ -9,7 +9,8 @@ import { formatMs as ms, type Percentiles, type Table } from './run.js';
 
 export const SETUP_GOAL = { concurrency: 10, firstRtpP99Ms: 150, maxMs: SLOW_SETUP_MS };
 
-const triple = (p: Percentiles): string => (Number.isNaN(p.p50) ? '–' : `${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.max)}`);
+// A milestone a scenario does not have is NaN here, null after the Chromium child's IPC (JSON).
+const triple = (p: Percentiles): string => (typeof p.p50 !== 'number' || Number.isNaN(p.p50) ? '–' : `${ms(p.p50)} / ${ms(p.p99)} / ${ms(p.max)}`);
 
 const DIRECTION = {
   'browser-calls': 'browser → phone (the anchor answers)',
