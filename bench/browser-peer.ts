@@ -26,6 +26,8 @@ const STEP_TIMEOUT_MS = 15_000;
 export interface SetupTimes {
   /** The gateway's `answered` frame (the phone's answer, translated) arrived. */
   answeredMs: number;
+  /** ICE with the gateway's anchor is up (the ICE state is `connected` or `completed`). */
+  iceConnectedMs: number;
   /** ICE and DTLS with the gateway's anchor are up: the PeerConnection is `connected`. */
   connectedMs: number;
   /** The first RTP packet from the phone came out of the track: media flows end to end. */
@@ -40,6 +42,8 @@ export class BrowserCall {
   #unpace: (() => void) | undefined;
   #closed = false;
   times: SetupTimes | undefined;
+  /** performance.now() when `call` was sent: the clock the phone's first packet is measured on. */
+  startedAt: number | undefined;
   /**
    * Every call's sends, for the driver's own cost: time in sendMessageBinary (which encrypts and
    * sends synchronously) and packets node-datachannel refused (a cause of loss on the way up).
@@ -108,6 +112,10 @@ export class BrowserCall {
       this.#pc.onStateChange((s) => (s === 'connected' ? resolve() : s === 'failed' && reject(new Error(`${name}: ICE/DTLS failed`)))),
     );
     connected.catch(() => {}); // awaited below, or never if an earlier step fails
+    let iceConnectedAt: number | undefined;
+    this.#pc.onIceStateChange((s) => {
+      if ((s === 'connected' || s === 'completed') && iceConnectedAt === undefined) iceConnectedAt = performance.now();
+    });
     const firstRtp = new Promise<void>((resolve) =>
       this.#track.onMessage((packet) => {
         this.meter.received('down', packet);
@@ -120,15 +128,30 @@ export class BrowserCall {
     if (!offer) throw new Error(`${name}: no local description`);
 
     const start = performance.now();
+    // The gateway trickles its candidates after its answer (anchor-media-session.ts): add them as the SDK does.
+    const trickled: string[] = [];
+    let answerSet = false;
+    this.#ws.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as ServerMessage;
+      if (frame.type !== 'candidate' || !frame.candidate) return;
+      if (answerSet) this.#addCandidate(frame.candidate.candidate);
+      else trickled.push(frame.candidate.candidate);
+    });
     this.#send({ type: 'call', id: 'call', callId: this.callId, to, sdp: offer });
     const answered = await withTimeout(frames.next('answered'), `${name}: answered`, STEP_TIMEOUT_MS);
     const answeredMs = performance.now() - start;
     this.#pc.setRemoteDescription(answered.sdp, 'answer');
+    answerSet = true;
+    for (const candidate of trickled.splice(0)) this.#addCandidate(candidate);
     await withTimeout(connected, `${name}: connected`, STEP_TIMEOUT_MS);
-    const connectedMs = performance.now() - start;
+    const connectedAt = performance.now();
+    // The first packet at once, as a browser sends when its transport comes up; then the pacer's schedule.
+    this.#sendOne();
     this.#unpace = pacer.add(() => this.#sendOne());
     await withTimeout(firstRtp, `${name}: first RTP`, STEP_TIMEOUT_MS);
-    this.times = { answeredMs, connectedMs, firstRtpMs: performance.now() - start };
+    const iceConnectedMs = (iceConnectedAt ?? connectedAt) - start;
+    this.times = { answeredMs, iceConnectedMs, connectedMs: connectedAt - start, firstRtpMs: performance.now() - start };
+    this.startedAt = start;
   }
 
   /** Waits for frames by type; an `error` or `ended` frame fails every wait. */
@@ -155,6 +178,14 @@ export class BrowserCall {
           waiters.set(type, { resolve: resolve as (frame: ServerMessage) => void, reject });
         }),
     };
+  }
+
+  #addCandidate(candidate: string): void {
+    try {
+      this.#pc.addRemoteCandidate(candidate, '0');
+    } catch {
+      // a candidate the agent cannot use, or a connection closed meanwhile
+    }
   }
 
   #send(frame: ClientMessage): void {

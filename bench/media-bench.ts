@@ -8,6 +8,10 @@
  * carries the same streams first, as the machine's reference; one more run
  * at a single step profiles the gateway (BENCH_PROFILE=0 skips it).
  *
+ * First, call set-up alone (issue #18): media-setup (node-datachannel browsers, both directions,
+ * 10 and 50 set-ups in flight) and chromium-setup (the demo page in Chromium to service:echo, to
+ * and from baresip, and relayed from SIP.js). BENCH_MEDIA_PARTS=setup,chromium,ramp picks parts.
+ *
  * Files: media-settings (settings, figures, probes), media-load (pacer, RTP,
  * meter), browser-peer and udp-rtp-peer (the two parties), media-gateway-*
  * (the gateway child and one ramp through it), udp-relay-process (the
@@ -16,7 +20,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BrowserCall } from './browser-peer.js';
+import { runChromiumSetupsInChild } from './chromium-setup.js';
 import { runGateway } from './media-gateway-run.js';
+import { runSetups } from './media-setup.js';
 import { LoadMeter, Pacer } from './media-load.js';
 import { buildReport } from './media-report.js';
 import { awaitQuietMachine, cpuProbe, measureWindow, SETTINGS, type MediaRun, type ReferenceStep } from './media-settings.js';
@@ -76,13 +82,35 @@ export const mediaBenchmark: Benchmark = {
   name: 'media',
   description:
     'Anchored G.711 calls (node-datachannel browser <-> gateway anchor <-> plain-RTP UDP phone, 50 packets/s each way), ' +
-    'ramped in concurrent calls: gateway CPU, memory, loss, one-way latency and call setup, against a plain UDP relay.',
+    'ramped in concurrent calls: gateway CPU, memory, loss, one-way latency and call setup, against a plain UDP relay; ' +
+    'and call set-up alone (offer to first RTP), with node-datachannel and with Chromium.',
   async run(log): Promise<BenchmarkResult> {
     const counts = SETTINGS.steps;
     if (counts.some((n, i) => !Number.isInteger(n) || n < 1 || (i > 0 && n <= counts[i - 1]!))) {
       throw new Error(`BENCH_CALLS must list increasing positive integers, e.g. 50,100,200; got "${process.env.BENCH_CALLS}"`);
     }
     try {
+      const setup: MediaRun['setup'] = [];
+      if (SETTINGS.parts.setup) {
+        for (const direction of ['browser-calls', 'phone-calls'] as const) {
+          for (const concurrency of SETTINGS.setupConcurrency) setup.push(await runSetups(direction, concurrency, SETTINGS.setupCalls, log));
+        }
+      }
+      const chromium = SETTINGS.parts.chromium
+        ? await runChromiumSetupsInChild(
+            {
+              'page-calls-echo': SETTINGS.chromiumEchoCalls,
+              'page-calls-baresip': SETTINGS.chromiumPhoneCalls,
+              'baresip-calls-page': SETTINGS.chromiumPhoneCalls,
+              'sipjs-calls-page': SETTINGS.chromiumPhoneCalls,
+              'sipjs-calls-page-silent-stun': SETTINGS.chromiumPhoneCalls,
+            },
+            log,
+          )
+        : [];
+      if (!SETTINGS.parts.ramp) {
+        return buildReport({ setup, chromium, reference: [], steps: [], idleRssBytes: 0, stoppedBecause: undefined, firstFailure: undefined, profile: undefined });
+      }
       const reference = await runReference(counts, log);
       const gateway = await runGateway(counts, log);
       let profile: MediaRun['profile'];
@@ -93,7 +121,7 @@ export const mediaBenchmark: Benchmark = {
         const step = profiled.steps.at(-1);
         if (profiled.profile && step) profile = { ...profiled.profile, calls: step.calls, gatewayCpuPct: step.gateway.cpuPct, jsCpuPct: step.gateway.mainPct };
       }
-      return buildReport({ reference, ...gateway, profile });
+      return buildReport({ setup, chromium, reference, ...gateway, profile });
     } finally {
       // Last: node-datachannel's threads would keep this process alive, and its wrappers must outlive them.
       BrowserCall.releaseNative();

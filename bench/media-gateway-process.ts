@@ -10,7 +10,7 @@
  * the IPC protocol below; imported, it gives `startMediaGateway()`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Address } from '../src/calls/address.js';
+import { parseAddress, type Address } from '../src/calls/address.js';
 import type { IncomingCall, Leg, LegMediaCapabilities } from '../src/calls/leg.js';
 import { LocalPartyLeg } from '../src/calls/local-party-leg.js';
 import { validateConfig } from '../src/config/load-config.js';
@@ -24,6 +24,8 @@ export type MediaGatewayCommand =
   | { cmd: 'media-stats' }
   | { cmd: 'tel-answer'; callId: string; sdp: string }
   | { cmd: 'tel-reject'; callId: string; detail: string }
+  /** A phone calls `to` (a web user) with its RTP/AVP offer: the gateway offers the browser. */
+  | { cmd: 'tel-call'; callId: string; from: string; to: string; sdp: string }
   | { cmd: 'stop' };
 
 /** Packet counters summed over every anchored call (see AnchorMediaSession.stats()). */
@@ -54,6 +56,9 @@ export type MediaGatewayReport =
   | ({ type: 'media-stats' } & AnchorCounters)
   | { type: 'tel-offer'; callId: string; sdp: string }
   | { type: 'tel-ended'; callId: string }
+  /** The gateway's answer to a `tel-call` (the browser answered). */
+  | { type: 'tel-answered'; callId: string; sdp: string }
+  | { type: 'tel-call-failed'; callId: string; message: string }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
@@ -104,6 +109,11 @@ class IpcTelLeg extends LocalPartyLeg implements Leg {
     this.partyEnded('failed', detail);
   }
 
+  /** As the caller of a `tel-call`: the gateway's answer goes to the parent's phone. */
+  override notifyAnswered(sdp: string): void {
+    reportToParent({ type: 'tel-answered', callId: this.id, sdp } satisfies MediaGatewayReport);
+  }
+
 
   protected override release(): void {
     this.onRelease(this);
@@ -143,7 +153,7 @@ async function childMain(): Promise<void> {
     // One WebSocket per benchmark browser, two frames each (login, call): the default
     // rate limit and 4 calls per connection already fit. Only the per-source connection
     // limits are raised: every simulated browser comes from 127.0.0.1.
-    signaling: { maxConnections: 0, maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000 },
+    signaling: { maxConnections: 0, maxConnectionsPerSource: 1_000_000, maxPendingLoginsPerSource: 1_000_000, maxCallsPerSource: 1_000_000 },
   });
   const gateway = new Gateway(config, { logger: createSilentLogger() });
   const legs = new Map<string, IpcTelLeg>();
@@ -184,6 +194,16 @@ async function childMain(): Promise<void> {
       case 'tel-reject':
         legs.get(command.callId)?.reject(command.detail);
         break;
+      case 'tel-call': {
+        const { callId } = command;
+        const leg = new IpcTelLeg(callId, parseAddress(`tel:${command.from}`), (released) => legs.delete(released.id));
+        legs.set(callId, leg);
+        gateway.calls.place({ id: callId, caller: leg, target: parseAddress(command.to), sdp: command.sdp }).catch((error: unknown) => {
+          legs.delete(callId);
+          reportToParent({ type: 'tel-call-failed', callId, message: String(error) } satisfies MediaGatewayReport);
+        });
+        break;
+      }
       case 'stop':
         // A normal exit, so that --cpu-prof writes its profile.
         stop().then(

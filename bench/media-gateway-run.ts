@@ -46,7 +46,7 @@ function servePhones(gateway: MediaGatewayChild, meter: LoadMeter, pacer: Pacer)
   };
 }
 
-/** Places calls `first`..`first+count-1`, `setupConcurrency` at a time, each tried up to `setupAttempts` times. */
+/** Places calls `first`..`first+count-1`, `rampSetupConcurrency` at a time, each tried up to `setupAttempts` times. */
 async function placeCalls(url: string, first: number, count: number, meter: LoadMeter, pacer: Pacer, calls: BrowserCall[]) {
   const times: SetupTimes[] = [];
   const failures: string[] = [];
@@ -68,9 +68,9 @@ async function placeCalls(url: string, first: number, count: number, meter: Load
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(SETTINGS.setupConcurrency, count) }, worker));
+  await Promise.all(Array.from({ length: Math.min(SETTINGS.rampSetupConcurrency, count) }, worker));
   const pick = (key: keyof SetupTimes): Percentiles => percentiles(times.map((t) => t[key]));
-  return { failures, retried, setupMs: { answeredMs: pick('answeredMs'), connectedMs: pick('connectedMs'), firstRtpMs: pick('firstRtpMs') } };
+  return { failures, retried, setupMs: { answeredMs: pick('answeredMs'), iceConnectedMs: pick('iceConnectedMs'), connectedMs: pick('connectedMs'), firstRtpMs: pick('firstRtpMs') } };
 }
 
 /** Why the ramp should stop after `step`, if it should. */

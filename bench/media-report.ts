@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { SETTINGS, type GatewayStep, type MachineLoad, type MediaRun, type ReferenceStep } from './media-settings.js';
 import type { DirectionFigures } from './media-load.js';
+import { chromiumTable, setupNotes, SETUP_GOAL, setupTable as setupAloneTable } from './media-setup-report.js';
 import { formatKiB, formatMiB, formatMs as ms, type BenchmarkResult, type Table } from './run.js';
 
 const TARGET = { calls: 300, lossPct: 1, addedP99Ms: 5 };
@@ -91,7 +92,7 @@ function qualityTable(run: MediaRun): Table {
 
 function setupTable(run: MediaRun): Table {
   return {
-    title: `Call setup under load (ms from \`call\` sent; ${SETTINGS.setupConcurrency} setups in flight)`,
+    title: `Call setup under load (ms from \`call\` sent; ${SETTINGS.rampSetupConcurrency} setups in flight)`,
     headers: ['Calls (added)', 'Answered p50 / p99', 'ICE+DTLS connected p50 / p99', 'First RTP p50 / p99', 'Failed / retried'],
     rows: run.steps.map((s) => [`${s.calls} (+${s.added})`, pair(s.setupMs.answeredMs.p50, s.setupMs.answeredMs.p99),
       pair(s.setupMs.connectedMs.p50, s.setupMs.connectedMs.p99), pair(s.setupMs.firstRtpMs.p50, s.setupMs.firstRtpMs.p99), `${s.failedSetups} / ${s.retriedSetups}`]),
@@ -173,6 +174,16 @@ function profileNote(run: MediaRun): string {
 }
 
 export function buildReport(run: MediaRun): BenchmarkResult {
+  const setupTables = [...(run.setup.length > 0 ? [setupAloneTable(run.setup)] : []), ...(run.chromium.length > 0 ? [chromiumTable(run.chromium)] : [])];
+  const setupPart = run.setup.length > 0 || run.chromium.length > 0 ? setupNotes(run.setup, run.chromium) : [];
+  if (run.steps.length === 0) {
+    return {
+      method: 'Call set-up alone (the load ramp was not run: BENCH_MEDIA_PARTS).',
+      tables: setupTables,
+      notes: setupPart,
+      data: { settings: SETTINGS, goal: SETUP_GOAL, ...run },
+    };
+  }
   return {
     method:
       'Each call: a node-datachannel PeerConnection (the "browser", ICE + DTLS-SRTP, PCMU/0 + telephone-event/101) logs in over ' +
@@ -184,8 +195,9 @@ export function buildReport(run: MediaRun): BenchmarkResult {
       'and /proc per thread), packets sent in the window and received (loss), one-way latency, then RSS after a GC. ' +
       'The reference is a trivial Node UDP relay (child process) carrying the same number of streams the same way; ' +
       '"added" latency is the gateway path minus the relay path at the same count.',
-    tables: [loadTable(run), qualityTable(run), setupTable(run), referenceTable(run), ...threadTables(run), ...profileTables(run)],
+    tables: [...setupTables, loadTable(run), qualityTable(run), setupTable(run), referenceTable(run), ...threadTables(run), ...profileTables(run)],
     notes: [
+      ...setupPart,
       ...verdict(run),
       `The machine may be shared: before each window the benchmark waited while other processes used over ${SETTINGS.quietBelowPct}% ` +
         `of a core, up to ${SETTINGS.quietBudgetMs / 1000} s over the run (waited ${(([...run.reference, ...run.steps].reduce((t, x) => t + x.quietWaitMs, 0)) / 1000).toFixed(0)} s); ` +
@@ -195,15 +207,12 @@ export function buildReport(run: MediaRun): BenchmarkResult {
         'and of the relay figure too, except for the browser side\'s SRTP and node-datachannel hop, which count as "added".',
       'CPU is in % of one core and can exceed 100: node-datachannel runs ICE, DTLS and SRTP on native threads beside the JS thread. ' +
         'The JS thread is the one that cannot use a second core.',
-      'Call setup: p99 of "connected" near 1 s is one retransmission (the first DTLS/ICE retransmit timers are about 1 s) in a few ' +
-        'percent of setups, between the gateway and the node-datachannel browser; p50 is the typical setup. "Retried": ' +
-        'node-datachannel on the browser side sometimes refuses a valid answer ("Got a remote candidate without ICE transport") ' +
-        'under load; such setups are placed again once.',
+      'Call setup under load: the ramp\'s own set-ups, with the media of the calls already placed flowing; "Retried" as above.',
       'RSS per call is (RSS after a GC − RSS of the idle gateway) / calls; it includes native memory (node-datachannel) but not kernel socket buffers.',
       'Latency is from the payload\'s send time to its arrival in the benchmark process, both on one clock. "Added" subtracts ' +
         'the relay\'s p50 and p99 from the gateway\'s: a difference of percentiles, not a percentile of differences.',
       profileNote(run),
     ],
-    data: { settings: SETTINGS, target: TARGET, ...run, profile: run.profile && { ...run.profile, file: undefined } },
+    data: { settings: SETTINGS, target: TARGET, goal: SETUP_GOAL, ...run, profile: run.profile && { ...run.profile, file: undefined } },
   };
 }

@@ -6,6 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SetupTimes } from './browser-peer.js';
+import type { ChromiumRun } from './chromium-setup.js';
+import type { SetupRun } from './media-setup.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import type { AnchorCounters, MediaGatewayStats } from './media-gateway-process.js';
 import type { LoadMeter, WindowFigures } from './media-load.js';
@@ -14,7 +16,17 @@ import type { Percentiles } from './run.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 
+/** Parts of `npm run bench media`, all by default: BENCH_MEDIA_PARTS=setup,chromium runs call set-up alone. */
+const PARTS = new Set((process.env.BENCH_MEDIA_PARTS ?? 'setup,chromium,ramp').split(',').map((part) => part.trim()));
+
 export const SETTINGS = {
+  parts: { setup: PARTS.has('setup'), chromium: PARTS.has('chromium'), ramp: PARTS.has('ramp') },
+  /** Call set-up alone (media-setup.ts): calls per run, and the set-ups in flight of each run. */
+  setupCalls: env('BENCH_SETUP_CALLS', 200),
+  setupConcurrency: [10, 50],
+  /** Chromium (chromium-setup.ts): calls to service:echo, and to and from baresip and SIP.js. */
+  chromiumEchoCalls: env('BENCH_CHROMIUM_ECHO_CALLS', 50),
+  chromiumPhoneCalls: env('BENCH_CHROMIUM_PHONE_CALLS', 20),
   /** Concurrent calls at each step of the ramp. */
   steps: process.env.BENCH_CALLS?.split(',').map((s) => Number(s.trim())) ?? [50, 100, 200, 300, 400],
   windowMs: env('BENCH_WINDOW_S', 10) * 1000,
@@ -22,8 +34,8 @@ export const SETTINGS = {
   settleMs: 2000,
   /** After a window, packets sent at its end are still in flight. */
   graceMs: 500,
-  /** Calls being set up at once: enough to ramp fast, few enough that setup time is not our own queue. */
-  setupConcurrency: 10,
+  /** Calls being set up at once in the ramp: enough to ramp fast, few enough that setup time is not our own queue. */
+  rampSetupConcurrency: 10,
   /** A failed setup is tried once more (node-datachannel's own races, on the browser side). */
   setupAttempts: 2,
   profileCalls: env('BENCH_PROFILE_CALLS', 200),
@@ -92,6 +104,10 @@ export interface ProfileFigures extends ProfileSummary {
 }
 
 export interface MediaRun {
+  /** Call set-up alone (media-setup.ts), node-datachannel browsers; empty when not run. */
+  setup: SetupRun[];
+  /** Call set-up with Chromium (chromium-setup.ts); empty when not run. */
+  chromium: ChromiumRun[];
   reference: ReferenceStep[];
   steps: GatewayStep[];
   idleRssBytes: number;

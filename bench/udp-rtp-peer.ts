@@ -12,6 +12,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'sdp-transform';
+import { isRtcpPacket } from '../src/media/rtp-packet.js';
 import { newRtpStream, timestampedRtp, type Direction, type LoadMeter, type Pacer, type RtpStream } from './media-load.js';
 
 const HOST = '127.0.0.1';
@@ -25,13 +26,18 @@ export class UdpRtpPeer {
   #remote: { address: string; port: number } | undefined;
   #unpace: (() => void) | undefined;
   #closed = false;
+  /** performance.now() when the first packet arrived (call setup: the phone hears the browser). */
+  firstReceivedAt: number | undefined;
 
   private constructor(socket: Socket, meter: LoadMeter, sends: Direction) {
     this.#socket = socket;
     this.#meter = meter;
     this.#sends = sends;
     const receives: Direction = sends === 'up' ? 'down' : 'up';
-    socket.on('message', (packet) => meter.received(receives, packet));
+    socket.on('message', (packet) => {
+      if (!isRtcpPacket(packet)) this.firstReceivedAt ??= performance.now();
+      meter.received(receives, packet);
+    });
     // A send to a port nobody listens on comes back as ECONNREFUSED on Linux; not worth a crash.
     socket.on('error', () => {});
   }
@@ -65,6 +71,25 @@ export class UdpRtpPeer {
     if (pcmu === undefined) throw new Error('PCMU was not offered');
     const events = media.rtp.find((r) => r.codec.toLowerCase() === 'telephone-event' && r.rate === 8000)?.payload;
     this.setRemote(media.port, pcmu, address);
+    return this.#description(pcmu, events);
+  }
+
+  /** An RTP/AVP offer of PCMU/0 and telephone-event/101, for a phone that calls (answer with takeAnswer). */
+  offer(): string {
+    return this.#description(0, 101);
+  }
+
+  /** Aims at the address and PCMU payload type of the gateway's answer to offer(). */
+  takeAnswer(answerSdp: string): void {
+    const session = parse(answerSdp);
+    const media = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+    const address = media?.connection?.ip ?? session.connection?.ip;
+    const pcmu = media?.rtp.find((r) => r.codec.toUpperCase() === 'PCMU')?.payload;
+    if (media === undefined || address === undefined || pcmu === undefined) throw new Error('no usable PCMU audio section in the answer');
+    this.setRemote(media.port, pcmu, address);
+  }
+
+  #description(pcmu: number, events: number | undefined): string {
     return [
       'v=0',
       `o=- ${this.#stream.ssrc} 1 IN IP4 ${HOST}`,

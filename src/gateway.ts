@@ -339,7 +339,7 @@ export class Gateway {
     if (mode === 'relay' && !bothWebRtc) {
       throw new CallFailedError('incompatible-media', 'media.mode is relay but a party cannot do WebRTC');
     }
-    if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee });
+    if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee }, this.config.ice.turn.length > 0);
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
   }
 

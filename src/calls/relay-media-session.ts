@@ -7,10 +7,14 @@ import { TrickledCandidates } from './trickled-candidates.js';
 
 /**
  * How long a description for a party that cannot trickle waits for the other party's
- * end-of-candidates. Host candidates take milliseconds; this bounds a gathering stuck on an
- * unreachable STUN or TURN server (SIP.js waits 5 s for its own gathering by default).
+ * end-of-candidates. Host candidates take milliseconds, and Chromium's end-of-candidates came
+ * 20-60 ms after its answer here (bench/results/media.md); but a browser whose STUN or TURN
+ * server does not answer ends its gathering only when it gives up on it, seconds later. So the
+ * wait also ends once the party went quiet (QUIET_MS without a new candidate, after a relay
+ * candidate when it was given a TURN server), and never lasts more than LIMIT_MS (SIP.js waits
+ * 5 s for its own gathering by default).
  */
-const END_OF_CANDIDATES_TIMEOUT_MS = 3000;
+export const CANDIDATE_FOLD_WAIT = { limitMs: 3000, quietMs: 250 };
 
 /**
  * Media flows end to end between two WebRTC parties; the gateway only passes
@@ -33,9 +37,14 @@ export class RelayMediaSession implements MediaSession {
   /** Candidates of each trickling leg whose other leg does not trickle. */
   readonly #trickled = new Map<Leg, TrickledCandidates>();
 
+  /**
+   * `relayExpected`: browsers are given a TURN server (ice.turn), so a trickling party's relay
+   * candidate is worth waiting for (see CANDIDATE_FOLD_WAIT).
+   */
   constructor(
     private readonly acceptCandidate: (candidate: string) => boolean,
     legs: { caller: Leg; callee: Leg },
+    private readonly relayExpected = false,
   ) {
     for (const [from, to] of [[legs.caller, legs.callee], [legs.callee, legs.caller]] as const) {
       if (from.capabilities.trickle && !to.capabilities.trickle) this.#trickled.set(from, new TrickledCandidates(from, acceptCandidate));
@@ -75,6 +84,6 @@ export class RelayMediaSession implements MediaSession {
   async #complete(from: Leg, sdp: string): Promise<string> {
     const trickled = this.#trickled.get(from);
     if (!trickled || /^a=candidate:/m.test(sdp)) return sdp;
-    return sdpWithCandidates(sdp, await trickled.all(END_OF_CANDIDATES_TIMEOUT_MS));
+    return sdpWithCandidates(sdp, await trickled.all({ ...CANDIDATE_FOLD_WAIT, relayExpected: this.relayExpected }));
   }
 }

@@ -3,9 +3,11 @@ import type { Leg } from '../calls/leg.js';
 import type { MediaSession, OfferOutcome } from '../calls/media-session.js';
 import { CallFailedError } from '../errors/gateway-error.js';
 import { filterSdpCandidates } from '../ice/candidate-filter.js';
+import { sdpWithoutCandidates } from '../ice/sdp-without-candidates.js';
 import type { Logger } from '../logging/logger.js';
 import type { IceCandidate } from '../protocol/messages.js';
 import { AnchorLiveness, type LivenessParty } from './anchor-liveness.js';
+import { HeldCandidates } from './held-candidates.js';
 import { gatewayOffer, matchCodecs, supportedAudioCodecs, type Codec, type NegotiatedAudio } from './codecs.js';
 import type { MediaEngine } from './media-engine.js';
 import { RtpForwarder } from './rtp-forwarder.js';
@@ -34,6 +36,8 @@ interface AnchorSide {
   pendingOffer?: { sdp: string; description: AudioDescription };
   /** What the gateway offered this leg (gateway numbering). */
   offered?: Codec[];
+  /** The anchor's candidates, held back from its first description for this trickling WebRTC party (see #toWebRtcParty). */
+  heldCandidates?: HeldCandidates;
   /** The codec this leg uses, in its own numbering. */
   negotiated?: NegotiatedAudio;
   /** The direction of this party's last description (offer, answer or re-offer). */
@@ -86,10 +90,7 @@ export class AnchorMediaSession implements MediaSession {
       throw new CallFailedError('incompatible-media', 'no codec the gateway can carry (opus, G722, PCMU, PCMA)', describe(description));
     }
     other.offered = offered;
-    if (isWebRtcLeg(other.leg)) {
-      const endpoint = this.#webrtc(other);
-      return { forward: this.engine.announce(await endpoint.createOffer(offered, description.direction)) };
-    }
+    if (isWebRtcLeg(other.leg)) return { forward: await this.#offerWebRtc(other, offered, description.direction) };
     const endpoint = await this.#rtp(other);
     return { forward: this.#rtpSdp(other, endpoint, offered, description.direction) };
   }
@@ -107,13 +108,18 @@ export class AnchorMediaSession implements MediaSession {
     other.negotiated = match.offered;
     if (side.webrtc) side.webrtc.acceptAnswer(clean);
     if (side.rtp) side.rtp.setRemote(rtpRemote(description, side.leg));
+    if (side.webrtc) side.heldCandidates?.releaseWhenReady(side.webrtc);
 
     const codecs = negotiatedList(other.negotiated);
     const offer = other.pendingOffer;
     other.pendingOffer = undefined;
-    const answer = other.webrtc
-      ? this.engine.announce(await other.webrtc.answerOffer(offer.sdp, codecs))
-      : this.#rtpSdp(other, other.rtp!, codecs, answerDirection(offer.description.direction));
+    let answer: string;
+    if (other.webrtc) {
+      answer = this.#toWebRtcParty(other, this.engine.announce(await other.webrtc.answerOffer(offer.sdp, codecs)));
+      other.heldCandidates?.releaseWhenReady(other.webrtc);
+    } else {
+      answer = this.#rtpSdp(other, other.rtp!, codecs, answerDirection(offer.description.direction));
+    }
     this.#startForwarding(offer.description.direction, description.direction);
     return answer;
   }
@@ -166,6 +172,7 @@ export class AnchorMediaSession implements MediaSession {
     this.#liveness?.close();
     this.#forwarder?.close();
     for (const side of Object.values(this.#sides)) {
+      side.heldCandidates?.close();
       side.webrtc?.close();
       side.rtp?.close();
     }
@@ -197,6 +204,27 @@ export class AnchorMediaSession implements MediaSession {
       rtp: side.rtp?.stats,
     });
     return { a: sideStats(this.#sides.a), b: sideStats(this.#sides.b), forwarder: this.#forwarder?.counters };
+  }
+
+  /** The anchor's offer to a WebRTC party: actpass (RFC 8842 section 5.2), its candidates held (#toWebRtcParty). */
+  async #offerWebRtc(side: AnchorSide, codecs: Codec[], direction: MediaDirection): Promise<string> {
+    return this.#toWebRtcParty(side, this.engine.announce(await this.#webrtc(side).createOffer(codecs, direction)));
+  }
+
+  /**
+   * The anchor's first description (offer or answer) for a WebRTC party. A party that trickles
+   * gets it without the anchor's candidates, and the candidates once both descriptions are
+   * applied and the anchor's ICE is up (HeldCandidates): until then it can only be reached by
+   * the anchor's own checks, so its ICE cannot come up, and its ClientHello leave, before the
+   * anchor's DTLS transport is there to take it (src/media/README.md, "Media starts at once").
+   * A party that does not trickle gets the complete description.
+   */
+  #toWebRtcParty(side: AnchorSide, sdp: string): string {
+    if (!side.leg.capabilities.trickle) return sdp;
+    const held = sdpWithoutCandidates(sdp);
+    side.heldCandidates?.close();
+    side.heldCandidates = new HeldCandidates(held.candidates, (candidate) => side.leg.sendCandidate(candidate));
+    return held.sdp;
   }
 
   async #answerReoffer(side: AnchorSide, sdp: string, description: AudioDescription): Promise<string> {

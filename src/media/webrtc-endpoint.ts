@@ -7,7 +7,7 @@ import type { IceCandidate } from '../protocol/messages.js';
 import { rtpmapText, type Codec } from './codecs.js';
 import { isRtcpPacket } from './rtp-packet.js';
 import { answerDirection, parseAudioDescription, type MediaDirection } from './sdp-audio.js';
-import { answerInOfferOrder, audioOnlyOffer, rewriteAnswerSdp } from './webrtc-sdp.js';
+import { answerInOfferOrder, audioOnlyOffer, offerForPassiveAnswer, rewriteAnswerSdp } from './webrtc-sdp.js';
 
 const { PeerConnection: NativePeerConnection, Audio, RtcpReceivingSession } = nodeDataChannel;
 
@@ -17,6 +17,8 @@ export type WebRtcEndpointEvents = {
   rtp: [packet: Buffer];
   rtcp: [packet: Buffer];
   statechange: [state: WebRtcState];
+  /** ICE has a working pair: libdatachannel has started its DTLS transport, ready for a ClientHello. */
+  iceconnected: [];
   close: [];
   listenererror: [event: string, error: unknown];
 };
@@ -57,6 +59,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
   readonly #gatherTimeoutMs: number;
   #track: Track | undefined;
   #state: WebRtcState = 'new';
+  #iceConnected = false;
   #closed = false;
   #hasRemote = false;
   readonly #pendingCandidates: IceCandidate[] = [];
@@ -80,6 +83,13 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
       enableIceUdpMux: false,
     });
     this.#pc.onStateChange((state) => this.#guard(() => this.#setState(state as WebRtcState)));
+    this.#pc.onIceStateChange((state) =>
+      this.#guard(() => {
+        if (this.#iceConnected || this.#closed || (state !== 'connected' && state !== 'completed')) return;
+        this.#iceConnected = true;
+        this.safeEmit('iceconnected');
+      }),
+    );
     this.#pc.onGatheringStateChange((state) =>
       this.#guard(() => {
         if (state === 'complete') this.#markGathered();
@@ -95,10 +105,16 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
     return this.#closed;
   }
 
+  get iceConnected(): boolean {
+    return this.#iceConnected;
+  }
+
   /**
    * Answers a browser's offer with exactly `codecs` (in the offerer's payload
    * numbering): node-datachannel would otherwise echo every offered codec.
-   * A later call with a re-offer answers it on the same transport.
+   * A later call with a re-offer answers it on the same transport. An
+   * `actpass` offer is answered `passive`: the browser starts DTLS once it
+   * has the answer (see offerForPassiveAnswer).
    */
   async answerOffer(offerSdp: string, codecs: Codec[]): Promise<string> {
     this.#assertOpen();
@@ -106,7 +122,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
     if (!offer.webrtc) throw new CallFailedError('incompatible-media', 'the offer has no ICE/DTLS: not a WebRTC endpoint');
     const narrowed = audioOnlyOffer(offerSdp);
     if (!this.#track) this.#addTrack(offer.mid ?? '0', codecs, 'sendrecv');
-    this.#setRemote(narrowed.sdp, 'offer', offer.mid ?? '0');
+    this.#setRemote(offerForPassiveAnswer(narrowed.sdp), 'offer', offer.mid ?? '0');
     await this.#waitForGathering();
     return answerInOfferOrder(this.#localSdp(answerDirection(offer.direction)), narrowed);
   }

@@ -26,6 +26,33 @@ export function rewriteAnswerSdp(
   return { sdp: `${out.join('\r\n')}\r\n`, sessionId: sessionId ?? '0' };
 }
 
+/**
+ * The offer as node-datachannel is given it, so that the anchor answers `a=setup:actpass` with
+ * `a=setup:passive`: the party holding the answer then sends the first DTLS flight, when it can
+ * use the reply (RFC 8842 section 5.3 lets the answerer choose; see src/media/README.md, "Media
+ * starts at once").
+ *
+ * RFC 5763 section 5 recommends `active`, so that the handshake runs while the answer travels;
+ * but the anchor applies an offer only when it answers, and its ICE connects within a millisecond
+ * (the offerer answers checks before it has the answer): as the client it sent its ClientHello
+ * to a browser that had no answer yet, which node-datachannel lost about once in ten set-ups
+ * (replaying a datagram that came before its DTLS transport started) and only re-sent after
+ * OpenSSL's 1 s timer. As the server, the anchor's DTLS transport is up before the answer leaves.
+ *
+ * node-datachannel has no setting for the answerer's role: it answers `passive` to an offer that
+ * says `active`. `active` and `passive` offers (a peer insisting on a role) are left as they are.
+ */
+export function offerForPassiveAnswer(offerSdp: string): string {
+  return offerSdp.replace(/^a=setup:actpass(?=\r?$)/gm, 'a=setup:active');
+}
+
+/** The DTLS role (`a=setup`) of a description's first audio section, or of the session. */
+export function dtlsSetupOf(sdp: string): string | undefined {
+  const session = parse(sdp);
+  const audio = session.media.find((m) => m.type === 'audio' && m.port !== 0);
+  return audio?.setup ?? session.setup;
+}
+
 /** An offer narrowed to its first active audio m-line, and what was left out. */
 export interface AudioOnlyOffer {
   sdp: string;

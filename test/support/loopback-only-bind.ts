@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'loopback-only-bind.c');
+const HERE = dirname(fileURLToPath(import.meta.url));
+// Beside this file in the sources; from dist/test/support (the benchmarks), back in the sources.
+const SOURCE = [join(HERE, 'loopback-only-bind.c'), join(HERE, '../../../test/support/loopback-only-bind.c')].find((path) => existsSync(path)) ?? join(HERE, 'loopback-only-bind.c');
 
 /**
  * Path of the compiled loopback-only-bind.c (see there for why), built with the system C
