@@ -30,6 +30,8 @@ import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import { WebChatDelivery } from './signaling/web-chat-delivery.js';
 import { WebLegFactory } from './signaling/web-leg-factory.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { SessionPartyHost } from './signaling/session-party-host.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -85,12 +87,25 @@ export class Gateway {
   #acceptCandidate: (candidate: string) => boolean;
   readonly #componentLoggers: Logger[] = [];
   readonly #loadConfig: (() => GatewayConfig) | undefined;
+  /** This process as a node of a cluster (`directory.kind: redis`). */
+  readonly cluster: ClusterNode | undefined;
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? createLogger({ level: config.log.level });
-    this.directory = options.directory ?? new MemoryDirectory();
-    this.nodeId = options.nodeId ?? randomUUID();
+    this.nodeId = options.nodeId ?? config.cluster.nodeId ?? randomUUID();
+    if (!options.directory && config.directory.kind === 'redis') {
+      this.cluster = new ClusterNode({
+        directory: config.directory,
+        cluster: config.cluster,
+        nodeId: this.nodeId,
+        advertise: config.cluster.advertise ?? config.sip.advertisedHost ?? config.media.announcedAddress ?? config.server.host,
+        host: new SessionPartyHost(this.#sessions, () => this.calls.accepting),
+        logger: this.#component('cluster'),
+      });
+    }
+    this.directory = options.directory ?? this.cluster?.directory ?? new MemoryDirectory();
+    this.metrics.usersOnlineSource = () => this.#sessions.size;
     this.#loadConfig = options.loadConfig;
     this.#acceptCandidate = makeCandidateFilter(config.ice.candidateNetworks);
     // Reads the current filter on every call, so a reload that changes the networks applies at once.
@@ -117,8 +132,8 @@ export class Gateway {
       logger: this.#component('calls'),
     });
     this.#observeCalls();
-    this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
-    this.chat.register(['web'], new WebChatDelivery(this.directory, this.#sessions, this.nodeId));
+    this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId, this.cluster?.parties));
+    this.chat.register(['web'], new WebChatDelivery(this.directory, this.#sessions, this.nodeId, this.cluster?.parties));
     this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
     if (config.sip.enabled) {
       this.#sip = new SipAdapter({
@@ -208,6 +223,7 @@ export class Gateway {
   async start(): Promise<{ httpPort: number; stunPort: number | undefined }> {
     if (this.#started) throw new Error('gateway already started');
     this.#started = true;
+    await this.cluster?.start();
     if (this.#stun) this.#stunPort = (await this.#stun.start()).port;
     await this.#sip?.start();
     await this.#xmpp?.start();
@@ -304,6 +320,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.calls.stopAccepting();
     this.calls.hangupAll('shutdown');
+    this.cluster?.parties.shutdown();
     this.media.close();
     await this.#signaling.close();
     await new Promise<void>((resolve) => {
@@ -313,6 +330,7 @@ export class Gateway {
     await this.#stun?.close();
     await this.#sip?.close();
     await this.#xmpp?.close();
+    await this.cluster?.stop();
     await this.directory.close();
     this.logger.info('switchboard gateway stopped');
   }
