@@ -83,19 +83,23 @@ end
 
 /**
  * ARGV: prefix, node id of the caller. Reaps every node whose heartbeat expired.
- * Returns { alive node ids, lost node ids }: only the first caller after a loss reaps; every
- * caller sees which nodes are alive.
+ * Returns { alive node ids, their heartbeats (JSON), lost node ids }: only the first caller
+ * after a loss reaps; every caller sees which nodes are alive, and since when (a node restarted
+ * under the same id is another node for the calls the old one had).
  */
 export const REAP_LOST = `${PRELUDE}${REAP_NODE}
-local live, lost = {}, {}
+local live, beats, lost = {}, {}, {}
 for _, node in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
-  if alive(node) then live[#live + 1] = node
+  local beat = redis.call('GET', p .. 'node:' .. node)
+  if beat then
+    live[#live + 1] = node
+    beats[#beats + 1] = beat
   else
     reap(node, ARGV[2])
     lost[#lost + 1] = node
   end
 end
-return { live, lost }
+return { live, beats, lost }
 `;
 
 /** ARGV: prefix, node id. A node leaving on purpose (shutdown): its users go offline at once. */

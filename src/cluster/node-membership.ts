@@ -13,6 +13,15 @@ export interface NodeInfo {
   started: number;
 }
 
+function startedOf(beat: string | undefined): number {
+  try {
+    const started = (JSON.parse(beat ?? '{}') as { started?: unknown }).started;
+    return typeof started === 'number' ? started : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export interface NodeMembershipOptions {
   info: NodeInfo;
   keys: ClusterKeys;
@@ -40,7 +49,8 @@ export type NodeMembershipEvents = {
  */
 export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
   readonly #options: NodeMembershipOptions;
-  readonly #known = new Set<string>();
+  /** Nodes this one watches, with the start time of the incarnation it knows (0: not seen beating yet). */
+  readonly #known = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #graceUntil = 0;
   #beating = false;
@@ -56,7 +66,7 @@ export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
 
   /** Nodes seen alive on the last beat (and those this node exchanged calls with since). */
   get knownNodes(): string[] {
-    return [...this.#known];
+    return [...this.#known.keys()];
   }
 
   start(): void {
@@ -70,8 +80,10 @@ export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
   }
 
   /** A node this one now has calls with: it is watched from now on, even before the next beat saw it. */
-  watch(nodeId: string): void {
-    if (nodeId !== this.nodeId) this.#known.add(nodeId);
+  watch(nodeId: string, started = 0): void {
+    if (nodeId === this.nodeId) return;
+    const known = this.#known.get(nodeId);
+    if (known === undefined || known === 0) this.#known.set(nodeId, started);
   }
 
   /** Writes the heartbeat. */
@@ -88,20 +100,20 @@ export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
     this.#beating = true;
     try {
       await this.beat();
-      const [alive, reaped] = (await scripts.reapLost(info.nodeId)) as [string[], string[]];
+      const [alive, beats, reaped] = (await scripts.reapLost(info.nodeId)) as [string[], string[], string[]];
       if (reaped.length > 0) logger.warn({ nodes: reaped }, 'cluster nodes lost: their users left the directory');
-      if (Date.now() < this.#graceUntil) {
-        for (const node of alive) this.watch(node);
-        return;
+      const live = new Map(alive.map((node, i) => [node, startedOf(beats[i])]));
+      if (Date.now() >= this.#graceUntil) {
+        for (const [node, started] of [...this.#known]) {
+          const now = live.get(node);
+          // Gone, or beating again after a restart under the same id: the calls it had are over either way.
+          if (now !== undefined && (started === 0 || now === started)) continue;
+          this.#known.delete(node);
+          logger.warn({ node, restarted: now !== undefined }, 'cluster node lost');
+          this.safeEmit('nodelost', node);
+        }
       }
-      const live = new Set(alive);
-      for (const node of [...this.#known]) {
-        if (live.has(node)) continue;
-        this.#known.delete(node);
-        logger.warn({ node }, 'cluster node lost');
-        this.safeEmit('nodelost', node);
-      }
-      for (const node of alive) this.watch(node);
+      for (const [node, started] of live) this.watch(node, started);
     } catch (error) {
       logger.debug({ err: error }, 'heartbeat failed');
     } finally {

@@ -472,7 +472,7 @@ const clusterSchema = z
     requestTimeoutMs: z.number().int().min(100).default(3000),
     /**
      * Gateway processes on this machine (`switchboard --workers N`): they share the HTTP port,
-     * take SIP ports `sip.port` + 0..N-1 and an equal slice of the media port ranges each. >1 needs `directory.kind: redis`.
+     * take SIP ports `sip.port` + 2i (TLS `sip.tls.port` + 2i) and an equal slice of the media port ranges each. >1 needs `directory.kind: redis`.
      */
     workers: z.number().int().min(1).max(64).default(1),
   })
