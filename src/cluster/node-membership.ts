@@ -3,7 +3,7 @@ import { TypedEmitter } from '../events/typed-emitter.js';
 import type { Logger } from '../logging/logger.js';
 import type { ClusterKeys } from './cluster-keys.js';
 import type { ClusterScripts } from './cluster-scripts.js';
-import type { RedisConnection } from './redis-connection.js';
+import { REDIS_RECONNECT_MAX_MS, type RedisConnection } from './redis-connection.js';
 
 export interface NodeInfo {
   nodeId: string;
@@ -44,8 +44,8 @@ export type NodeMembershipEvents = {
  * heartbeat expired (REAP_LOST: their users leave the directory, announced offline) and reports
  * every node it knew that is gone, so calls through it end within about `nodeTimeoutMs`.
  *
- * Right after its own connection to Redis came back, a node decides nothing for `nodeTimeoutMs`:
- * after a Redis restart every heartbeat is gone until each node has written its own again.
+ * Right after its own connection to Redis came back, a node decides nothing for a while: after a
+ * Redis restart every heartbeat is gone until each node has reconnected and written its own again.
  */
 export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
   readonly #options: NodeMembershipOptions;
@@ -74,9 +74,12 @@ export class NodeMembership extends TypedEmitter<NodeMembershipEvents> {
     this.#timer.unref();
   }
 
-  /** The connection is back: no node is judged lost until every node had time to beat again. */
+  /**
+   * The connection is back: no node is judged lost until every node had time to reconnect too
+   * (their retry delays are at most REDIS_RECONNECT_MAX_MS apart) and beat again.
+   */
   reconnected(): void {
-    this.#graceUntil = Date.now() + this.#options.nodeTimeoutMs;
+    this.#graceUntil = Date.now() + this.#options.nodeTimeoutMs + REDIS_RECONNECT_MAX_MS;
   }
 
   /** A node this one now has calls with: it is watched from now on, even before the next beat saw it. */

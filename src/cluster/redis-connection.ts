@@ -19,9 +19,12 @@ export type RedisConnectionEvents = {
   listenererror: [event: string, error: unknown];
 };
 
+/** The longest wait between two attempts to reach Redis again. */
+export const REDIS_RECONNECT_MAX_MS = 2000;
+
 /** Reconnect delays: 50 ms doubling to 2 s, with jitter so a cluster does not reconnect in step. */
 export function redisRetryDelay(attempt: number): number {
-  const base = Math.min(2000, 50 * 2 ** Math.min(attempt, 6));
+  const base = Math.min(REDIS_RECONNECT_MAX_MS, 50 * 2 ** Math.min(attempt, 6));
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 

@@ -20,7 +20,11 @@ export class WebParty {
   static async login(httpPort: number, name: string, extra: Record<string, unknown> = {}): Promise<WebParty> {
     const client = await WsTestClient.connect(httpPort);
     client.send({ type: 'login', id: 'login', protocol: 1, name, ...extra });
-    await client.next('welcome', () => true, 10_000);
+    const reply = await Promise.race([client.next('welcome', () => true, 10_000), client.next('error', (f) => f.id === 'login', 10_000)]);
+    if (reply.type === 'error') {
+      client.close();
+      throw new Error(`login refused: ${reply.code} ${reply.message}`);
+    }
     return new WebParty(name, client);
   }
 
