@@ -306,6 +306,21 @@ const sipSchema = z
           .default([]),
       })
       .prefault({}),
+    /**
+     * The cluster's SIP edge (Kamailio, docker/kamailio/kamailio-cluster.cfg): every web user online
+     * on this node is registered there as `sip:<user>@<domain>` with this node's own Contact, so
+     * INVITEs from phones and trunks to that address reach the node that holds the user. Unset: none.
+     */
+    edge: z
+      .strictObject({
+        /** The edge's registrar, e.g. `sip:10.0.0.5:5060`. Point `sip.outbound.proxy` at it too, for calls out. */
+        registrar: sipUri,
+        /** The domain of the users' addresses there (`host` or `host:port`). */
+        domain: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/, 'expected a domain name, or host:port'),
+        /** Registration lifetime: how long the edge keeps routing to a node that died without unregistering. */
+        expiresSeconds: z.number().int().min(60).default(120),
+      })
+      .optional(),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
     registerExpiresSeconds: z.number().int().min(60).default(600),
     /**

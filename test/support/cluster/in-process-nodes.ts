@@ -12,13 +12,22 @@ export const FAST_CLUSTER = { heartbeatIntervalMs: 200, nodeTimeoutMs: 1000, req
  * `count` gateway nodes in this process on one Redis (node-a, node-b...), under a key prefix of
  * their own so tests sharing a Redis do not see each other. `stop()` on each is the caller's.
  */
-export async function startInProcessNodes(redis: TestRedis, count: number, overrides: ConfigInput = {}): Promise<Gateway[]> {
+export async function startInProcessNodes(
+  redis: TestRedis,
+  count: number,
+  overrides: ConfigInput = {},
+  /** Configuration of node `index` on top of `overrides` (its SIP port...). */
+  perNode: (index: number) => ConfigInput = () => ({}),
+): Promise<Gateway[]> {
   const keyPrefix = `t${process.pid}-${++prefixes}:`;
   const nodes: Gateway[] = [];
   for (let i = 0; i < count; i++) {
+    const own: ConfigInput = perNode(i) ?? {};
     nodes.push(
       await startTestGateway({
         ...overrides,
+        ...own,
+        sip: { ...overrides?.sip, ...own?.sip },
         directory: { kind: 'redis', redis: { url: redis.url, keyPrefix } },
         cluster: { nodeId: `node-${String.fromCharCode(97 + i)}`, ...FAST_CLUSTER, ...overrides.cluster },
       }),
