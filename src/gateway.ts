@@ -17,13 +17,13 @@ import { buildIceServers } from './ice/ice-servers.js';
 import { StunServer } from './ice/stun-server.js';
 import { makeTurnCredentials } from './ice/turn-credentials.js';
 import { createLogger, type Logger } from './logging/logger.js';
-import { CallFailedError } from './errors/gateway-error.js';
+import { CallFailedError, GatewayError } from './errors/gateway-error.js';
 import { readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { SipAdapter, type SipAdapterOptions } from '../adapters/sip/index.js';
-import { XmppAdapter } from '../adapters/xmpp/index.js';
+import { XmppAdapter, type XmppClusterOptions } from '../adapters/xmpp/index.js';
 import { ChatRouter } from './messaging/chat-router.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
@@ -100,7 +100,11 @@ export class Gateway {
         cluster: config.cluster,
         nodeId: this.nodeId,
         advertise: config.cluster.advertise ?? config.sip.advertisedHost ?? config.media.announcedAddress ?? config.server.host,
-        host: new SessionPartyHost(this.#sessions, () => this.calls.accepting),
+        host: new SessionPartyHost(this.#sessions, () => this.calls.accepting, {
+          // The node holding the XMPP component reaches XMPP addresses for the other nodes.
+          hostLeg: (request) => (request.target.scheme === 'xmpp' && this.#xmpp?.holdsComponent ? this.#xmpp.createLegHere(request) : undefined),
+          hostChat: (message) => (message.to.scheme === 'xmpp' && this.#xmpp?.holdsComponent ? this.#xmpp.deliverHere(message) : undefined),
+        }),
         logger: this.#component('cluster'),
       });
     }
@@ -153,6 +157,7 @@ export class Gateway {
         chat: this.chat,
         logger: this.#component('xmpp'),
         onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
+        ...(this.cluster && config.xmpp.component ? { cluster: this.#xmppCluster(this.cluster, config.xmpp.component.domain) } : {}),
       });
       this.router.register(['xmpp'], this.#xmpp);
       this.chat.register(['xmpp'], this.#xmpp);
@@ -344,6 +349,37 @@ export class Gateway {
     }
     if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee });
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
+  }
+
+  /** The XMPP component in a cluster: one node holds it (a lease), the others go through that node. */
+  #xmppCluster(cluster: ClusterNode, domain: string): XmppClusterOptions {
+    const lease = cluster.lease(`xmpp-component:${domain}`);
+    const holder = async () => {
+      const node = await lease.holder().catch(() => undefined);
+      if (!node) throw new CallFailedError('unreachable', 'no node holds the XMPP component right now');
+      return node;
+    };
+    return {
+      lease,
+      presence: {
+        users: async () => (await this.directory.list()).map((entry) => entry.user),
+        subscribe: (listener) => {
+          const onPresence = (user: string, status: string) => listener(user, status === 'online');
+          this.directory.on('presence', onPresence);
+          return () => this.directory.off('presence', onPresence);
+        },
+      },
+      forwardLeg: async (request) => {
+        const node = await holder();
+        return node === this.nodeId ? this.#xmpp!.createLegHere(request) : cluster.parties.createLeg(node, request);
+      },
+      forwardChat: async (message) => {
+        const node = await holder().catch((error: CallFailedError) => {
+          throw new GatewayError('undeliverable', error.message);
+        });
+        return node === this.nodeId ? this.#xmpp!.deliverHere(message) : cluster.parties.deliverChat(node, message);
+      },
+    };
   }
 
   #component(name: string): Logger {

@@ -7,6 +7,8 @@ import { CrossNodeParties, type PartyHost } from './cross-node-parties.js';
 import { NodeMembership } from './node-membership.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
+import { RedisLease } from './redis-lease.js';
+import type { Lease } from './lease.js';
 import { RedisSubscriber } from './redis-subscriber.js';
 
 export interface ClusterNodeOptions {
@@ -60,6 +62,12 @@ export class ClusterNode {
 
   get nodeId(): string {
     return this.#options.nodeId;
+  }
+
+  /** A lease only one node holds at a time; it expires `nodeTimeoutMs` after its holder stops renewing. */
+  lease(name: string): Lease {
+    const { cluster, nodeId, logger } = this.#options;
+    return new RedisLease({ name, key: this.keys.lease(name), nodeId, redis: this.commands.redis, ttlMs: cluster.nodeTimeoutMs, intervalMs: cluster.heartbeatIntervalMs, logger });
   }
 
   /** Whether the node can reach Redis right now. */
