@@ -157,7 +157,7 @@ export class Gateway {
         chat: this.chat,
         logger: this.#component('xmpp'),
         onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
-        ...(this.cluster && config.xmpp.component ? { cluster: this.#xmppCluster(this.cluster, config.xmpp.component.domain) } : {}),
+        ...(this.cluster ? { cluster: this.#xmppCluster(this.cluster, config.xmpp) } : {}),
       });
       this.router.register(['xmpp'], this.#xmpp);
       this.chat.register(['xmpp'], this.#xmpp);
@@ -351,16 +351,20 @@ export class Gateway {
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
   }
 
-  /** The XMPP component in a cluster: one node holds it (a lease), the others go through that node. */
-  #xmppCluster(cluster: ClusterNode, domain: string): XmppClusterOptions {
-    const lease = cluster.lease(`xmpp-component:${domain}`);
+  /**
+   * XMPP in a cluster: one node holds the component (a lease), the others go through that node;
+   * one node binds the service account's own resource; per-user resources and logins stay per node.
+   */
+  #xmppCluster(cluster: ClusterNode, xmpp: GatewayConfig['xmpp']): XmppClusterOptions {
+    const componentLease = xmpp.component ? cluster.lease(`xmpp-component:${xmpp.component.domain}`) : undefined;
     const holder = async () => {
-      const node = await lease.holder().catch(() => undefined);
+      const node = await componentLease?.holder().catch(() => undefined);
       if (!node) throw new CallFailedError('unreachable', 'no node holds the XMPP component right now');
       return node;
     };
     return {
-      lease,
+      ...(componentLease ? { componentLease } : {}),
+      ...(xmpp.service ? { serviceLease: cluster.lease(`xmpp-service:${xmpp.service.jid}`) } : {}),
       presence: {
         users: async () => (await this.directory.list()).map((entry) => entry.user),
         subscribe: (listener) => {

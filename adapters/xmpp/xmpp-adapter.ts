@@ -52,7 +52,14 @@ export interface XmppAdapterOptions {
  * node takes the component over.
  */
 export interface XmppClusterOptions {
-  lease: Lease;
+  /** Held by the node that runs the component (with `xmpp.component`). */
+  componentLease?: Lease;
+  /**
+   * Held by the node that binds the service account's own resource (with `xmpp.service`): a full
+   * JID can be bound once, and a JMI propose to the bare JID must be answered by one node. The
+   * per-user resources stay on each user's node.
+   */
+  serviceLease?: Lease;
   presence: ComponentPresenceSource;
   forwardLeg(request: OutboundLegRequest): Promise<Leg>;
   forwardChat(message: ChatMessage): Promise<void>;
@@ -97,19 +104,38 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   /** Logs the service account and the component in; resolves even when the server is down (they keep retrying). */
   async start(): Promise<void> {
-    const { service, component, inbound } = this.#options.config;
+    const { service, component } = this.#options.config;
     const cluster = this.#options.cluster;
-    if (component && cluster) {
-      cluster.lease.on('acquired', () => void this.#startComponent());
-      cluster.lease.on('lost', () => void this.#stopComponent());
-      cluster.lease.start();
+    if (component && cluster?.componentLease) {
+      const lease = cluster.componentLease;
+      lease.on('acquired', () => void this.#startComponent());
+      lease.on('lost', () => void this.#stopComponent());
+      lease.start();
     } else if (component) await this.#startComponent();
-    if (!service) return;
+    if (service && cluster?.serviceLease) {
+      const lease = cluster.serviceLease;
+      lease.on('acquired', () => void this.#startService());
+      lease.on('lost', () => void this.#stopService());
+      lease.start();
+    } else if (service) await this.#startService();
+  }
+
+  async #startService(): Promise<void> {
+    const { service, inbound } = this.#options.config;
+    if (!service || this.#serviceConnection || this.#closed) return;
     const connection = this.#connection(service.jid, service.password, service.resource, 0);
     this.#serviceConnection = connection;
     this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, inbound), this.#servicePolicy);
     if (this.#options.config.externalServices) connection.on('online', () => void this.#discoverIceServers(connection));
     await connection.start();
+  }
+
+  async #stopService(): Promise<void> {
+    const connection = this.#serviceConnection;
+    this.#service?.stop();
+    this.#service = undefined;
+    this.#serviceConnection = undefined;
+    await connection?.stop();
   }
 
   async close(): Promise<void> {
@@ -118,7 +144,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     this.#users.clear();
     for (const account of [...users.map((user) => user.account), ...(this.#service ? [this.#service] : [])]) account.stop();
     this.#service = undefined;
-    await this.#options.cluster?.lease.stop();
+    await Promise.all([this.#options.cluster?.componentLease?.stop(), this.#options.cluster?.serviceLease?.stop()]);
     await Promise.all([...users.map((user) => user.connection.stop()), this.#serviceConnection?.stop(), this.#component?.stop()]);
   }
 
@@ -185,7 +211,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       return;
     }
     if (!own && this.#component) return this.#component.loggedIn(user, sessionId, report);
-    if (!own && config.component && this.#options.cluster) {
+    if (!own && config.component && this.#options.cluster?.componentLease) {
       // Another node holds the component and announces this user from the directory.
       report({ type: 'registration', aor: `xmpp:${user}@${config.component.domain}`, state: 'registered' });
       return;
@@ -230,7 +256,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   /** In a cluster, calls and chat from web users go through the node holding the component, unless they have an account of their own. */
   #forwardsToHolder(from: Address): boolean {
-    if (!this.#options.cluster || !this.#options.config.component || this.#component) return false;
+    if (!this.#options.cluster?.componentLease || !this.#options.config.component || this.#component) return false;
     return !(from.scheme === 'web' && this.#users.get(from.user)?.own);
   }
 

@@ -7,6 +7,7 @@ import { jingleImport } from '../../adapters/xmpp/jingle/jingle-import.js';
 import { sdpExport } from '../../adapters/xmpp/jingle/sdp-export.js';
 import { sdpImport } from '../../adapters/xmpp/jingle/sdp-import.js';
 import { startGatewayProcess, type GatewayProcess } from '../support/cluster/gateway-process.js';
+import { startInProcessNodes } from '../support/cluster/in-process-nodes.js';
 import { WebParty } from '../support/cluster/web-party.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { allocatePort } from '../support/sip/ports.js';
@@ -34,7 +35,7 @@ const cleanups: (() => unknown)[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   inspect = new Redis(redis.url);
-  prosody = await startProsody({ users: { carol: 'carol-secret' }, component: { domain: DOMAIN, secret: 'component-secret' } });
+  prosody = await startProsody({ users: { carol: 'carol-secret', gateway: 'gateway-secret' }, component: { domain: DOMAIN, secret: 'component-secret' } });
 }, 30_000);
 afterAll(async () => {
   inspect?.disconnect();
@@ -65,7 +66,7 @@ async function startNode(nodeId: string): Promise<GatewayProcess> {
   return node;
 }
 
-async function login(node: GatewayProcess, name: string): Promise<WebParty> {
+async function login(node: { httpPort: number }, name: string): Promise<WebParty> {
   const party = await WebParty.login(node.httpPort, name);
   cleanups.push(() => party.close());
   return party;
@@ -134,4 +135,18 @@ describe('the XMPP component in a cluster', () => {
     await b.process.waitFor(/xmpp component online/, 10_000);
     await carolCallsAlice(carol, alice);
   }, 60_000);
+
+  it('with a service account, one node binds its own resource while each node binds its own users\' resources', async () => {
+    const [a, b] = await startInProcessNodes(redis, 2, {
+      xmpp: { enabled: true, server: prosody.service, service: { jid: 'gateway@localhost', password: 'gateway-secret' }, outbound: { guests: true } },
+    });
+    cleanups.push(() => b!.stop(), () => a!.stop());
+    await expect.poll(() => [a!.xmpp!.serviceJid, b!.xmpp!.serviceJid].filter(Boolean).length, { timeout: 10_000 }).toBe(1);
+    const dave = await login(b!, 'dave');
+    expect(await dave.client.next('registration', (f) => f.aor === 'xmpp:gateway@localhost/dave' && f.state === 'registered', 10_000)).toBeDefined();
+    // No flapping: a second node binding the same full JID would have kicked the first off by now.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect([a!.xmpp!.serviceJid, b!.xmpp!.serviceJid].filter(Boolean)).toEqual(['gateway@localhost/switchboard']);
+    expect(dave.client.frames.filter((f) => f.type === 'registration' && f.reason !== undefined)).toEqual([]);
+  }, 30_000);
 });
