@@ -40,6 +40,7 @@ const BENCHMARKS: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'signaling', load: async () => (await import('./signaling-bench.js')).signalingBenchmark },
   { name: 'media', load: async () => (await import('./media-bench.js')).mediaBenchmark },
   { name: 'sip', load: async () => (await import('./sip-bench.js')).sipBenchmark },
+  { name: 'cluster', load: async () => (await import('./cluster-bench.js')).clusterBenchmark },
 ];
 
 // ---------------------------------------------------------------- helpers for benchmarks

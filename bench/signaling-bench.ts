@@ -32,7 +32,7 @@ const FD_HEADROOM = 102;
  * A browser-like SDP (~3 KB, Chrome's shape: BUNDLEd audio + video, DTLS, extmaps, rtcp-fb, ssrcs, loopback
  * host candidates): the gateway filters the candidates of the SDP it relays, and frame size drives the cost.
  */
-function browserSdp(role: 'offer' | 'answer'): string {
+export function browserSdp(role: 'offer' | 'answer'): string {
   const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
   const ice = [`a=ice-ufrag:${hex(2)}`, `a=ice-pwd:${randomBytes(18).toString('base64')}`, 'a=ice-options:trickle'];
   const fingerprint = `a=fingerprint:sha-256 ${(hex(32).match(/../g) ?? []).join(':').toUpperCase()}`;

@@ -1,11 +1,16 @@
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { signAccessToken } from './auth/access-token.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { Gateway } from './gateway.js';
 import { ListenError } from './ops/listen-error.js';
+import { workerConfig } from './cluster/worker-config.js';
+import { superviseWorkers } from './cluster/worker-supervisor.js';
+import { createLogger } from './logging/logger.js';
 
 const USAGE = `Usage:
-  switchboard [--config FILE]                     start the gateway
+  switchboard [--config FILE] [--workers N]       start the gateway (N processes sharing the
+                                                  HTTP port: cluster.workers, needs directory.kind redis)
   switchboard token USER [--ttl SECONDS] [--group NAME]... [--config FILE]
                                                   print an access token for USER (needs auth.secret),
                                                   in the groups named (dial plan and registration rules)
@@ -23,6 +28,9 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         ttl: { type: 'string' },
         group: { type: 'string', multiple: true },
+        workers: { type: 'string' },
+        // Internal: set by the primary of --workers for each worker it forks.
+        'worker-index': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -52,6 +60,27 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const file = values.config;
+  const workers = values.workers === undefined ? config.cluster.workers : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    process.stderr.write('switchboard: --workers must be a whole number from 1 to 64\n');
+    return 2;
+  }
+  if (workers > 1 && config.directory.kind !== 'redis') {
+    process.stderr.write('switchboard: --workers above 1 needs the Redis directory (directory.kind: redis)\n');
+    return 2;
+  }
+  if (workers > 1 && values['worker-index'] === undefined) {
+    return superviseWorkers({ count: workers, args: argv, logger: createLogger({ level: config.log.level }).child({ component: 'workers' }) });
+  }
+  if (values['worker-index'] !== undefined) {
+    const index = Number(values['worker-index']);
+    // Unique per machine and start; a worker started again keeps its id, and other nodes see it restarted.
+    const base = config.cluster.nodeId ?? `${hostname()}-${process.ppid}`;
+    const load = () => workerConfig(loadConfig({ file, env: process.env }), index, workers, base);
+    // The primary is gone (killed): this worker drains and stops rather than live on unsupervised.
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    return runGateway(new Gateway(load(), { loadConfig: load }));
+  }
   return runGateway(new Gateway(config, { loadConfig: () => loadConfig({ file, env: process.env }) }));
 }
 

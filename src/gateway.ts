@@ -17,7 +17,7 @@ import { buildIceServers } from './ice/ice-servers.js';
 import { StunServer } from './ice/stun-server.js';
 import { makeTurnCredentials } from './ice/turn-credentials.js';
 import { createLogger, type Logger } from './logging/logger.js';
-import { CallFailedError } from './errors/gateway-error.js';
+import { CallFailedError, GatewayError } from './errors/gateway-error.js';
 import { readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
 import { HTTP_LISTENER, sipListener, STUN_LISTENER } from './ops/gateway-listeners.js';
 import { explainListenError, type Listener } from './ops/listen-error.js';
@@ -25,13 +25,15 @@ import { AnchorMediaSession } from './media/anchor-media-session.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { SipAdapter, type SipAdapterOptions } from '../adapters/sip/index.js';
-import { XmppAdapter } from '../adapters/xmpp/index.js';
+import { XmppAdapter, type XmppClusterOptions } from '../adapters/xmpp/index.js';
 import { ChatRouter } from './messaging/chat-router.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { BrowserSession } from './signaling/browser-session.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import { WebChatDelivery } from './signaling/web-chat-delivery.js';
 import { WebLegFactory } from './signaling/web-leg-factory.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { SessionPartyHost } from './signaling/session-party-host.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -96,12 +98,29 @@ export class Gateway {
   #acceptCandidate: (candidate: string) => boolean;
   readonly #componentLoggers: Logger[] = [];
   readonly #loadConfig: (() => GatewayConfig) | undefined;
+  /** This process as a node of a cluster (`directory.kind: redis`). */
+  readonly cluster: ClusterNode | undefined;
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? createLogger({ level: config.log.level });
-    this.directory = options.directory ?? new MemoryDirectory();
-    this.nodeId = options.nodeId ?? randomUUID();
+    this.nodeId = options.nodeId ?? config.cluster.nodeId ?? randomUUID();
+    if (!options.directory && config.directory.kind === 'redis') {
+      this.cluster = new ClusterNode({
+        directory: config.directory,
+        cluster: config.cluster,
+        nodeId: this.nodeId,
+        advertise: config.cluster.advertise ?? config.sip.advertisedHost ?? config.media.announcedAddress ?? config.server.host,
+        host: new SessionPartyHost(this.#sessions, () => this.calls.accepting, {
+          // The node holding the XMPP component reaches XMPP addresses for the other nodes.
+          hostLeg: (request) => (request.target.scheme === 'xmpp' && this.#xmpp?.holdsComponent ? this.#xmpp.createLegHere(request) : undefined),
+          hostChat: (message) => (message.to.scheme === 'xmpp' && this.#xmpp?.holdsComponent ? this.#xmpp.deliverHere(message) : undefined),
+        }),
+        logger: this.#component('cluster'),
+      });
+    }
+    this.directory = options.directory ?? this.cluster?.directory ?? new MemoryDirectory();
+    this.metrics.usersOnlineSource = () => this.#sessions.size;
     this.#loadConfig = options.loadConfig;
     this.#acceptCandidate = makeCandidateFilter(config.ice.candidateNetworks);
     // Reads the current filter on every call, so a reload that changes the networks applies at once.
@@ -128,8 +147,8 @@ export class Gateway {
       logger: this.#component('calls'),
     });
     this.#observeCalls();
-    this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId));
-    this.chat.register(['web'], new WebChatDelivery(this.directory, this.#sessions, this.nodeId));
+    this.router.register(['web'], new WebLegFactory(this.directory, this.#sessions, this.nodeId, this.cluster?.parties));
+    this.chat.register(['web'], new WebChatDelivery(this.directory, this.#sessions, this.nodeId, this.cluster?.parties));
     this.router.register(['service'], new ServiceLegFactory(this.media.ports, mediaLogger));
     if (config.sip.enabled) {
       this.#sip = new SipAdapter({
@@ -150,6 +169,7 @@ export class Gateway {
         chat: this.chat,
         logger: this.#component('xmpp'),
         onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
+        ...(this.cluster ? { cluster: this.#xmppCluster(this.cluster, config.xmpp) } : {}),
       });
       this.router.register(['xmpp'], this.#xmpp);
       this.chat.register(['xmpp'], this.#xmpp);
@@ -221,6 +241,7 @@ export class Gateway {
     if (this.#started) throw new Error('gateway already started');
     this.#started = true;
     const { server, stun, sip } = this.config;
+    await this.cluster?.start();
     // A port in use or refused becomes a ListenError naming the key to change (the CLI prints it once).
     if (this.#stun) this.#stunPort = (await opening(this.#stun.start(), () => STUN_LISTENER, stun.host)).port;
     if (this.#sip) await opening(this.#sip.start(), sipListener(sip), sip.host);
@@ -319,6 +340,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.calls.stopAccepting();
     this.calls.hangupAll('shutdown');
+    this.cluster?.parties.shutdown();
     this.media.close();
     await this.#signaling.close();
     await new Promise<void>((resolve) => {
@@ -328,6 +350,7 @@ export class Gateway {
     await this.#stun?.close();
     await this.#sip?.close();
     await this.#xmpp?.close();
+    await this.cluster?.stop();
     await this.directory.close();
     this.logger.info('switchboard gateway stopped');
   }
@@ -341,6 +364,41 @@ export class Gateway {
     }
     if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee }, this.config.ice.turn.length > 0);
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
+  }
+
+  /**
+   * XMPP in a cluster: one node holds the component (a lease), the others go through that node;
+   * one node binds the service account's own resource; per-user resources and logins stay per node.
+   */
+  #xmppCluster(cluster: ClusterNode, xmpp: GatewayConfig['xmpp']): XmppClusterOptions {
+    const componentLease = xmpp.component ? cluster.lease(`xmpp-component:${xmpp.component.domain}`) : undefined;
+    const holder = async () => {
+      const node = await componentLease?.holder().catch(() => undefined);
+      if (!node) throw new CallFailedError('unreachable', 'no node holds the XMPP component right now');
+      return node;
+    };
+    return {
+      ...(componentLease ? { componentLease } : {}),
+      ...(xmpp.service ? { serviceLease: cluster.lease(`xmpp-service:${xmpp.service.jid}`) } : {}),
+      presence: {
+        users: async () => (await this.directory.list()).map((entry) => entry.user),
+        subscribe: (listener) => {
+          const onPresence = (user: string, status: string) => listener(user, status === 'online');
+          this.directory.on('presence', onPresence);
+          return () => this.directory.off('presence', onPresence);
+        },
+      },
+      forwardLeg: async (request) => {
+        const node = await holder();
+        return node === this.nodeId ? this.#xmpp!.createLegHere(request) : cluster.parties.createLeg(node, request);
+      },
+      forwardChat: async (message) => {
+        const node = await holder().catch((error: CallFailedError) => {
+          throw new GatewayError('undeliverable', error.message);
+        });
+        return node === this.nodeId ? this.#xmpp!.deliverHere(message) : cluster.parties.deliverChat(node, message);
+      },
+    };
   }
 
   #component(name: string): Logger {

@@ -14,6 +14,7 @@ export type { Logger } from './logging/logger.js';
 export type { EndReason, ErrorCode, IceCandidate, LoginCredentials, RegistrationMessage, SipCredentials, XmppCredentials } from './protocol/messages.js';
 export type { ChatDelivery, ChatMessage, ChatRouter } from './messaging/chat-router.js';
 export type { UserRegistrar } from './signaling/user-registrar.js';
+export type { Lease, LeaseEvents } from './cluster/lease.js';
 export type { GatewayConfig } from './config/config-schema.js';
 export { clientAddress } from './http/client-address.js';
 export { defaultMaxConnections, readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';

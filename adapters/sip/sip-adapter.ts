@@ -41,6 +41,7 @@ import { delayedOfferPlaceholder } from './delayed-offer.js';
 import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
 import { WebUserRegistrations } from './web-user-registrations.js';
+import { EdgeRegistrations } from './edge-registrations.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -83,6 +84,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #outbound: OutboundLegs;
   readonly #dialPolicy: SipDialPolicy;
   readonly #registrations: WebUserRegistrations;
+  readonly #edge: EdgeRegistrations | undefined;
   readonly #domain: string;
   readonly #advertisedHost: string;
   #hub: SipTransportHub | undefined;
@@ -108,6 +110,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       track: (session, leg) => this.#legs.track(session, leg),
     });
     this.#registrations = new WebUserRegistrations({ config, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
+    if (config.edge) this.#edge = new EdgeRegistrations({ edge: config.edge, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
   }
 
   async start(): Promise<void> {
@@ -200,14 +203,16 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
   loggedIn(identity: WebIdentity, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
     this.#registrations.loggedIn(identity, sessionId, credentials, report);
+    this.#edge?.loggedIn(identity, sessionId, report);
   }
 
   loggedOut(user: string, sessionId: string): void {
     this.#registrations.loggedOut(user, sessionId);
+    this.#edge?.loggedOut(user, sessionId);
   }
 
   async close(): Promise<void> {
-    await this.#registrations.close();
+    await Promise.all([this.#registrations.close(), this.#edge?.close()]);
     this.#proxyKeepAlive?.stop();
     await this.#ua?.stop().catch(() => undefined);
     await this.#hub?.close();
@@ -238,7 +243,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       .place({
         id: callId,
         caller: leg,
-        target: parseAddress(`web:${webUser}`),
+        target: parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`),
         sdp: offer ?? delayedOfferPlaceholder(),
         ...(displayName ? { fromName: displayName } : {}),
       })

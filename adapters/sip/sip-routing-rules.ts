@@ -5,6 +5,8 @@
  */
 
 const WEB_USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A rule may send callers to a built-in service instead (`service:echo`: a cluster edge's dispatcher spreads such calls over the nodes). */
+const SERVICE = /^service:[a-z][a-z0-9-]{0,31}$/;
 
 export interface InboundRule {
   match: string;
@@ -24,8 +26,9 @@ export function compileInboundRules(rules: InboundRule[]): { pattern: RegExp; us
 
 /**
  * The web user a Request-URI user part rings: the first matching rule's
- * replacement (`$1` refers to the match's groups), else the user itself when
- * it is a valid web user name, else the default destination.
+ * replacement (`$1` refers to the match's groups; a rule may name a `service:`
+ * address instead), else the user itself when it is a valid web user name, else
+ * the default destination.
  */
 export function webUserFor(
   requestUser: string,
@@ -35,7 +38,7 @@ export function webUserFor(
   for (const rule of rules) {
     if (!rule.pattern.test(requestUser)) continue;
     const user = requestUser.replace(rule.pattern, rule.user);
-    return WEB_USER.test(user) ? user : undefined;
+    return WEB_USER.test(user) || SERVICE.test(user) ? user : undefined;
   }
   if (WEB_USER.test(requestUser)) return requestUser;
   return defaultUser;

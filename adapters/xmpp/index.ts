@@ -1,2 +1,2 @@
 /** The XMPP adapter's public face for the composition root. */
-export { XmppAdapter, type XmppAdapterOptions, type XmppConfig } from './xmpp-adapter.js';
+export { XmppAdapter, type XmppAdapterOptions, type XmppClusterOptions, type XmppConfig } from './xmpp-adapter.js';

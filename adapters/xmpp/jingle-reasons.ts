@@ -36,6 +36,7 @@ const TO_JINGLE: Record<EndReason, JingleReason> = {
   // The party's media stopped reaching the gateway: a connectivity problem rather than a codec one (media-error).
   'media-timeout': 'connectivity-error',
   shutdown: 'gone',
+  'node-lost': 'connectivity-error',
   failed: 'general-error',
 };
 

@@ -18,13 +18,14 @@ import {
   type UserRegistrar,
   type PartyIdentity,
   type WebIdentity,
+  type Lease,
 } from '../../src/index.js';
 import { iceServerUrl, readExternalServices } from './external-services.js';
 import { xmppCallerAllowed, xmppInboundTarget } from './inbound-routing.js';
 import { NS_EXTDISCO } from './jingle/namespaces.js';
 import { jidDomain, jidResource } from './jid.js';
 import { XmppAccount } from './xmpp-account.js';
-import { XmppComponentUsers } from './xmpp-component-users.js';
+import { XmppComponentUsers, type ComponentPresenceSource } from './xmpp-component-users.js';
 import { XmppConnection } from './xmpp-connection.js';
 
 export type XmppConfig = GatewayConfig['xmpp'];
@@ -39,6 +40,29 @@ export interface XmppAdapterOptions {
   logger: Logger;
   /** STUN/TURN servers learned from the XMPP server (XEP-0215), for the media anchor. */
   onIceServers?: (servers: string[]) => void;
+  /** In a cluster: one node at a time runs the component (XEP-0114 allows one connection per domain). */
+  cluster?: XmppClusterOptions;
+}
+
+/**
+ * The component in a cluster: the node holding `lease` connects it and announces every node's
+ * users (`presence`); calls and chat it receives for users of other nodes reach them like any
+ * call (the core's cross-node legs). Other nodes send their users' calls and chat to XMPP through
+ * the holder (`forwardLeg`, `forwardChat`); when the holder dies the lease expires and another
+ * node takes the component over.
+ */
+export interface XmppClusterOptions {
+  /** Held by the node that runs the component (with `xmpp.component`). */
+  componentLease?: Lease;
+  /**
+   * Held by the node that binds the service account's own resource (with `xmpp.service`): a full
+   * JID can be bound once, and a JMI propose to the bare JID must be answered by one node. The
+   * per-user resources stay on each user's node.
+   */
+  serviceLease?: Lease;
+  presence: ComponentPresenceSource;
+  forwardLeg(request: OutboundLegRequest): Promise<Leg>;
+  forwardChat(message: ChatMessage): Promise<void>;
 }
 
 /** A web user's own XMPP identity while online: a resource of the service account, or its own account. */
@@ -80,17 +104,38 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
 
   /** Logs the service account and the component in; resolves even when the server is down (they keep retrying). */
   async start(): Promise<void> {
-    const { service, component, inbound } = this.#options.config;
-    if (component) {
-      this.#component = new XmppComponentUsers({ ...component, inbound, mayReach: this.#servicePolicy, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger });
-      await this.#component.start();
-    }
-    if (!service) return;
+    const { service, component } = this.#options.config;
+    const cluster = this.#options.cluster;
+    if (component && cluster?.componentLease) {
+      const lease = cluster.componentLease;
+      lease.on('acquired', () => void this.#startComponent());
+      lease.on('lost', () => void this.#stopComponent());
+      lease.start();
+    } else if (component) await this.#startComponent();
+    if (service && cluster?.serviceLease) {
+      const lease = cluster.serviceLease;
+      lease.on('acquired', () => void this.#startService());
+      lease.on('lost', () => void this.#stopService());
+      lease.start();
+    } else if (service) await this.#startService();
+  }
+
+  async #startService(): Promise<void> {
+    const { service, inbound } = this.#options.config;
+    if (!service || this.#serviceConnection || this.#closed) return;
     const connection = this.#connection(service.jid, service.password, service.resource, 0);
     this.#serviceConnection = connection;
     this.#service = this.#account(connection, (to) => xmppInboundTarget(this.#resourceOf(to, service.jid), service.resource, inbound), this.#servicePolicy);
     if (this.#options.config.externalServices) connection.on('online', () => void this.#discoverIceServers(connection));
     await connection.start();
+  }
+
+  async #stopService(): Promise<void> {
+    const connection = this.#serviceConnection;
+    this.#service?.stop();
+    this.#service = undefined;
+    this.#serviceConnection = undefined;
+    await connection?.stop();
   }
 
   async close(): Promise<void> {
@@ -99,6 +144,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     this.#users.clear();
     for (const account of [...users.map((user) => user.account), ...(this.#service ? [this.#service] : [])]) account.stop();
     this.#service = undefined;
+    await Promise.all([this.#options.cluster?.componentLease?.stop(), this.#options.cluster?.serviceLease?.stop()]);
     await Promise.all([...users.map((user) => user.connection.stop()), this.#serviceConnection?.stop(), this.#component?.stop()]);
   }
 
@@ -112,8 +158,19 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     return this.#serviceConnection?.streamManagement ?? false;
   }
 
+  /** Whether this node runs the component (always, outside a cluster with a component). */
+  get holdsComponent(): boolean {
+    return this.#component !== undefined;
+  }
+
   /** A web user calls an `xmpp:` address: through the user's own identity, else the service account. */
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
+    if (this.#forwardsToHolder(request.from)) return this.#options.cluster!.forwardLeg(request);
+    return this.createLegHere(request);
+  }
+
+  /** createLeg without forwarding: what the holder of the component does for another node. */
+  async createLegHere(request: OutboundLegRequest): Promise<Leg> {
     if (!this.#mayReachXmpp(request.caller, request.from)) throw new CallFailedError('forbidden', 'guests may not call XMPP addresses on this gateway (xmpp.outbound.guests)');
     const account = await this.#accountFor(request.from.scheme === 'web' ? request.from.user : undefined);
     if (!account) throw new CallFailedError('unreachable', 'no XMPP account is configured for calls');
@@ -121,6 +178,12 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   }
 
   async deliver(message: ChatMessage): Promise<void> {
+    if (this.#forwardsToHolder(message.from)) return this.#options.cluster!.forwardChat(message);
+    return this.deliverHere(message);
+  }
+
+  /** deliver without forwarding: what the holder of the component does for another node. */
+  async deliverHere(message: ChatMessage): Promise<void> {
     if (!this.#mayReachXmpp(message.sender, message.from)) throw new GatewayError('forbidden', 'guests may not message XMPP addresses on this gateway (xmpp.outbound.guests)');
     const account = await this.#accountFor(message.from.scheme === 'web' ? message.from.user : undefined);
     if (!account) throw new GatewayError('not-found', 'no XMPP account is configured for chat');
@@ -148,6 +211,11 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       return;
     }
     if (!own && this.#component) return this.#component.loggedIn(user, sessionId, report);
+    if (!own && config.component && this.#options.cluster?.componentLease) {
+      // Another node holds the component and announces this user from the directory.
+      report({ type: 'registration', aor: `xmpp:${user}@${config.component.domain}`, state: 'registered' });
+      return;
+    }
     if (!own && !config.service?.userResources) return;
     this.#drop(user);
     const jid = own ? own.jid : config.service!.jid;
@@ -184,6 +252,34 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     const own = user ? (this.#users.get(user)?.account ?? this.#component?.accountFor(user)) : undefined;
     if (own && (await own.connection.whenOnline(OWN_IDENTITY_WAIT_MS))) return own;
     return this.#service ?? own;
+  }
+
+  /** In a cluster, calls and chat from web users go through the node holding the component, unless they have an account of their own. */
+  #forwardsToHolder(from: Address): boolean {
+    if (!this.#options.cluster?.componentLease || !this.#options.config.component || this.#component) return false;
+    return !(from.scheme === 'web' && this.#users.get(from.user)?.own);
+  }
+
+  async #startComponent(): Promise<void> {
+    const { component, inbound } = this.#options.config;
+    if (!component || this.#component || this.#closed) return;
+    const users = new XmppComponentUsers({
+      ...component,
+      inbound,
+      mayReach: this.#servicePolicy,
+      calls: this.#options.calls,
+      chat: this.#options.chat,
+      logger: this.#logger,
+      ...(this.#options.cluster ? { presence: this.#options.cluster.presence } : {}),
+    });
+    this.#component = users;
+    await users.start();
+  }
+
+  async #stopComponent(): Promise<void> {
+    const users = this.#component;
+    this.#component = undefined;
+    await users?.stop();
   }
 
   #drop(user: string, sessionId?: string): void {

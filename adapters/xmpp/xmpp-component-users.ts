@@ -5,6 +5,13 @@ import { unescapeJidLocal } from './jid-escaping.js';
 import { XmppAccount } from './xmpp-account.js';
 import { XmppComponentConnection } from './xmpp-component-connection.js';
 
+/** Who is online in the whole cluster (the directory), for a component that speaks for every node's users. */
+export interface ComponentPresenceSource {
+  users(): Promise<string[]>;
+  /** Calls `listener` on each change; returns the unsubscribe. */
+  subscribe(listener: (user: string, online: boolean) => void): () => void;
+}
+
 export interface XmppComponentUsersOptions {
   server: string;
   domain: string;
@@ -14,6 +21,11 @@ export interface XmppComponentUsersOptions {
   calls: CallRegistry;
   chat: ChatRouter;
   logger: Logger;
+  /**
+   * In a cluster, the one node holding the component announces every node's users: their
+   * presence comes from here, not from logins on this node.
+   */
+  presence?: ComponentPresenceSource;
 }
 
 /** Identities made for local parts nobody logged in as (`+15551234@…`, callers' typos) are capped. */
@@ -30,6 +42,7 @@ export class XmppComponentUsers {
   readonly #accounts = new Map<string, XmppAccount>();
   /** Online web users and their current session. */
   readonly #online = new Map<string, string>();
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: XmppComponentUsersOptions) {
     this.#options = options;
@@ -50,11 +63,17 @@ export class XmppComponentUsers {
     return this.#connection;
   }
 
-  start(): Promise<boolean> {
+  async start(): Promise<boolean> {
+    const { presence } = this.#options;
+    if (presence) {
+      this.#unsubscribe = presence.subscribe((user, online) => this.#connection.setAvailable(user, online));
+      for (const user of await presence.users()) this.#connection.setAvailable(user, true);
+    }
     return this.#connection.start();
   }
 
   async stop(): Promise<void> {
+    this.#unsubscribe?.();
     for (const account of this.#accounts.values()) account.stop();
     this.#accounts.clear();
     await this.#connection.stop();
@@ -67,7 +86,7 @@ export class XmppComponentUsers {
 
   loggedIn(user: string, sessionId: string, report: (message: RegistrationMessage) => void): void {
     this.#online.set(user, sessionId);
-    this.#connection.setAvailable(user, true);
+    if (!this.#options.presence) this.#connection.setAvailable(user, true);
     this.#account(user);
     const aor = `xmpp:${user}@${this.#options.domain}`;
     if (this.#connection.online) return report({ type: 'registration', aor, state: 'registered' });
@@ -81,7 +100,7 @@ export class XmppComponentUsers {
   loggedOut(user: string, sessionId: string): void {
     if (this.#online.get(user) !== sessionId) return;
     this.#online.delete(user);
-    this.#connection.setAvailable(user, false);
+    if (!this.#options.presence) this.#connection.setAvailable(user, false);
   }
 
   #account(local: string): XmppAccount {

@@ -1,6 +1,6 @@
 /** The events of SwitchboardClient. */
 
-import type { PresenceStatus, RegistrationMessage } from '../protocol/messages.js';
+import type { PresenceStatus, RegistrationMessage, WelcomeMessage } from '../protocol/messages.js';
 import type { Call } from './call.js';
 import type { SwitchboardError } from './switchboard-error.js';
 
@@ -26,6 +26,10 @@ export interface ClientEvents {
   message: [message: { from: string; body: string; messageId: string }];
   /** A chat message sent with `sendMessage()` bounced after it was accepted (`id` is what `sendMessage()` resolved with). */
   messageerror: [error: { id: string | undefined; to: string; code: string; message: string }];
+  /** With the `reconnect` option: the connection was lost and attempt `attempt` starts in `delayMs`. */
+  reconnecting: [info: { attempt: number; delayMs: number }];
+  /** With the `reconnect` option: connected and logged in again (calls of the lost connection have ended). */
+  reconnected: [welcome: WelcomeMessage];
   /** An error frame no pending request was waiting for, or a background failure. */
   error: [error: SwitchboardError];
 }

@@ -1,6 +1,7 @@
 /** Options of the client, its calls and its login. */
 
 import type { SipCredentials, XmppCredentials } from '../protocol/messages.js';
+import type { ReconnectOptions } from './reconnect-policy.js';
 
 export interface SwitchboardClientOptions {
   /** WebSocket URL. Default: `ws(s)://<location.host>/ws`. */
@@ -9,6 +10,12 @@ export interface SwitchboardClientOptions {
   rtcConfig?: Partial<RTCConfiguration>;
   /** How long a request waits for its `ack` (default 15000 ms). */
   requestTimeoutMs?: number;
+  /**
+   * Connect and log in again, with the same login, when the connection is lost (a gateway node
+   * died, a network change): backoff with jitter, not after the same user logged in elsewhere
+   * (4001) or `close()`. `true` for the defaults. Off unless asked.
+   */
+  reconnect?: boolean | ReconnectOptions;
 }
 
 export interface CallOptions {

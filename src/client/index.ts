@@ -15,6 +15,7 @@ export type { ClientEvents, PresenceEntry } from './client-events.js';
 export { Call } from './call.js';
 export type { AnswerOptions, CallDirection, CallEvents, CallState } from './call-events.js';
 export { SwitchboardError } from './switchboard-error.js';
+export { ReconnectPolicy, type ReconnectOptions } from './reconnect-policy.js';
 export type { ClientErrorCode, RoutingFailureCode, SwitchboardErrorCode } from './switchboard-error.js';
 export { TypedEmitter } from './typed-events.js';
 export { callQuality, type CallQuality } from './call-quality.js';

@@ -19,6 +19,7 @@ import type { ClientEvents, PresenceEntry } from './client-events.js';
 import type { CallOptions, LoginOptions, SwitchboardClientOptions } from './client-options.js';
 import { PendingRequests } from './pending-requests.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './protocol-versions.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
 import { SwitchboardError } from './switchboard-error.js';
 import { TypedEmitter } from './typed-events.js';
 import { getUserMediaStream } from './user-media.js';
@@ -55,12 +56,19 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   private nextRequestId = 1;
   private presenceSnapshotPending = false;
   private readonly signaling: CallSignaling;
+  private readonly reconnectPolicy: ReconnectPolicy | undefined;
+  /** What to log in with again after a reconnect (the last successful login). */
+  private lastLogin: LoginOptions | undefined;
+  private closedByClient = false;
+  private presenceWanted = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SwitchboardClientOptions = {}) {
     super();
     this.url = options.url ?? defaultUrl();
     this.rtcConfig = options.rtcConfig ?? {};
     this.pending = new PendingRequests(options.requestTimeoutMs ?? 15_000);
+    if (options.reconnect) this.reconnectPolicy = new ReconnectPolicy(options.reconnect === true ? {} : options.reconnect);
     this.signaling = {
       request: (frame) => this.request(frame),
       release: (call) => {
@@ -135,11 +143,15 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     this.address = reply.address;
     this.sessionId = reply.sessionId;
     this.iceServers = Array.isArray(reply.iceServers) ? reply.iceServers : [];
+    this.lastLogin = options;
+    this.closedByClient = false;
     return reply;
   }
 
   /** Hangs up every call and closes the WebSocket. */
   close(): void {
+    this.closedByClient = true;
+    clearTimeout(this.reconnectTimer);
     for (const call of [...this.calls.values()]) call.hangup();
     const ws = this.ws;
     if (!ws) return;
@@ -152,6 +164,7 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   /** Subscribes to presence: a `presence` event with the full list, then one per change. */
   async subscribePresence(): Promise<void> {
     this.presenceSnapshotPending = true;
+    this.presenceWanted = true;
     await this.request({ type: 'presence-subscribe' });
   }
 
@@ -340,5 +353,35 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     this.pending.rejectAll(() => new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
     for (const call of [...this.calls.values()]) call.terminate('connection-lost', `WebSocket closed with ${code}`);
     if (wasOpen || wasLoggedIn) this.emit('disconnected', { code, reason });
+    if (wasLoggedIn) this.scheduleReconnect(code);
+  }
+
+  /** With `reconnect`: the next attempt to connect and log in again, after the policy's delay. */
+  private scheduleReconnect(code: number): void {
+    const policy = this.reconnectPolicy;
+    if (!policy || !this.lastLogin || this.closedByClient || !policy.shouldReconnect(code)) return;
+    const delayMs = policy.nextDelay();
+    if (delayMs === undefined) {
+      this.emit('error', new SwitchboardError('connection-closed', `gave up reconnecting after ${policy.attempt} attempts`));
+      return;
+    }
+    this.emit('reconnecting', { attempt: policy.attempt, delayMs });
+    this.reconnectTimer = setTimeout(() => void this.reconnect(code), delayMs);
+  }
+
+  private async reconnect(code: number): Promise<void> {
+    if (this.closedByClient || !this.lastLogin) return;
+    try {
+      const welcome = await this.login(this.lastLogin);
+      this.reconnectPolicy!.reset();
+      if (this.presenceWanted) await this.subscribePresence().catch(() => undefined);
+      this.emit('reconnected', welcome);
+    } catch (err) {
+      if (err instanceof SwitchboardError && !this.reconnectPolicy!.shouldRetryLogin(err.code)) {
+        this.emit('error', err);
+        return;
+      }
+      this.scheduleReconnect(code);
+    }
   }
 }

@@ -306,6 +306,21 @@ const sipSchema = z
           .default([]),
       })
       .prefault({}),
+    /**
+     * The cluster's SIP edge (Kamailio, docker/kamailio/kamailio-cluster.cfg): every web user online
+     * on this node is registered there as `sip:<user>@<domain>` with this node's own Contact, so
+     * INVITEs from phones and trunks to that address reach the node that holds the user. Unset: none.
+     */
+    edge: z
+      .strictObject({
+        /** The edge's registrar, e.g. `sip:10.0.0.5:5060`. Point `sip.outbound.proxy` at it too, for calls out. */
+        registrar: sipUri,
+        /** The domain of the users' addresses there (`host` or `host:port`). */
+        domain: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(:\d{1,5})?$/, 'expected a domain name, or host:port'),
+        /** Registration lifetime: how long the edge keeps routing to a node that died without unregistering. */
+        expiresSeconds: z.number().int().min(60).default(120),
+      })
+      .optional(),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
     registerExpiresSeconds: z.number().int().min(60).default(600),
     /**
@@ -439,6 +454,46 @@ const xmppSchema = z
   })
   .refine((xmpp) => xmpp.inbound.rules.every((rule) => isRegExp(rule.match)), { message: 'xmpp.inbound.rules: match must be a valid regular expression', path: ['inbound', 'rules'] });
 
+/** Who is online where (issue #12): this process alone, or shared by every node of a cluster on Redis. */
+const directorySchema = z
+  .strictObject({
+    /** `memory`: one process, nothing else needed (the default). `redis`: many processes and machines as one. */
+    kind: z.enum(['memory', 'redis']).default('memory'),
+    redis: z
+      .strictObject({
+        /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Keep Redis on an internal network: it is the nodes' bus. */
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://host:port').default('redis://127.0.0.1:6379'),
+        /** Every key and channel starts with this, so several clusters can share one Redis. */
+        keyPrefix: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'expected 1-64 of A-Z a-z 0-9 . _ : -').default('switchboard:'),
+        /** A Redis command that gets no reply within this fails (a login then gets `unavailable`); the connection itself keeps reconnecting. */
+        commandTimeoutMs: z.number().int().min(50).default(2000),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** This process as one node of a cluster (with `directory.kind: redis`). */
+const clusterSchema = z
+  .strictObject({
+    /** Unique name of this node in the directory and on the bus. Unset: a random one per start. */
+    nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit').optional(),
+    /** The node's internal address (host or host:port) other nodes and operators see in its heartbeat; unset: the SIP advertised host. */
+    advertise: host.optional(),
+    /** How often the node writes its heartbeat key. */
+    heartbeatIntervalMs: z.number().int().min(100).default(1000),
+    /** A node whose heartbeat is this old is lost: its users leave the directory and calls through it end with `node-lost`. */
+    nodeTimeoutMs: z.number().int().min(300).default(5000),
+    /** How long a node waits for another to answer a cross-node request (a call set-up, a chat message). */
+    requestTimeoutMs: z.number().int().min(100).default(3000),
+    /**
+     * Gateway processes on this machine (`switchboard --workers N`): they share the HTTP port,
+     * take SIP ports `sip.port` + 2i (TLS `sip.tls.port` + 2i) and an equal slice of the media port ranges each. >1 needs `directory.kind: redis`.
+     */
+    workers: z.number().int().min(1).max(64).default(1),
+  })
+  .refine((c) => c.heartbeatIntervalMs * 2 <= c.nodeTimeoutMs, { message: 'nodeTimeoutMs must be at least twice heartbeatIntervalMs', path: ['nodeTimeoutMs'] })
+  .prefault({});
+
 function isRegExp(source: string): boolean {
   try {
     new RegExp(source);
@@ -461,7 +516,10 @@ export const configSchema = z
     xmpp: xmppSchema,
     metrics: metricsSchema,
     admin: adminSchema,
+    directory: directorySchema,
+    cluster: clusterSchema,
   })
+  .refine((c) => c.cluster.workers === 1 || c.directory.kind === 'redis', { message: 'cluster.workers above 1 needs directory.kind: redis', path: ['cluster', 'workers'] })
   .prefault({});
 
 /** Configuration as written by the operator (every key optional). */

@@ -26,6 +26,11 @@ export function mayReplace(incoming: DirectoryEntry, _holder: DirectoryEntry): b
 
 export type DirectoryEvents = {
   presence: [user: string, status: PresenceStatus];
+  /**
+   * A session of this node lost its name to a login on another node (a shared directory only;
+   * on one node the login closes the old session itself). The session must close as replaced.
+   */
+  evicted: [entry: DirectoryEntry];
   listenererror: [event: string, error: unknown];
 };
 
@@ -43,6 +48,7 @@ export interface Directory extends TypedEmitter<DirectoryEvents> {
   register(entry: DirectoryEntry): Promise<RegisterOutcome>;
   /** Removes the user only if `sessionId` is still theirs; true when removed. */
   unregister(user: string, sessionId: string): Promise<boolean>;
+  /** Where the user is; rejects with GatewayError('unavailable') when a shared directory cannot be reached. */
   lookup(user: string): Promise<DirectoryEntry | undefined>;
   list(): Promise<DirectoryEntry[]>;
   count(): Promise<number>;

@@ -14,11 +14,20 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly usersOnline = new Gauge({
-    name: 'switchboard_users_online',
-    help: 'Logged-in browser users on this node',
-    registers: [this.registry],
-  });
+  /** Logged-in sessions of this node, read when scraped (presence events count a whole cluster's users). */
+  usersOnlineSource: () => number = () => 0;
+
+  readonly usersOnline = (() => {
+    const metrics = this;
+    return new Gauge({
+      name: 'switchboard_users_online',
+      help: 'Logged-in browser users on this node',
+      registers: [this.registry],
+      collect() {
+        this.set(metrics.usersOnlineSource());
+      },
+    });
+  })();
 
   readonly activeCalls = new Gauge({
     name: 'switchboard_calls_active',

@@ -57,6 +57,7 @@ export type EndReason =
   | 'connection-lost' // a party's signaling connection dropped
   | 'media-timeout' // a party's media is gone: no RTP/RTCP for media.inactivityTimeoutMs, or its WebRTC connection failed or closed
   | 'shutdown' // the gateway is going down
+  | 'node-lost' // the cluster node that carried the other party (or the call) stopped answering
   | 'failed'; // anything else; see the log for the call id
 
 /**
@@ -86,6 +87,7 @@ export type ErrorCode =
   | 'too-many-calls' // per-connection concurrent call limit
   | 'shutting-down' // the gateway accepts no new calls
   | 'undeliverable' // a chat message could not be delivered (the remote side bounced it)
+  | 'unavailable' // the cluster directory (Redis) cannot be reached right now; try again
   | 'internal';
 
 /** Presence state of a user. */

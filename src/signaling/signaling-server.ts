@@ -40,6 +40,11 @@ export class SignalingServer {
     this.#heartbeat = setInterval(() => this.#ping(), context.config.pingIntervalMs);
     this.#heartbeat.unref();
     context.directory.on('presence', (user, status) => this.#presence(user, status));
+    // A login on another node of the cluster took the name: same close as a login on this node.
+    context.directory.on('evicted', (entry) => {
+      const session = context.sessions.get(entry.sessionId);
+      if (session?.user === entry.user) session.close(CloseCode.replaced, 'logged in elsewhere');
+    });
   }
 
   get connectionCount(): number {
@@ -124,7 +129,6 @@ export class SignalingServer {
   }
 
   #presence(user: string, status: PresenceStatus): void {
-    this.context.metrics.usersOnline.inc(status === 'online' ? 1 : -1);
     for (const session of this.context.sessions.values()) {
       if (session.presenceSubscribed) session.send({ type: 'presence', full: false, users: [{ user, status }] });
     }

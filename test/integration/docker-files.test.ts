@@ -304,13 +304,14 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('docker/compose.yaml', () => {
-  it('has the gateway, coturn and redis by default, Kamailio, Prosody, Prometheus + Grafana behind the sip, xmpp and monitoring profiles', () => {
-    expect(Object.keys(services).sort()).toEqual(['coturn', 'gateway', 'grafana', 'kamailio', 'prometheus', 'prosody', 'redis']);
+  it('has the gateway, coturn and redis by default, Kamailio, Prosody, Prometheus + Grafana behind the sip, xmpp and monitoring profiles, a cluster behind its own', () => {
+    expect(Object.keys(services).sort()).toEqual(['cluster-edge', 'cluster-node-1', 'cluster-node-2', 'coturn', 'gateway', 'grafana', 'kamailio', 'prometheus', 'prosody', 'redis']);
     for (const name of ['gateway', 'coturn', 'redis']) expect(services[name]!.profiles, name).toBeUndefined();
     expect(services.kamailio!.profiles).toEqual(['sip']);
     expect(services.prosody!.profiles).toEqual(['xmpp']);
     expect(services.prometheus!.profiles).toEqual(['monitoring']);
     expect(services.grafana!.profiles).toEqual(['monitoring']);
+    for (const name of ['cluster-edge', 'cluster-node-1', 'cluster-node-2']) expect(services[name]!.profiles, name).toEqual(['cluster']);
     for (const [name, service] of Object.entries(services)) {
       expect(service.image ?? service.build, name).toBeTruthy();
     }
@@ -344,7 +345,7 @@ describe('docker/compose.yaml', () => {
   });
 
   it('puts media on the host network (ranges are not published through a bridge)', () => {
-    for (const name of ['gateway', 'coturn', 'kamailio', 'prosody']) expect(services[name]!.network_mode, name).toBe('host');
+    for (const name of ['gateway', 'coturn', 'kamailio', 'prosody', 'cluster-node-1', 'cluster-node-2', 'cluster-edge']) expect(services[name]!.network_mode, name).toBe('host');
     // The commented bridge alternative publishes the same ranges the image uses.
     const config = imageConfig();
     expect(composeText).toContain(`"${config.media.rtpPortMin}-${config.media.rtpPortMax}:${config.media.rtpPortMin}-${config.media.rtpPortMax}/udp"`);
@@ -402,6 +403,73 @@ describe('docker/compose.yaml', () => {
     }
     // Without the env file compose refuses to start rather than run with an empty secret.
     expect(() => interpolateDeep(composeRaw, {}, new Set())).toThrow(/TURN_SECRET|PUBLIC_IP/);
+  });
+});
+
+describe('the cluster profile of docker/compose.yaml', () => {
+  const nodes = ['cluster-node-1', 'cluster-node-2'];
+  /** What a cluster node's container runs with: image ENV, the env file, its environment, its --workers. */
+  const nodeConfig = (name: string) => {
+    const service = services[name]!;
+    const config = loadConfig({ file: join(DOCKER, 'switchboard.yaml'), env: { ...imageEnv, ...envExample.active, ...service.environment } });
+    const workers = Number(service.command![service.command!.indexOf('--workers') + 1]);
+    return { config, workers };
+  };
+
+  it('runs each node with several workers on the Redis directory, under a node id of its own', () => {
+    const ids = new Set<string>();
+    for (const name of nodes) {
+      const { config, workers } = nodeConfig(name);
+      expect(workers, name).toBeGreaterThan(1);
+      expect(config.directory.kind).toBe('redis');
+      expect(config.directory.redis.url).toBe('redis://127.0.0.1:6379');
+      ids.add(config.cluster.nodeId!);
+    }
+    expect(ids.size).toBe(nodes.length);
+  });
+
+  it('gives every node, worker and service ports of its own', () => {
+    const used: { who: string; range: [number, number] }[] = [];
+    const take = (who: string, range: [number, number]) => {
+      for (const other of used) expect(rangesOverlap(range, other.range), `${who} and ${other.who}`).toBe(false);
+      used.push({ who, range });
+    };
+    const single = imageConfig(services.gateway!.environment);
+    take('gateway rtp', [single.media.rtpPortMin, single.media.icePortMax!]);
+    const coturn = services.coturn!.command!;
+    take('coturn relays', [Number(flag(coturn, 'min-port')), Number(flag(coturn, 'max-port'))]);
+    for (const name of nodes) {
+      const { config, workers } = nodeConfig(name);
+      take(`${name} media`, [config.media.rtpPortMin, config.media.icePortMax!]);
+      take(`${name} sip`, [config.sip.port, config.sip.port + 2 * (workers - 1) + 1]);
+      for (const port of [config.server.port, config.stun.port]) take(`${name} ${port}`, [port, port]);
+    }
+    for (const port of [single.server.port, single.stun.port, single.sip.port, 5061, 5070, 5080, Number(flag(coturn, 'listening-port'))]) take(`port ${port}`, [port, port]);
+  });
+
+  it("the edge's dispatcher list names exactly the nodes' worker SIP ports, and the nodes register there", () => {
+    const listed = [...read('docker/kamailio/dispatcher.list').matchAll(/^1 sip:127\.0\.0\.1:(\d+)$/gm)].map((m) => Number(m[1]));
+    const expected: number[] = [];
+    for (const name of nodes) {
+      const { config, workers } = nodeConfig(name);
+      for (let i = 0; i < workers; i++) expected.push(config.sip.port + 2 * i);
+      const edgePort = services['cluster-edge']!.environment!.SB_PORT;
+      expect(config.sip.edge?.registrar).toBe(`sip:127.0.0.1:${edgePort}`);
+      expect(config.sip.outbound.proxy).toBe(`sip:127.0.0.1:${edgePort}`);
+      expect(config.sip.edge?.domain).toBe(services['cluster-edge']!.environment!.SB_DOMAIN);
+    }
+    expect(listed.sort()).toEqual(expected.sort());
+  });
+
+  it('kamailio -c accepts the edge config (the Debian package, its own module path)', () => {
+    const result = spawnSync('kamailio', ['-c', '-f', join(DOCKER, 'kamailio/kamailio-cluster.cfg')], {
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { PATH: process.env.PATH, SB_DISPATCHER_LIST: join(DOCKER, 'kamailio/dispatcher.list') },
+    });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr + result.stdout).toContain('config file ok');
+    expect(read('docker/kamailio/kamailio-cluster.cfg')).not.toMatch(/^\s*mpath\s*=/m);
   });
 });
 

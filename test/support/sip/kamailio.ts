@@ -82,7 +82,7 @@ export async function startKamailio(options: KamailioOptions = {}): Promise<Kama
 }
 
 /** Sends OPTIONS over UDP until Kamailio answers 200. */
-async function waitForOptions(port: number, child: RunningProcess, timeoutMs: number): Promise<void> {
+export async function waitForOptions(port: number, child: RunningProcess, timeoutMs: number): Promise<void> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   const localPort = socket.address().port;

@@ -7,6 +7,8 @@ describe('webUserFor()', () => {
   const rules = compileInboundRules([
     { match: '^\\+1555(\\d{4})$', user: 'ext$1' },
     { match: '^sales$', user: 'alice' },
+    { match: '^echo$', user: 'service:echo' },
+    { match: '^svc-(.*)$', user: 'service:$1' },
   ]);
 
   it.each([
@@ -15,6 +17,10 @@ describe('webUserFor()', () => {
     ['bob', 'bob'],
     ['+4930123', 'operator'],
     ['bad user!', 'operator'],
+    // A rule may name a built-in service (what a cluster edge's dispatcher spreads over the nodes)...
+    ['echo', 'service:echo'],
+    // ...but only a well-formed one.
+    ['svc-Echo!', undefined],
   ])('%s rings %s', (requestUser, expected) => {
     expect(webUserFor(requestUser, rules, 'operator')).toBe(expected);
   });

@@ -71,6 +71,12 @@ describe('addressToGatewayUser', () => {
     expect(bye).toContain(`${REQUEST_USER_HEADER}: alice\r\n`);
   });
 
+  it('addresses an OPTIONS to the server itself (no user: a dispatcher\'s health probe) to the gateway user, and nothing else without a user', () => {
+    expect(addressToGatewayUser(text('OPTIONS', [], 'sip:192.0.2.10:5070'), 'switchboard')).toMatch(/^OPTIONS sip:switchboard@192\.0\.2\.10:5070 SIP\/2\.0\r\nVia:/);
+    const invite = text('INVITE', [], 'sip:192.0.2.10');
+    expect(addressToGatewayUser(invite, 'switchboard')).toBe(invite);
+  });
+
   it('takes a user part with ";" (RFC 4475 section 3.1.1.9)', () => {
     const rewritten = addressToGatewayUser(text('OPTIONS', [], 'sip:user;par=u%40example.net@example.com'), 'switchboard');
     expect(rewritten).toMatch(/^OPTIONS sip:switchboard@example\.com SIP\/2\.0\r\n/);
