@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebRtcEndpoint } from '../../../src/media/webrtc-endpoint.js';
+import type { IceCandidate } from '../../../src/protocol/messages.js';
 import { makeWebRtcTestPeer, PCMU } from '../webrtc-test-peer.js';
 import { WsTestClient } from '../ws-test-client.js';
 import { measurePcmu, sendTone, waitConnected } from '../xmpp/xmpp-lab.js';
@@ -15,7 +16,14 @@ export class WebParty {
   private constructor(
     readonly name: string,
     readonly client: WsTestClient,
-  ) {}
+  ) {
+    // As a browser does: the gateway's trickled candidates (an anchor sends its own after its
+    // description) go to the peer; it keeps them until it has the remote description.
+    client.socket.on('message', (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; candidate?: IceCandidate | null };
+      if (frame.type === 'candidate' && frame.candidate !== undefined) this.endpoint?.addRemoteCandidate(frame.candidate);
+    });
+  }
 
   static async login(httpPort: number, name: string, extra: Record<string, unknown> = {}): Promise<WebParty> {
     const client = await WsTestClient.connect(httpPort);
@@ -55,8 +63,14 @@ export class WebParty {
     return incoming.callId;
   }
 
-  connected(): Promise<void> {
-    return waitConnected(this.endpoint!);
+  async connected(): Promise<void> {
+    try {
+      await waitConnected(this.endpoint!);
+    } catch (error) {
+      // What the gateway said meanwhile (an `ended`, an error) is what explains a peer that never connected.
+      const frames = this.client.frames.map((frame) => JSON.stringify(frame).slice(0, 300));
+      throw new Error(`${(error as Error).message}; frames not yet taken: ${frames.join(' ')}`);
+    }
   }
 
   /** PCMU packets and RMS this party hears while `other` sends a tone. */
