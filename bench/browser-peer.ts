@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import nodeDataChannel, { type PeerConnection, type Track } from 'node-datachannel';
 import WebSocket from 'ws';
+import { sdpWithoutCandidates } from '../src/ice/sdp-without-candidates.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../src/protocol/messages.js';
 import { withTimeout } from './gateway-process.js';
 import { newRtpStream, timestampedRtp, type LoadMeter, type Pacer } from './media-load.js';
@@ -106,7 +107,9 @@ export class BrowserCall {
     this.#send({ type: 'login', protocol: PROTOCOL_VERSION, name });
     await withTimeout(frames.next('welcome'), `${name}: welcome`, STEP_TIMEOUT_MS);
 
-    // The complete offer, candidates included: gathering on loopback takes a few ms.
+    // Gathering on loopback takes a few ms; the candidates go as `candidate` frames once the answer
+    // is applied: with them in the offer, the anchor's early checks make libdatachannel's DTLS
+    // client fail ~3 % of set-ups (test/support/webrtc-test-peer.ts, offerHoldingCandidates).
     const gathered = new Promise<void>((resolve) => this.#pc.onGatheringStateChange((s) => s === 'complete' && resolve()));
     const connected = new Promise<void>((resolve, reject) =>
       this.#pc.onStateChange((s) => (s === 'connected' ? resolve() : s === 'failed' && reject(new Error(`${name}: ICE/DTLS failed`)))),
@@ -137,12 +140,15 @@ export class BrowserCall {
       if (answerSet) this.#addCandidate(frame.candidate.candidate);
       else trickled.push(frame.candidate.candidate);
     });
-    this.#send({ type: 'call', id: 'call', callId: this.callId, to, sdp: offer });
+    const held = sdpWithoutCandidates(offer);
+    this.#send({ type: 'call', id: 'call', callId: this.callId, to, sdp: held.sdp });
     const answered = await withTimeout(frames.next('answered'), `${name}: answered`, STEP_TIMEOUT_MS);
     const answeredMs = performance.now() - start;
     this.#pc.setRemoteDescription(answered.sdp, 'answer');
     answerSet = true;
     for (const candidate of trickled.splice(0)) this.#addCandidate(candidate);
+    for (const candidate of held.candidates) this.#send({ type: 'candidate', callId: this.callId, candidate });
+    this.#send({ type: 'candidate', callId: this.callId, candidate: null });
     await withTimeout(connected, `${name}: connected`, STEP_TIMEOUT_MS);
     const connectedAt = performance.now();
     // The first packet at once, as a browser sends when its transport comes up; then the pacer's schedule.

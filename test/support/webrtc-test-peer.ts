@@ -1,4 +1,5 @@
 import type { Codec } from '../../src/media/codecs.js';
+import { sdpWithoutCandidates, type HeldCandidates } from '../../src/ice/sdp-without-candidates.js';
 import { createSilentLogger } from '../../src/logging/logger.js';
 import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 
@@ -18,4 +19,22 @@ export function makeWebRtcTestPeer(name: string, cleanup: (close: () => void) =>
   });
   cleanup(() => endpoint.close());
   return endpoint;
+}
+
+/**
+ * A test peer's offer without its candidates, and the candidates to send once it has applied the
+ * answer (`candidate` frames, Jingle transport-info), as a trickling browser may.
+ *
+ * Why not the complete offer: libdatachannel 0.24 (node-datachannel 0.33) fails the DTLS handshake
+ * ("certificate verify failed", then "unknown CA" at the other end) when it is the DTLS client and
+ * its ICE connects while it is still applying the answer: the answerer's early checks, which it
+ * answers before it has the answer (RFC 8445 section 7.3), leave a pair that connects at once, and
+ * DTLS starts before the remote fingerprint is stored (libdatachannel PR #1612, open). Measured
+ * between two test peers with the answer 30-110 ms late: 8 of 200 set-ups failed with the
+ * candidates in the offer, 0 of 400 with them sent after the answer. Browsers do not have this
+ * race, and the gateway's own anchor never applies a description last as DTLS client with its
+ * candidates out (see src/media/README.md): this keeps a test peer's bug out of the gateway's tests.
+ */
+export function offerHoldingCandidates(offer: string): HeldCandidates {
+  return sdpWithoutCandidates(offer);
 }
