@@ -11,6 +11,7 @@ import { sdpExport } from './jingle/sdp-export.js';
 import { sdpImport } from './jingle/sdp-import.js';
 import type { DtlsSetup, JingleRole, SessionDescription } from './jingle/session-description.js';
 import { endReasonFor, jingleReasonFor, type JingleReason } from './jingle-reasons.js';
+import { jmiMessageId } from './jmi.js';
 
 /** How a leg reaches the XMPP network: the connection of the account the call runs on. */
 export interface XmppStanzaPort {
@@ -194,7 +195,7 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
 
   /** JMI messages are type chat with a store hint (XEP-0353 section 4; JINGLE.md section 1.2). */
   protected sendJmi(to: string, payload: Element, ...extra: Element[]): void {
-    const message = xml('message', { to, type: 'chat', id: `jm-${payload.name}-${this.sid}` }, payload, ...extra, xml('store', { xmlns: NS_HINTS }));
+    const message = xml('message', { to, type: 'chat', id: jmiMessageId(payload.name, this.sid) }, payload, ...extra, xml('store', { xmlns: NS_HINTS }));
     this.options.port.send(message).catch((error: unknown) => this.options.logger.warn({ err: error }, 'jmi send failed'));
   }
 

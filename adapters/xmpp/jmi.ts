@@ -23,6 +23,14 @@ export interface JmiElement {
   element: Element;
 }
 
+/** Our JMI messages' ids, `jm-<element>-<sid>` as Conversations names its own: receipts refer to them. */
+export function jmiMessageId(name: string, sid: string): string {
+  return `jm-${name}-${sid}`;
+}
+
+/** The id prefix of our proposes, whose receipts mean ringing. */
+export const PROPOSE_ID_PREFIX = jmiMessageId('propose', '');
+
 const JMI_NAMES = new Set(['propose', 'ringing', 'proceed', 'reject', 'retract', 'accept', 'finish']);
 
 /** The JMI payload of a message, if it has one we know. */
@@ -116,7 +124,7 @@ export class JmiProposals {
 
   /** JMI messages are type chat with a store hint (XEP-0353 section 4; JINGLE.md section 1.2). */
   #send(to: string, payload: Element): void {
-    const message = xml('message', { to, type: 'chat', id: `jm-${payload.name}-${String(payload.attrs.id ?? '')}` }, payload, xml('store', { xmlns: NS_HINTS }));
+    const message = xml('message', { to, type: 'chat', id: jmiMessageId(payload.name, String(payload.attrs.id ?? '')) }, payload, xml('store', { xmlns: NS_HINTS }));
     this.options.port.send(message).catch((error: unknown) => this.options.logger.warn({ err: error }, 'jmi send failed'));
   }
 }

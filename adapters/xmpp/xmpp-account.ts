@@ -17,11 +17,11 @@ import {
 } from '../../src/index.js';
 import { JingleParseError } from './jingle/jingle-parse-error.js';
 import { jingleImport } from './jingle/jingle-import.js';
-import { NS_HINTS, NS_JINGLE, NS_JMI } from './jingle/namespaces.js';
+import { NS_HINTS, NS_JINGLE, NS_JMI, NS_RECEIPTS } from './jingle/namespaces.js';
 import { sdpExport } from './jingle/sdp-export.js';
 import { bareJid } from './jid.js';
 import type { JingleLeg } from './jingle-leg.js';
-import { JmiProposals, jmiReason, readJmi, type JmiElement } from './jmi.js';
+import { JmiProposals, jmiMessageId, jmiReason, PROPOSE_ID_PREFIX, readJmi, type JmiElement } from './jmi.js';
 import { jingleError, stanzaError } from './stanza-errors.js';
 import { XmppCalleeLeg } from './xmpp-callee-leg.js';
 import { XmppChat } from './xmpp-chat.js';
@@ -114,8 +114,22 @@ export class XmppAccount {
     if (stanza.attrs.type === 'error') return this.#onBounce(stanza, from);
     const jmi = readJmi(stanza);
     if (jmi) return this.#onJmi(stanza, jmi, from);
+    const receipt = stanza.getChild('received', NS_RECEIPTS);
+    if (receipt) return this.#onReceipt(String(receipt.attrs.id ?? ''), from);
     const body = stanza.getChildText('body');
     if (body !== null && stanza.attrs.type !== 'groupchat') this.#chat.received(stanza, from, body);
+  }
+
+  /**
+   * XEP-0184 receipt for our propose message (`jm-propose-<sid>`): a device of the callee has it and
+   * rings. Conversations before `<ringing/>` (2.12 and older) tells ringing only this way; its
+   * JingleConnectionManager takes a receipt for a `jm-propose-` id as "ringing" too. Receipts for
+   * anything else (chat) are not tracked.
+   */
+  #onReceipt(id: string, from: string): void {
+    if (!id.startsWith(PROPOSE_ID_PREFIX)) return;
+    const leg = this.#legs.get(id.slice(PROPOSE_ID_PREFIX.length));
+    if (leg instanceof XmppCalleeLeg && leg.isCallee(from)) leg.remoteRinging();
   }
 
   #onJmi(stanza: Element, jmi: JmiElement, from: string): void {
@@ -157,7 +171,7 @@ export class XmppAccount {
     if (!ours) return false;
     if (Buffer.compare(Buffer.from(ours.sid), Buffer.from(sid)) < 0) {
       const reject = xml('reject', { xmlns: NS_JMI, id: sid }, xml('tie-break', { xmlns: NS_JMI }), xml('reason', { xmlns: NS_JINGLE }, xml('expired')));
-      this.connection.port.send(xml('message', { to: from, type: 'chat', id: `jm-reject-${sid}` }, reject, xml('store', { xmlns: NS_HINTS }))).catch(() => {});
+      this.connection.port.send(xml('message', { to: from, type: 'chat', id: jmiMessageId('reject', sid) }, reject, xml('store', { xmlns: NS_HINTS }))).catch(() => {});
       return true;
     }
     ours.loseTieBreak();

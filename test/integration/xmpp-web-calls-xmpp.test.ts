@@ -18,6 +18,7 @@ import type { XmppTestClient } from '../support/xmpp/xmpp-test-client.js';
 const NS_JINGLE = 'urn:xmpp:jingle:1';
 const NS_JMI = 'urn:xmpp:jingle-message:0';
 const NS_RTP = 'urn:xmpp:jingle:apps:rtp:1';
+const NS_RECEIPTS = 'urn:xmpp:receipts';
 
 let lab: XmppLab | undefined;
 afterEach(async () => {
@@ -104,6 +105,18 @@ describe('web users call XMPP users (JMI + Jingle via Prosody)', () => {
     expect(terminate.getChild('reason')?.getChild('success')).toBeDefined();
     expect((await phone.message('finish', NS_JMI)).getChild('finish', NS_JMI)!.attrs.id).toBe(sid);
   }, 60_000);
+
+  it('a delivery receipt for the propose rings the web caller, as Conversations 2.12 signals ringing', async () => {
+    const { lab, phone, alice } = await setup();
+    const callId = await dial(alice, 'xmpp:carol@localhost', await lab.webrtcPeer('alice').createOffer([PCMU]));
+    const propose = await phone.message('propose', NS_JMI);
+    // The propose asks for a receipt; Conversations before <ringing/> answers with only that
+    // (XEP-0184 section 5.4: the id of the message received), and shows the call as ringing.
+    expect(propose.getChild('request', NS_RECEIPTS)).toBeDefined();
+    expect(propose.attrs.id).toMatch(/^jm-propose-/);
+    await phone.send(xml('message', { to: 'gateway@localhost/alice' }, xml('received', { xmlns: NS_RECEIPTS, id: String(propose.attrs.id) })));
+    expect(await alice.next('ringing', (f) => f.callId === callId, 10_000)).toMatchObject({ callId });
+  }, 30_000);
 
   it("carol's reject (busy) ends alice's call as busy", async () => {
     const { lab, phone, alice } = await setup();
