@@ -1,0 +1,313 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IceCandidate } from '../../src/protocol/messages.js';
+import { WebParty } from '../support/cluster/web-party.js';
+import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged } from '../support/local-images.js';
+import { PodmanEngine } from '../support/podman-engine.js';
+import { allocatePort, udpPortFree } from '../support/sip/ports.js';
+import { measurePcmu, sendTone } from '../support/xmpp/xmpp-lab.js';
+
+// The compose stack as users run it, under a real container engine: rootful
+// podman (runc) behind its Docker API socket, driven by docker-compose 1.29
+// (../shared/PEERS.md, "Containers on these machines"). The gateway image is
+// built with podman from docker/Dockerfile on a local Debian + Node base;
+// coturn and Redis are local stand-ins built FROM a local Debian base with
+// Debian's packages (test/docker/*.Dockerfile), since no registry is reachable.
+//
+// The stack is docker/compose.yaml + docker/compose.bridge.yaml (the shipped
+// bridge-network variant: the gateway on a bridge, its ports published) +
+// test/docker/compose.podman.yaml (only what this machine needs: local image
+// names, the test's own network in 198.18.0.0/15, ulimits the engine can
+// grant). docker/.env is written by the test the way a user writes it: the
+// public address is 127.0.0.1, where the ports are published.
+//
+// So every packet from the test's parties (on the host's loopback) reaches
+// the gateway through the bridge's NAT: DNAT on the published port, source
+// rewritten to the bridge's gateway address. A call to service:echo through it
+// carries a tone both ways.
+
+const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+const missing = [
+  process.platform !== 'linux' && 'Linux',
+  process.getuid?.() !== 0 && 'root',
+  ...['podman', 'runc', 'docker-compose', 'buildah', 'debootstrap'].filter((tool) => !has(tool)),
+].filter(Boolean);
+
+const RUN = `${process.pid}-${randomBytes(3).toString('hex')}`;
+const PROJECT = `sbcompose${RUN.replace(/-/g, '')}`;
+const NETWORK = `sbcompose-${RUN}`;
+const GATEWAY_IMAGE = `localhost/switchboard-compose-test:${RUN}`;
+const ENV_FILE = join(REPO_ROOT, 'docker/.env');
+const ENV_MARKER = '# written by test/integration/compose-stack.test.ts, removed when it ends';
+const COMPOSE_FILES = ['docker/compose.yaml', 'docker/compose.bridge.yaml', 'test/docker/compose.podman.yaml'];
+/** Media ports published one by one: few of them (5 RTP pairs, 10 ICE ports), clear of 17000-17299 (docker-image.test.ts) and 20000+ (other gateways' RTP). */
+const MEDIA_BLOCK = 20;
+/** The redis service publishes 127.0.0.1:6379 and coturn listens on 3479 (host network): compose.yaml's own ports. */
+const REDIS_PORT = 6379;
+const TURN_PORT = 3479;
+
+/** A stand-in image from test/docker/NAME.Dockerfile, cached under a tag that changes with the file and the base. */
+function standInImage(name: string, base: string): string {
+  const hash = createHash('sha256').update(readFileSync(join(REPO_ROOT, `test/docker/${name}.Dockerfile`))).update(base).digest('hex').slice(0, 12);
+  return `localhost/switchboard-test-${name}:${hash}`;
+}
+
+/** A /24 in the benchmarking range (198.18.0.0/15) that no podman network and no route on this host uses. */
+async function freeSubnet(engine: PodmanEngine): Promise<string> {
+  const taken = (await engine.podman(['network', 'ls', '--format', '{{range .Subnets}}{{.Subnet}} {{end}}'])) + spawnSync('ip', ['-4', 'route']).stdout.toString();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const third = 100 + Math.floor(Math.random() * 150);
+    if (!taken.includes(`198.18.${third}.`)) return `198.18.${third}.0/24`;
+  }
+  throw new Error('no free /24 in 198.18.0.0/15');
+}
+
+/** MEDIA_BLOCK consecutive UDP ports free on loopback, between 15000 and 16999. */
+async function freeMediaBlock(): Promise<number> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const start = 15000 + 2 * Math.floor(Math.random() * ((2000 - MEDIA_BLOCK) / 2));
+    let free = true;
+    for (let port = start; port < start + MEDIA_BLOCK && free; port++) free = await udpPortFree(port);
+    if (free) return start;
+  }
+  throw new Error(`no ${MEDIA_BLOCK} free UDP ports between 15000 and 16999`);
+}
+
+/** One STUN Binding request (RFC 5389) over UDP; resolves with the response type and its XOR-MAPPED-ADDRESS. */
+function stunBinding(port: number): Promise<{ type: number; mapped?: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const request = Buffer.alloc(20);
+    request.writeUInt16BE(0x0001, 0);
+    request.writeUInt32BE(0x2112a442, 4);
+    randomBytes(12).copy(request, 8);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no STUN response from 127.0.0.1:${port} within 3 s`));
+    }, 3000);
+    socket.once('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      let mapped: string | undefined;
+      // Attributes after the 20-byte header, each padded to 4 bytes; XOR-MAPPED-ADDRESS is 0x0020 (RFC 5389 section 15.2).
+      for (let at = 20; at + 4 <= message.length; ) {
+        const type = message.readUInt16BE(at);
+        const length = message.readUInt16BE(at + 2);
+        if (type === 0x0020 && message[at + 5] === 0x01) {
+          const address = message.readUInt32BE(at + 8) ^ 0x2112a442;
+          mapped = [address >>> 24, (address >>> 16) & 255, (address >>> 8) & 255, address & 255].join('.');
+        }
+        at += 4 + Math.ceil(length / 4) * 4;
+      }
+      resolve({ type: message.readUInt16BE(0), mapped });
+    });
+    socket.send(request, port, '127.0.0.1');
+  });
+}
+
+/** A Redis PING over TCP (RESP inline command); resolves with the reply line. */
+function redisPing(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(3000, () => socket.destroy(new Error('no Redis reply within 3 s')));
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.end();
+      resolve(data.toString().trim());
+    });
+  });
+}
+
+/** switchboard_anchor_packets_total of one direction, summed over call types. */
+function anchorPackets(metrics: string, direction: 'in' | 'out'): number {
+  return metrics
+    .split('\n')
+    .filter((line) => line.startsWith('switchboard_anchor_packets_total{') && line.includes(`direction="${direction}"`))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+describe('docker/compose.yaml under podman + docker-compose, the gateway on a bridge network behind NAT', () => {
+  it('has what it needs: root, podman, runc, docker-compose, buildah and debootstrap', () => {
+    expect(missing, 'run as root after scripts/install-peers.sh').toEqual([]);
+  });
+
+  let dir = '';
+  let engine: PodmanEngine | undefined;
+  let networkCreated = false;
+  let envWritten = false;
+  let subnet = '';
+  const ports = { http: 0, stun: 0, sip: 0, rtpMin: 0, rtpMax: 0, iceMin: 0, iceMax: 0 };
+  const timings: Record<string, number> = {};
+  const parties: WebParty[] = [];
+
+  const compose = (args: string[], timeoutMs = 120_000) =>
+    runLogged('docker-compose', ['-p', PROJECT, ...COMPOSE_FILES.flatMap((file) => ['-f', file]), ...args], timeoutMs, engine!.env);
+  const container = (service: string) => `${PROJECT}_${service}_1`;
+
+  beforeAll(async () => {
+    if (missing.length > 0) return;
+    if (existsSync(ENV_FILE) && !readFileSync(ENV_FILE, 'utf8').startsWith(ENV_MARKER)) {
+      throw new Error('docker/.env exists (your lab settings?): this test writes its own there, so move yours aside while it runs');
+    }
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-compose-'));
+    engine = await PodmanEngine.start(dir);
+
+    let started = performance.now();
+    const base = await ensureLocalBase();
+    const coturnImage = standInImage('coturn', base);
+    const redisImage = standInImage('redis', base);
+    for (const [name, image] of [['coturn', coturnImage], ['redis', redisImage]] as const) {
+      if (await imageExists(image)) continue;
+      await runLogged('podman', ['build', '--format', 'docker', '--build-arg', `BASE=${base}`, '-f', `test/docker/${name}.Dockerfile`, '-t', image, 'test/docker'], 240_000, engine.env);
+    }
+    timings.standInsMs = performance.now() - started;
+    started = performance.now();
+    // --format docker: the OCI format has no HEALTHCHECK, and podman would drop it.
+    const build = ['build', '--format', 'docker', '--build-arg', `BASE=${base}`, ...(await npmCacheBuildArgs()), '-f', 'docker/Dockerfile', '-t', GATEWAY_IMAGE, '.'];
+    await runLogged('podman', build, 300_000, engine.env);
+    timings.gatewayBuildMs = performance.now() - started;
+
+    subnet = await freeSubnet(engine);
+    await engine.podman(['network', 'create', '--subnet', subnet, NETWORK]);
+    networkCreated = true;
+
+    ports.http = await allocatePort();
+    ports.stun = await allocatePort();
+    ports.sip = await allocatePort();
+    ports.rtpMin = await freeMediaBlock();
+    ports.rtpMax = ports.rtpMin + MEDIA_BLOCK / 2 - 1;
+    ports.iceMin = ports.rtpMax + 1;
+    ports.iceMax = ports.rtpMin + MEDIA_BLOCK - 1;
+    const env = {
+      // What a user writes (docker/switchboard.env.example, docker/compose.bridge.yaml):
+      PUBLIC_IP: '127.0.0.1',
+      TURN_SECRET: randomBytes(16).toString('hex'),
+      TURN_REALM: 'switchboard.test',
+      SWITCHBOARD_LOG__LEVEL: 'info',
+      PUBLISH_ADDRESS: '127.0.0.1',
+      HTTP_PORT: ports.http,
+      STUN_PORT: ports.stun,
+      SIP_PORT: ports.sip,
+      RTP_PORT_MIN: ports.rtpMin,
+      RTP_PORT_MAX: ports.rtpMax,
+      ICE_PORT_MIN: ports.iceMin,
+      ICE_PORT_MAX: ports.iceMax,
+      // What test/docker/compose.podman.yaml reads:
+      SB_TEST_GATEWAY_IMAGE: GATEWAY_IMAGE,
+      SB_TEST_COTURN_IMAGE: coturnImage,
+      SB_TEST_REDIS_IMAGE: redisImage,
+      SB_TEST_NETWORK: NETWORK,
+    };
+    writeFileSync(ENV_FILE, [ENV_MARKER, ...Object.entries(env).map(([name, value]) => `${name}=${value}`), ''].join('\n'));
+    envWritten = true;
+
+    started = performance.now();
+    await compose(['up', '-d', '--no-build']);
+    // No healthcheck is ever scheduled here (no systemd timers): poll the published port, bounded.
+    for (let attempt = 0; attempt < 120; attempt++) {
+      const status = await fetch(`http://127.0.0.1:${ports.http}/healthz`).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      await sleep(250);
+    }
+    timings.upToHealthyMs = performance.now() - started;
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const party of parties.splice(0)) party.close();
+    if (engine) {
+      if (envWritten) {
+        await compose(['down', '--volumes', '--remove-orphans', '--timeout', '15'], 120_000).catch((error: Error) => console.error(`compose down: ${error.message}`));
+      }
+      // Whatever compose left (a failed `up`, a dead API service): this project's containers only.
+      const left = await engine.podman(['ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${PROJECT}`]).catch(() => '');
+      if (left) await engine.podman(['rm', '--force', ...left.split('\n')]).catch(() => {});
+      if (networkCreated) await engine.podman(['network', 'rm', '--force', NETWORK]).catch(() => {});
+      await engine.podman(['rmi', '--force', GATEWAY_IMAGE]).catch(() => {});
+      await engine.stop();
+    }
+    if (envWritten) rmSync(ENV_FILE, { force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    console.info(`compose-stack timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+  }, 180_000);
+
+  it('comes up from docker-compose: /healthz and /readyz answer on the published port, the gateway is on the test bridge as uid 1000', async () => {
+    expect(engine, 'the engine started').toBeDefined();
+    const health = await fetch(`http://127.0.0.1:${ports.http}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    expect((await fetch(`http://127.0.0.1:${ports.http}/readyz`)).status).toBe(200);
+
+    const [inspected] = JSON.parse(await engine!.podman(['inspect', container('gateway')])) as {
+      State: { Pid: number; Running: boolean };
+      Config: { User: string };
+      NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+    }[];
+    expect(inspected!.State.Running).toBe(true);
+    const address = inspected!.NetworkSettings.Networks[NETWORK]?.IPAddress;
+    expect(address, JSON.stringify(inspected!.NetworkSettings.Networks)).toMatch(new RegExp(`^${subnet.split('.').slice(0, 3).join('\\.')}\\.`));
+    expect(readFileSync(`/proc/${inspected!.State.Pid}/status`, 'utf8')).toMatch(/^Uid:\s+1000\s/m);
+
+    // The image's HEALTHCHECK, run the way the engine would schedule it.
+    expect(await engine!.podmanStatus(['healthcheck', 'run', container('gateway')])).toBe(0);
+    // Logs are JSON lines on stdout, as a log collector takes them.
+    const logs = (await engine!.podman(['logs', container('gateway')])).split('\n').filter(Boolean);
+    expect(logs.some((line) => line.includes('switchboard gateway listening'))).toBe(true);
+    for (const line of logs) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
+  it('runs the coturn and Redis services: a STUN binding on coturn, PING on the published Redis port', async () => {
+    expect(await redisPing(REDIS_PORT)).toBe('+PONG');
+    expect((await stunBinding(TURN_PORT)).type).toBe(0x0101);
+    expect(await engine!.podmanStatus(['healthcheck', 'run', container('redis')])).toBe(0);
+  });
+
+  it('sits behind NAT: its STUN responder, reached on the published port, sees the bridge gateway, not 127.0.0.1', async () => {
+    const reply = await stunBinding(ports.stun);
+    expect(reply.type).toBe(0x0101);
+    expect(reply.mapped).toBe(subnet.replace(/\.0\/24$/, '.1'));
+  });
+
+  it('a web user logs in over the published WebSocket and calls service:echo: ICE through the published ports, a tone both ways', async () => {
+    const alice = await WebParty.login(ports.http, 'alice');
+    parties.push(alice);
+    const callId = await alice.call('service:echo');
+    await alice.answered(callId);
+    await alice.connected();
+
+    // What the gateway told the party: its candidates carry the announced address and ports of the published ICE range.
+    const candidates = alice.client.frames
+      .filter((frame): frame is Extract<typeof frame, { type: 'candidate' }> => frame.type === 'candidate')
+      .map((frame) => (frame.candidate as IceCandidate | null)?.candidate)
+      .filter((line): line is string => Boolean(line));
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const line of candidates) {
+      const [, , , , address, port] = line.split(' ');
+      expect(address, line).toBe('127.0.0.1');
+      expect(Number(port), line).toBeGreaterThanOrEqual(ports.iceMin);
+      expect(Number(port), line).toBeLessThanOrEqual(ports.iceMax);
+    }
+
+    // The party sends 50 packets of a 440 Hz tone into the container; the echo sends them back out.
+    const heard = await measurePcmu(alice.endpoint!, () => sendTone(alice.endpoint!, 50));
+    expect(heard.received).toBeGreaterThan(40);
+    expect(heard.rms).toBeGreaterThan(1000);
+    // The anchor inside the container counted them both ways (its /metrics, on the published port).
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
+    expect(anchorPackets(metrics, 'in'), metrics).toBeGreaterThan(40);
+    expect(anchorPackets(metrics, 'out'), metrics).toBeGreaterThan(40);
+
+    alice.client.send({ type: 'hangup', callId });
+    await alice.client.next('ended', (frame) => frame.callId === callId, 10_000).catch(() => undefined);
+  }, 60_000);
+});
