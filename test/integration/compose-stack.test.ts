@@ -12,7 +12,7 @@ import { WebParty } from '../support/cluster/web-party.js';
 import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged } from '../support/local-images.js';
 import { PodmanEngine } from '../support/podman-engine.js';
 import { allocatePort, udpPortFree } from '../support/sip/ports.js';
-import { measurePcmu, sendTone } from '../support/xmpp/xmpp-lab.js';
+import { measurePcmu, sendTone, waitConnected } from '../support/xmpp/xmpp-lab.js';
 
 // The compose stack as users run it, under a real container engine: rootful
 // podman (runc) behind its Docker API socket, driven by docker-compose 1.29
@@ -57,6 +57,25 @@ const TURN_PORT = 3479;
 function standInImage(name: string, base: string): string {
   const hash = createHash('sha256').update(readFileSync(join(REPO_ROOT, `test/docker/${name}.Dockerfile`))).update(base).digest('hex').slice(0, 12);
   return `localhost/switchboard-test-${name}:${hash}`;
+}
+
+/** The gateway's warning when clients reach it at an address its media does not announce (src/media/announced-address-check.ts). */
+const MISMATCH_WARNING = 'through NAT or a port forward';
+
+/** Host candidates the gateway trickled to a party (the candidate lines). */
+function trickledCandidates(party: WebParty): string[] {
+  return party.client.frames
+    .filter((frame): frame is Extract<typeof frame, { type: 'candidate' }> => frame.type === 'candidate')
+    .map((frame) => (frame.candidate as IceCandidate | null)?.candidate)
+    .filter((line): line is string => Boolean(line));
+}
+
+/** A metric's value summed over its series, from a /metrics text. */
+function metricSum(metrics: string, name: string, where: (line: string) => boolean = () => true): number {
+  return metrics
+    .split('\n')
+    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && where(line))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 /** A /24 in the benchmarking range (198.18.0.0/15) that no podman network and no route on this host uses. */
@@ -124,14 +143,6 @@ function redisPing(port: number): Promise<string> {
       resolve(data.toString().trim());
     });
   });
-}
-
-/** switchboard_anchor_packets_total of one direction, summed over call types. */
-function anchorPackets(metrics: string, direction: 'in' | 'out'): number {
-  return metrics
-    .split('\n')
-    .filter((line) => line.startsWith('switchboard_anchor_packets_total{') && line.includes(`direction="${direction}"`))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
 }
 
 describe('docker/compose.yaml under podman + docker-compose, the gateway on a bridge network behind NAT', () => {
@@ -286,10 +297,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     await alice.connected();
 
     // What the gateway told the party: its candidates carry the announced address and ports of the published ICE range.
-    const candidates = alice.client.frames
-      .filter((frame): frame is Extract<typeof frame, { type: 'candidate' }> => frame.type === 'candidate')
-      .map((frame) => (frame.candidate as IceCandidate | null)?.candidate)
-      .filter((line): line is string => Boolean(line));
+    const candidates = trickledCandidates(alice);
     expect(candidates.length).toBeGreaterThan(0);
     for (const line of candidates) {
       const [, , , , address, port] = line.split(' ');
@@ -304,10 +312,63 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     expect(heard.rms).toBeGreaterThan(1000);
     // The anchor inside the container counted them both ways (its /metrics, on the published port).
     const metrics = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
-    expect(anchorPackets(metrics, 'in'), metrics).toBeGreaterThan(40);
-    expect(anchorPackets(metrics, 'out'), metrics).toBeGreaterThan(40);
+    const packets = (direction: string) => metricSum(metrics, 'switchboard_anchor_packets_total', (line) => line.includes(`direction="${direction}"`));
+    expect(packets('in'), metrics).toBeGreaterThan(40);
+    expect(packets('out'), metrics).toBeGreaterThan(40);
+    // Clients reach it at the address it announces: no warning.
+    expect(metricSum(metrics, 'switchboard_announced_address_mismatch_total')).toBe(0);
+    expect(await engine!.podman(['logs', container('gateway')])).not.toContain(MISMATCH_WARNING);
 
     alice.client.send({ type: 'hangup', callId });
     await alice.client.next('ended', (frame) => frame.callId === callId, 10_000).catch(() => undefined);
   }, 60_000);
+
+  it('without the announced address (the same image, same bridge, same published ports): the call connects in signaling, no audio flows, and the gateway says why', async () => {
+    // The NAT trap as users meet it: `docker run -p ...` without SWITCHBOARD_MEDIA__ANNOUNCED_ADDRESS.
+    const http = await allocatePort();
+    const rtpMin = await freeMediaBlock();
+    const [rtpMax, iceMin, iceMax] = [rtpMin + MEDIA_BLOCK / 2 - 1, rtpMin + MEDIA_BLOCK / 2, rtpMin + MEDIA_BLOCK - 1];
+    const name = `${PROJECT}_unannounced`;
+    await engine!.podman([
+      'run', '--detach', '--name', name, '--label', `com.docker.compose.project=${PROJECT}`, '--network', NETWORK,
+      '--publish', `127.0.0.1:${http}:${http}/tcp`,
+      '--publish', `127.0.0.1:${rtpMin}-${rtpMax}:${rtpMin}-${rtpMax}/udp`,
+      '--publish', `127.0.0.1:${iceMin}-${iceMax}:${iceMin}-${iceMax}/udp`,
+      '--env', `SWITCHBOARD_SERVER__PORT=${http}`,
+      '--env', `SWITCHBOARD_MEDIA__RTP_PORT_MIN=${rtpMin}`, '--env', `SWITCHBOARD_MEDIA__RTP_PORT_MAX=${rtpMax}`,
+      '--env', `SWITCHBOARD_MEDIA__ICE_PORT_MIN=${iceMin}`, '--env', `SWITCHBOARD_MEDIA__ICE_PORT_MAX=${iceMax}`,
+      GATEWAY_IMAGE,
+    ]);
+    for (let attempt = 0; attempt < 120; attempt++) {
+      if ((await fetch(`http://127.0.0.1:${http}/healthz`).then((response) => response.status, () => 0)) === 200) break;
+      await sleep(250);
+    }
+    const [inspected] = JSON.parse(await engine!.podman(['inspect', name])) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }[];
+    const own = inspected!.NetworkSettings.Networks[NETWORK]!.IPAddress;
+
+    const bob = await WebParty.login(http, 'bob');
+    parties.push(bob);
+    const callId = await bob.call('service:echo');
+    await bob.answered(callId);
+    // Its candidates carry its container address, which no party outside the bridge reaches.
+    await bob.client.next('candidate', (frame) => frame.callId === callId && frame.candidate === null, 10_000);
+    const candidates = trickledCandidates(bob);
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const line of candidates) expect(line.split(' ')[4], line).toBe(own);
+    await expect(waitConnected(bob.endpoint!, 8000)).rejects.toThrow(/stayed/);
+    const heard = await measurePcmu(bob.endpoint!, async () => {
+      for (let i = 0; i < 10; i++) await sleep(50);
+    });
+    expect(heard.received).toBe(0);
+
+    // What it prints and counts: clients came to 127.0.0.1, it announces its own address.
+    const logs = (await engine!.podman(['logs', name])).split('\n').filter((line) => line.includes(MISMATCH_WARNING));
+    expect(logs.length, 'one warning for the address').toBe(1);
+    expect(JSON.parse(logs[0]!)).toMatchObject({ level: 'warn', reachedAt: '127.0.0.1', announcedAddress: own, announcedConfigured: false });
+    const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
+    expect(metricSum(metrics, 'switchboard_announced_address_mismatch_total')).toBeGreaterThanOrEqual(1);
+
+    bob.client.send({ type: 'hangup', callId });
+    await engine!.podman(['rm', '--force', '--time', '5', name], 60_000);
+  }, 90_000);
 });
