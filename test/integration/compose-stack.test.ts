@@ -185,6 +185,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     const build = ['build', '--format', 'docker', '--build-arg', `BASE=${base}`, ...(await npmCacheBuildArgs()), '-f', 'docker/Dockerfile', '-t', GATEWAY_IMAGE, '.'];
     await runLogged('podman', build, 300_000, engine.env);
     timings.gatewayBuildMs = performance.now() - started;
+    timings.gatewayImageMB = Number(await engine.podman(['image', 'inspect', '--format', '{{.Size}}', GATEWAY_IMAGE])) / 1e6;
 
     subnet = await freeSubnet(engine);
     await engine.podman(['network', 'create', '--subnet', subnet, NETWORK]);
@@ -249,7 +250,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     }
     if (envWritten) rmSync(ENV_FILE, { force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
-    console.info(`compose-stack timings (ms): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
+    console.info(`compose-stack figures (ms, MB): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
   }, 180_000);
 
   it('comes up from docker-compose: /healthz and /readyz answer on the published port, the gateway is on the test bridge as uid 1000', async () => {
@@ -371,4 +372,55 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     bob.client.send({ type: 'hangup', callId });
     await engine!.podman(['rm', '--force', '--time', '5', name], 60_000);
   }, 90_000);
+
+  it('docker-compose stop drains: SIGTERM reaches the gateway (PID 1), /readyz turns 503, the call goes on until hung up, then it exits 0; start brings it back with the same config', async () => {
+    const carol = await WebParty.login(ports.http, 'carol');
+    parties.push(carol);
+    const callId = await carol.call('service:echo');
+    await carol.answered(callId);
+    await carol.connected();
+    const before = JSON.parse(await engine!.podman(['inspect', container('gateway')])) as { Config: { Env: string[] }; State: { Pid: number } }[];
+
+    // compose.yaml gives it 40 s (stop_grace_period); the call ends long before.
+    const stopping = compose(['stop', 'gateway'], 120_000);
+    let ready = 200;
+    for (let attempt = 0; attempt < 80 && ready === 200; attempt++) {
+      await sleep(250);
+      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then((response) => response.status, () => 0);
+    }
+    expect(ready, '/readyz while draining').toBe(503);
+    const during = await measurePcmu(carol.endpoint!, () => sendTone(carol.endpoint!, 25));
+    expect(during.received, 'the call still carries audio while the gateway drains').toBeGreaterThan(15);
+    carol.client.send({ type: 'hangup', callId });
+    await stopping;
+
+    const [stopped] = JSON.parse(await engine!.podman(['inspect', container('gateway')])) as { State: { Running: boolean; ExitCode: number } }[];
+    expect(stopped!.State.Running).toBe(false);
+    // 0: it stopped itself after draining (the engine's SIGKILL at the grace period's end would give 137).
+    expect(stopped!.State.ExitCode).toBe(0);
+    const logs = await engine!.podman(['logs', container('gateway')]);
+    expect(logs).toContain('"signal":"SIGTERM"');
+    expect(logs).toMatch(/"calls":1,[^\n]*"msg":"draining"/);
+
+    const started = performance.now();
+    await compose(['start', 'gateway'], 120_000);
+    let status = 0;
+    for (let attempt = 0; attempt < 120 && status !== 200; attempt++) {
+      status = await fetch(`http://127.0.0.1:${ports.http}/healthz`).then((response) => response.status, () => 0);
+      if (status !== 200) await sleep(250);
+    }
+    timings.restartToHealthyMs = performance.now() - started;
+    expect(status).toBe(200);
+    const after = JSON.parse(await engine!.podman(['inspect', container('gateway')])) as { Config: { Env: string[] }; State: { Pid: number } }[];
+    expect(after[0]!.Config.Env.sort()).toEqual(before[0]!.Config.Env.sort());
+    expect(after[0]!.State.Pid).not.toBe(before[0]!.State.Pid);
+    // And it takes calls again.
+    const dave = await WebParty.login(ports.http, 'dave');
+    parties.push(dave);
+    const again = await dave.call('service:echo');
+    await dave.answered(again);
+    await dave.connected();
+    expect((await measurePcmu(dave.endpoint!, () => sendTone(dave.endpoint!, 25))).received).toBeGreaterThan(15);
+    dave.client.send({ type: 'hangup', callId: again });
+  }, 120_000);
 });
