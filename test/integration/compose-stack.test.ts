@@ -7,11 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../../src/logging/logger.js';
+import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import type { IceCandidate } from '../../src/protocol/messages.js';
 import { WebParty } from '../support/cluster/web-party.js';
 import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged } from '../support/local-images.js';
 import { PodmanEngine } from '../support/podman-engine.js';
 import { allocatePort, udpPortFree } from '../support/sip/ports.js';
+import { PCMU } from '../support/webrtc-test-peer.js';
+import { WsTestClient } from '../support/ws-test-client.js';
 import { measurePcmu, sendTone, waitConnected } from '../support/xmpp/xmpp-lab.js';
 
 // The compose stack as users run it, under a real container engine: rootful
@@ -282,6 +286,34 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     expect(await redisPing(REDIS_PORT)).toBe('+PONG');
     expect((await stunBinding(TURN_PORT)).type).toBe(0x0101);
     expect(await engine!.podmanStatus(['healthcheck', 'run', container('redis')])).toBe(0);
+  });
+
+  it('TURN in the stack: the credentials the gateway mints from TURN_SECRET (docker/.env) get a relay from the compose coturn; others do not', async () => {
+    const client = await WsTestClient.connect(ports.http);
+    client.send({ type: 'login', id: 'login', protocol: 1, name: 'erin' });
+    const welcome = await client.next('welcome');
+    client.close();
+    const turn = welcome.iceServers.find((server) => server.urls.some((url) => url.startsWith('turn:')));
+    expect(turn?.urls).toContain(`turn:127.0.0.1:${TURN_PORT}?transport=udp`);
+
+    // node-datachannel's own TURN client (libjuice) allocates while gathering: a relay candidate means coturn said yes.
+    const relayCandidates = async (username: string, credential: string): Promise<string[]> => {
+      const endpoint = new WebRtcEndpoint({
+        name: 'turn-probe',
+        ice: { bindAddress: '127.0.0.1', iceServers: [`turn:${encodeURIComponent(username)}:${encodeURIComponent(credential)}@127.0.0.1:${TURN_PORT}?transport=udp`], gatherTimeoutMs: 5000 },
+        logger: createSilentLogger(),
+      });
+      try {
+        return (await endpoint.createOffer([PCMU])).split(/\r?\n/).filter((line) => line.includes(' typ relay'));
+      } finally {
+        endpoint.close();
+      }
+    };
+    const relayed = await relayCandidates(turn!.username!, turn!.credential!);
+    expect(relayed.length, 'a relay candidate with the minted credentials').toBeGreaterThan(0);
+    // coturn's --external-ip is PUBLIC_IP: the relay address it hands out.
+    for (const line of relayed) expect(line.split(' ')[4], line).toBe('127.0.0.1');
+    expect(await relayCandidates(turn!.username!, 'not-the-minted-credential')).toEqual([]);
   });
 
   it('sits behind NAT: its STUN responder, reached on the published port, sees the bridge gateway, not 127.0.0.1', async () => {

@@ -58,9 +58,15 @@ export async function imageExists(name: string): Promise<boolean> {
   );
 }
 
-/** Makes LOCAL_BASE unless the store has it already (about 100 s the first time). */
+/**
+ * Makes LOCAL_BASE unless the store has it already (about 100 s the first
+ * time). Under a lock: the image and compose tests run side by side and would
+ * both make it on a fresh machine; the second one finds it made.
+ */
 export async function ensureLocalBase(): Promise<string> {
-  if (!(await imageExists(LOCAL_BASE))) await runLogged('bash', [join(REPO_ROOT, 'docker/make-local-base.sh'), LOCAL_BASE], 240_000);
+  if (await imageExists(LOCAL_BASE)) return LOCAL_BASE;
+  const script = `buildah inspect --type image "$1" >/dev/null 2>&1 || bash "$2" "$1"`;
+  await runLogged('flock', ['/tmp/switchboard-local-base.lock', 'sh', '-c', script, 'sh', LOCAL_BASE, join(REPO_ROOT, 'docker/make-local-base.sh')], 300_000);
   return LOCAL_BASE;
 }
 
