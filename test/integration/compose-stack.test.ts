@@ -257,7 +257,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     console.info(`compose-stack figures (ms, MB): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
   }, 180_000);
 
-  it('comes up from docker-compose: /healthz and /readyz answer on the published port, the gateway is on the test bridge as uid 1000', async () => {
+  it('comes up from docker-compose: /healthz and /readyz answer on the published port, the gateway is on the test bridge as uid 1000 with a read-only root', async () => {
     expect(engine, 'the engine started').toBeDefined();
     const health = await fetch(`http://127.0.0.1:${ports.http}/healthz`);
     expect(health.status).toBe(200);
@@ -267,12 +267,15 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     const [inspected] = JSON.parse(await engine!.podman(['inspect', container('gateway')])) as {
       State: { Pid: number; Running: boolean };
       Config: { User: string };
+      HostConfig: { ReadonlyRootfs: boolean };
       NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
     }[];
     expect(inspected!.State.Running).toBe(true);
     const address = inspected!.NetworkSettings.Networks[NETWORK]?.IPAddress;
     expect(address, JSON.stringify(inspected!.NetworkSettings.Networks)).toMatch(new RegExp(`^${subnet.split('.').slice(0, 3).join('\\.')}\\.`));
     expect(readFileSync(`/proc/${inspected!.State.Pid}/status`, 'utf8')).toMatch(/^Uid:\s+1000\s/m);
+    // compose.yaml's read_only: every call below runs on a read-only root filesystem.
+    expect(inspected!.HostConfig.ReadonlyRootfs).toBe(true);
 
     // The image's HEALTHCHECK, run the way the engine would schedule it.
     expect(await engine!.podmanStatus(['healthcheck', 'run', container('gateway')])).toBe(0);
