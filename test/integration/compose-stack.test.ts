@@ -13,6 +13,7 @@ import type { IceCandidate } from '../../src/protocol/messages.js';
 import { WebParty } from '../support/cluster/web-party.js';
 import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged } from '../support/local-images.js';
 import { PodmanEngine } from '../support/podman-engine.js';
+import { startBaresip, type Baresip } from '../support/sip/baresip.js';
 import { allocatePort, udpPortFree } from '../support/sip/ports.js';
 import { PCMU } from '../support/webrtc-test-peer.js';
 import { WsTestClient } from '../support/ws-test-client.js';
@@ -162,6 +163,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
   const ports = { http: 0, stun: 0, sip: 0, rtpMin: 0, rtpMax: 0, iceMin: 0, iceMax: 0 };
   const timings: Record<string, number> = {};
   const parties: WebParty[] = [];
+  let phone: Baresip | undefined;
 
   const compose = (args: string[], timeoutMs = 120_000) =>
     runLogged('docker-compose', ['-p', PROJECT, ...COMPOSE_FILES.flatMap((file) => ['-f', file]), ...args], timeoutMs, engine!.env);
@@ -241,6 +243,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
 
   afterAll(async () => {
     for (const party of parties.splice(0)) party.close();
+    await phone?.stop();
     if (engine) {
       if (envWritten) {
         await compose(['down', '--volumes', '--remove-orphans', '--timeout', '15'], 120_000).catch((error: Error) => console.error(`compose down: ${error.message}`));
@@ -357,6 +360,25 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
 
     alice.client.send({ type: 'hangup', callId });
     await alice.client.next('ended', (frame) => frame.callId === callId, 10_000).catch(() => undefined);
+  }, 60_000);
+
+  it('a SIP phone on the host (baresip) calls a web user through the published SIP port: plain RTP through the NAT, latched, a tone both ways', async () => {
+    const frank = await WebParty.login(ports.http, 'frank');
+    parties.push(frank);
+    phone = await startBaresip({ user: 'phone', toneHz: 440 });
+    // Its INVITE and RTP arrive from the bridge's gateway address, not from the 127.0.0.1 in its
+    // Via and SDP: responses follow Via's rport, and the gateway's RTP follows the packets' source.
+    await phone.dial(`sip:frank@127.0.0.1:${ports.sip}`);
+    await frank.answer();
+    await phone.waitForCallEstablished(10_000);
+    await frank.connected();
+    const heard = await measurePcmu(frank.endpoint!, () => sendTone(frank.endpoint!, 50));
+    expect(heard.received, 'the phone heard by the web user').toBeGreaterThan(30);
+    expect(heard.rms).toBeGreaterThan(500);
+    expect(phone.recordedAudio({ skipS: 0.3 }).rms, 'the web user heard by the phone').toBeGreaterThan(100);
+    // The phone hangs up: the gateway's own requests would go to the phone's Contact, 127.0.0.1 inside the container.
+    await phone.hangup();
+    await frank.client.next('ended', () => true, 10_000);
   }, 60_000);
 
   it('without the announced address (the same image, same bridge, same published ports): the call connects in signaling, no audio flows, and the gateway says why', async () => {
