@@ -10,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../src/logging/logger.js';
 import { WebRtcEndpoint } from '../../src/media/webrtc-endpoint.js';
 import type { IceCandidate } from '../../src/protocol/messages.js';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, type TestBrowser } from '../support/chromium.js';
 import { WebParty } from '../support/cluster/web-party.js';
 import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged } from '../support/local-images.js';
 import { PodmanEngine } from '../support/podman-engine.js';
+import { SoftphonePage } from '../support/softphone-page.js';
 import { startBaresip, type Baresip } from '../support/sip/baresip.js';
 import { allocatePort, udpPortFree } from '../support/sip/ports.js';
 import { PCMU } from '../support/webrtc-test-peer.js';
@@ -164,6 +167,8 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
   const timings: Record<string, number> = {};
   const parties: WebParty[] = [];
   let phone: Baresip | undefined;
+  let browser: TestBrowser | undefined;
+  let context: BrowserContext | undefined;
 
   const compose = (args: string[], timeoutMs = 120_000) =>
     runLogged('docker-compose', ['-p', PROJECT, ...COMPOSE_FILES.flatMap((file) => ['-f', file]), ...args], timeoutMs, engine!.env);
@@ -244,6 +249,8 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
   afterAll(async () => {
     for (const party of parties.splice(0)) party.close();
     await phone?.stop();
+    await context?.close().catch(() => {});
+    await browser?.close().catch(() => {});
     if (engine) {
       if (envWritten) {
         await compose(['down', '--volumes', '--remove-orphans', '--timeout', '15'], 120_000).catch((error: Error) => console.error(`compose down: ${error.message}`));
@@ -360,6 +367,20 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
 
     alice.client.send({ type: 'hangup', callId });
     await alice.client.next('ended', (frame) => frame.callId === callId, 10_000).catch(() => undefined);
+  }, 60_000);
+
+  it('a Chromium page loaded from the published port calls service:echo and hears itself', async () => {
+    browser = await launchChromium();
+    context = await browser.newContext();
+    const page = await SoftphonePage.open(context, `http://127.0.0.1:${ports.http}`);
+    await page.login('grace');
+    await page.dial('service:echo');
+    await page.waitForState('active', 20_000);
+    const heard = await page.inboundAudio(2000);
+    expect(heard.packetsReceived).toBeGreaterThan(50);
+    expect(heard.totalAudioEnergy).toBeGreaterThan(0.001);
+    await page.hangup();
+    await page.waitForState('ended');
   }, 60_000);
 
   it('a SIP phone on the host (baresip) calls a web user through the published SIP port: plain RTP through the NAT, latched, a tone both ways', async () => {
