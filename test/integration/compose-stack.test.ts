@@ -17,6 +17,8 @@ import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT, runLogged }
 import { PodmanEngine } from '../support/podman-engine.js';
 import { SoftphonePage } from '../support/softphone-page.js';
 import { startBaresip, type Baresip } from '../support/sip/baresip.js';
+import { exchangeUdp } from '../support/sip/raw-sip-client.js';
+import { rawRequest } from '../support/sip/raw-sip.js';
 import { allocatePort, udpPortFree } from '../support/sip/ports.js';
 import { PCMU } from '../support/webrtc-test-peer.js';
 import { WsTestClient } from '../support/ws-test-client.js';
@@ -55,11 +57,15 @@ const GATEWAY_IMAGE = `localhost/switchboard-compose-test:${RUN}`;
 const ENV_FILE = join(REPO_ROOT, 'docker/.env');
 const ENV_MARKER = '# written by test/integration/compose-stack.test.ts, removed when it ends';
 const COMPOSE_FILES = ['docker/compose.yaml', 'docker/compose.bridge.yaml', 'test/docker/compose.podman.yaml'];
+/** The lab's profiles: Kamailio (sip) and Prosody (xmpp) beside the default gateway, coturn and Redis. */
+const PROFILES = ['sip', 'xmpp'];
 /** Media ports published one by one: few of them (5 RTP pairs, 10 ICE ports), clear of 17000-17299 (docker-image.test.ts) and 20000+ (other gateways' RTP). */
 const MEDIA_BLOCK = 20;
-/** The redis service publishes 127.0.0.1:6379 and coturn listens on 3479 (host network): compose.yaml's own ports. */
+/** compose.yaml's own ports: redis publishes 127.0.0.1:6379; coturn, Kamailio and Prosody listen on the host's network. */
 const REDIS_PORT = 6379;
 const TURN_PORT = 3479;
+const KAMAILIO_PORT = 5070;
+const PROSODY_PORT = 5222;
 
 /** A stand-in image from test/docker/NAME.Dockerfile, cached under a tag that changes with the file and the base. */
 function standInImage(name: string, base: string): string {
@@ -139,6 +145,25 @@ function stunBinding(port: number): Promise<{ type: number; mapped?: string }> {
   });
 }
 
+/** Opens an XMPP client stream (RFC 6120 section 4.2) and returns what the server says until its stream features. */
+function xmppStreamFeatures(port: number, domain: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no stream features within 5 s: ${text}`)));
+    socket.once('error', reject);
+    socket.once('connect', () =>
+      socket.write(`<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`),
+    );
+    socket.on('data', (data) => {
+      text += data.toString();
+      if (!text.includes('</stream:features>')) return;
+      socket.end('</stream:stream>');
+      resolve(text);
+    });
+  });
+}
+
 /** A Redis PING over TCP (RESP inline command); resolves with the reply line. */
 function redisPing(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -171,7 +196,7 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
   let context: BrowserContext | undefined;
 
   const compose = (args: string[], timeoutMs = 120_000) =>
-    runLogged('docker-compose', ['-p', PROJECT, ...COMPOSE_FILES.flatMap((file) => ['-f', file]), ...args], timeoutMs, engine!.env);
+    runLogged('docker-compose', ['-p', PROJECT, ...COMPOSE_FILES.flatMap((file) => ['-f', file]), ...PROFILES.flatMap((profile) => ['--profile', profile]), ...args], timeoutMs, engine!.env);
   const container = (service: string) => `${PROJECT}_${service}_1`;
 
   beforeAll(async () => {
@@ -186,7 +211,10 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     const base = await ensureLocalBase();
     const coturnImage = standInImage('coturn', base);
     const redisImage = standInImage('redis', base);
-    for (const [name, image] of [['coturn', coturnImage], ['redis', redisImage]] as const) {
+    const kamailioImage = standInImage('kamailio', base);
+    const prosodyImage = standInImage('prosody', base);
+    const standIns = [['coturn', coturnImage], ['redis', redisImage], ['kamailio', kamailioImage], ['prosody', prosodyImage]] as const;
+    for (const [name, image] of standIns) {
       if (await imageExists(image)) continue;
       await runLogged('podman', ['build', '--format', 'docker', '--build-arg', `BASE=${base}`, '-f', `test/docker/${name}.Dockerfile`, '-t', image, 'test/docker'], 240_000, engine.env);
     }
@@ -227,6 +255,8 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
       SB_TEST_GATEWAY_IMAGE: GATEWAY_IMAGE,
       SB_TEST_COTURN_IMAGE: coturnImage,
       SB_TEST_REDIS_IMAGE: redisImage,
+      SB_TEST_KAMAILIO_IMAGE: kamailioImage,
+      SB_TEST_PROSODY_IMAGE: prosodyImage,
       SB_TEST_NETWORK: NETWORK,
     };
     writeFileSync(ENV_FILE, [ENV_MARKER, ...Object.entries(env).map(([name, value]) => `${name}=${value}`), ''].join('\n'));
@@ -327,6 +357,16 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     // coturn's --external-ip is PUBLIC_IP: the relay address it hands out.
     for (const line of relayed) expect(line.split(' ')[4], line).toBe('127.0.0.1');
     expect(await relayCandidates(turn!.username!, 'not-the-minted-credential')).toEqual([]);
+  });
+
+  it('runs the sip and xmpp profiles: Kamailio answers OPTIONS on 5070, Prosody offers its stream features on 5222', async () => {
+    const options = await exchangeUdp(KAMAILIO_PORT, {
+      message: (local) => Buffer.from(rawRequest({ method: 'OPTIONS', user: 'probe', target: `127.0.0.1:${KAMAILIO_PORT}`, transport: 'UDP', sentBy: `127.0.0.1:${local}`, branch: `z9hG4bK${randomBytes(6).toString('hex')}` })),
+      done: (responses) => responses.length > 0,
+      waitMs: 5000,
+    });
+    expect(options.responses[0], 'a SIP response from the lab Kamailio').toMatch(/^SIP\/2\.0 \d{3} /);
+    expect(await xmppStreamFeatures(PROSODY_PORT, 'localhost')).toContain('<stream:features');
   });
 
   it('sits behind NAT: its STUN responder, reached on the published port, sees the bridge gateway, not 127.0.0.1', async () => {
