@@ -28,8 +28,9 @@ import { measurePcmu, sendTone, waitConnected } from '../support/xmpp/xmpp-lab.j
 // podman (runc) behind its Docker API socket, driven by docker-compose 1.29
 // (../shared/PEERS.md, "Containers on these machines"). The gateway image is
 // built with podman from docker/Dockerfile on a local Debian + Node base;
-// coturn and Redis are local stand-ins built FROM a local Debian base with
-// Debian's packages (test/docker/*.Dockerfile), since no registry is reachable.
+// coturn, Redis, Kamailio and Prosody are local stand-ins built FROM that base
+// with Debian's packages (test/docker/*.Dockerfile), since no registry is
+// reachable. The sip and xmpp profiles run too.
 //
 // The stack is docker/compose.yaml + docker/compose.bridge.yaml (the shipped
 // bridge-network variant: the gateway on a bridge, its ports published) +
