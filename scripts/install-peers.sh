@@ -3,11 +3,15 @@
 # loopback: Chromium (browser tests), coturn (TURN), sipp and baresip (SIP
 # peers), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
 # compose lab's XMPP config check), Redis (the cluster directory), openssl (test certificates), and buildah +
-# debootstrap (the container image test), gcc + libc6-dev (the tests' loopback-only bind() shim for
-# Chromium). `npm test` runs it first (pretest). Needs root to install;
+# debootstrap (the container image test), podman with runc, conmon, the CNI plugins (dnsname for
+# service names), uidmap, slirp4netns and docker-compose 1.29 (the compose test: a real engine,
+# ../shared/PEERS.md "Containers on these machines"), gcc + libc6-dev (the tests' loopback-only bind()
+# shim for Chromium). `npm test` runs it first (pretest). Needs root to install;
 # idempotent: skips apt when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap gcc libc6-dev)
+PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap
+  podman runc conmon containernetworking-plugins golang-github-containernetworking-plugin-dnsname uidmap slirp4netns docker-compose
+  gcc libc6-dev)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

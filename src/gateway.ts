@@ -22,6 +22,7 @@ import { readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';
 import { HTTP_LISTENER, sipListener, STUN_LISTENER } from './ops/gateway-listeners.js';
 import { explainListenError, type Listener } from './ops/listen-error.js';
 import { AnchorMediaSession } from './media/anchor-media-session.js';
+import { AnnouncedAddressCheck } from './media/announced-address-check.js';
 import { MediaEngine } from './media/media-engine.js';
 import { ServiceLegFactory } from './services/service-leg-factory.js';
 import { SipAdapter, type SipAdapterOptions } from '../adapters/sip/index.js';
@@ -194,6 +195,12 @@ export class Gateway {
       chat: this.chat,
       iceServersFor: (user, host) => buildIceServers(config, user, host, this.#stunPort),
       metrics: this.metrics,
+      announcedAddressCheck: new AnnouncedAddressCheck(
+        this.media.announcedAddress,
+        config.media.announcedAddress !== undefined,
+        this.#component('media'),
+        this.metrics.announcedAddressMismatches,
+      ),
       registrars: [...(this.#sip ? [this.#sip] : []), ...(this.#xmpp ? [this.#xmpp] : [])],
       logger: this.#component('signaling'),
     }, config.server.trustedProxies, shareOfOpenFiles(readOpenFileLimit(), 1 / 4, { min: 64, max: 100_000 }));

@@ -65,6 +65,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly announcedAddressMismatches = new Counter({
+    name: 'switchboard_announced_address_mismatch_total',
+    help: 'Browser connections that reached the gateway through NAT at an address other than the one media announces (media.announcedAddress): such parties may hear nothing',
+    registers: [this.registry],
+  });
+
   readonly uncaughtErrors = new Counter({
     name: 'switchboard_uncaught_errors_total',
     help: 'Exceptions and rejections nothing handled (logged, the process goes on): each is a bug to report',

@@ -2,6 +2,7 @@ import type { CallRegistry } from '../calls/call-registry.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../logging/logger.js';
+import type { AnnouncedAddressCheck } from '../media/announced-address-check.js';
 import type { ChatRouter } from '../messaging/chat-router.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { IceServer } from '../protocol/messages.js';
@@ -21,6 +22,8 @@ export interface SignalingContext {
   chat: ChatRouter;
   iceServersFor(user: string, requestHost: string | undefined): IceServer[];
   metrics: GatewayMetrics;
+  /** Told the address each browser typed to reach the gateway when a NAT translated it (a warning when media does not announce it). */
+  announcedAddressCheck?: AnnouncedAddressCheck;
   /** Registers logged-in users elsewhere (SIP registration, XMPP login), when an adapter offers it. */
   registrars: UserRegistrar[];
   logger: Logger;

@@ -2,6 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { clientAddress } from '../http/client-address.js';
+import { addressClientReached } from '../media/announced-address-check.js';
+import { networksInclude } from '../policy/party-identity.js';
 import { CloseCode, type PresenceStatus } from '../protocol/messages.js';
 import { BrowserSession } from './browser-session.js';
 import { ConnectionLimits } from './connection-limits.js';
@@ -68,6 +70,7 @@ export class SignalingServer {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nRetry-After: 10\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(refusal.reason)}\r\n\r\n${refusal.reason}`);
       return true;
     }
+    this.#checkReachedAddress(request);
     // A socket that dies during the handshake never becomes a session: give its place back.
     let session: BrowserSession | undefined;
     socket.once('close', () => {
@@ -108,6 +111,18 @@ export class SignalingServer {
     clearInterval(this.#heartbeat);
     for (const session of [...this.#all]) session.close(CloseCode.goingAway, 'gateway shutting down');
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  /**
+   * The address the browser typed, when a NAT or port forward changed it on the
+   * way (a container's published port): media must announce that one. Not
+   * through a trusted proxy, whose Host header names the proxy's site.
+   */
+  #checkReachedAddress(request: IncomingMessage): void {
+    const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    if (this.trustedProxies.length > 0 && networksInclude(this.trustedProxies, peer)) return;
+    const reached = addressClientReached(request.headers.host, request.socket.localAddress);
+    if (reached) this.context.announcedAddressCheck?.observe(reached);
   }
 
   #closed(session: BrowserSession): void {

@@ -304,6 +304,33 @@ describe('docker/Dockerfile', () => {
 });
 
 describe('docker/compose.yaml', () => {
+  it('has no top-level name (Compose v1 rejects it): the env example sets COMPOSE_PROJECT_NAME instead', () => {
+    expect(composeRaw).not.toHaveProperty('name');
+    expect(envExample.active.COMPOSE_PROJECT_NAME).toBe('switchboard');
+  });
+
+  it('docker/compose.bridge.yaml publishes each of the gateway ports on the same number it listens on', () => {
+    const bridge = parseYaml(read('docker/compose.bridge.yaml'), { uniqueKeys: true }) as { services: Record<string, Service> };
+    expect(Object.keys(bridge.services)).toEqual(['gateway']);
+    const vars = { ...envExample.active, HTTP_PORT: '9080', STUN_PORT: '9078', SIP_PORT: '9060', RTP_PORT_MIN: '30000', RTP_PORT_MAX: '30009', ICE_PORT_MIN: '30010', ICE_PORT_MAX: '30019' };
+    const gateway = interpolateDeep(bridge.services.gateway, vars, new Set()) as Service & { ports: string[] };
+    expect(gateway.network_mode).toBe('bridge');
+    const config = loadConfig({ env: { ...(gateway.environment as Record<string, string>) } });
+    const published = gateway.ports.map((port) => port.split(':').slice(1).join(':'));
+    expect(published.sort()).toEqual(
+      [
+        `${config.server.port}:${config.server.port}/tcp`,
+        `${config.stun.port}:${config.stun.port}/udp`,
+        `${config.sip.port}:${config.sip.port}/udp`,
+        `${config.sip.port}:${config.sip.port}/tcp`,
+        `${config.media.rtpPortMin}-${config.media.rtpPortMax}:${config.media.rtpPortMin}-${config.media.rtpPortMax}/udp`,
+        `${config.media.icePortMin}-${config.media.icePortMax}:${config.media.icePortMin}-${config.media.icePortMax}/udp`,
+      ].sort(),
+    );
+    expect(config.server.port).toBe(9080);
+    expect(config.media.icePortMax).toBe(30019);
+  });
+
   it('has the gateway, coturn and redis by default, Kamailio, Prosody, Prometheus + Grafana behind the sip, xmpp and monitoring profiles, a cluster behind its own', () => {
     expect(Object.keys(services).sort()).toEqual(['cluster-edge', 'cluster-node-1', 'cluster-node-2', 'coturn', 'gateway', 'grafana', 'kamailio', 'prometheus', 'prosody', 'redis']);
     for (const name of ['gateway', 'coturn', 'redis']) expect(services[name]!.profiles, name).toBeUndefined();
@@ -346,10 +373,12 @@ describe('docker/compose.yaml', () => {
 
   it('puts media on the host network (ranges are not published through a bridge)', () => {
     for (const name of ['gateway', 'coturn', 'kamailio', 'prosody', 'cluster-node-1', 'cluster-node-2', 'cluster-edge']) expect(services[name]!.network_mode, name).toBe('host');
-    // The commented bridge alternative publishes the same ranges the image uses.
+    // The bridge alternative (compose.bridge.yaml), with no port settings, publishes the ranges the image uses.
     const config = imageConfig();
-    expect(composeText).toContain(`"${config.media.rtpPortMin}-${config.media.rtpPortMax}:${config.media.rtpPortMin}-${config.media.rtpPortMax}/udp"`);
-    expect(composeText).toContain(`"${config.media.icePortMin}-${config.media.icePortMax}:${config.media.icePortMin}-${config.media.icePortMax}/udp"`);
+    const bridge = parseYaml(read('docker/compose.bridge.yaml'), { uniqueKeys: true }) as { services: Record<string, Service> };
+    const published = (interpolateDeep(bridge.services.gateway, envExample.active, new Set()) as Service).ports!;
+    expect(published).toContain(`0.0.0.0:${config.media.rtpPortMin}-${config.media.rtpPortMax}:${config.media.rtpPortMin}-${config.media.rtpPortMax}/udp`);
+    expect(published).toContain(`0.0.0.0:${config.media.icePortMin}-${config.media.icePortMax}:${config.media.icePortMin}-${config.media.icePortMax}/udp`);
   });
 
   it('shares one TURN secret between coturn and the gateway, and the gateway config it makes is valid', () => {
@@ -476,7 +505,8 @@ describe('the cluster profile of docker/compose.yaml', () => {
 describe('docker/switchboard.env.example', () => {
   it('sets only variables that compose uses or that are gateway options', () => {
     for (const name of Object.keys(envExample.active)) {
-      expect(name.startsWith('SWITCHBOARD_') || interpolated.has(name), `${name} is used by nothing`).toBe(true);
+      // COMPOSE_*: read by Compose itself (COMPOSE_PROJECT_NAME).
+      expect(name.startsWith('SWITCHBOARD_') || name.startsWith('COMPOSE_') || interpolated.has(name), `${name} is used by nothing`).toBe(true);
     }
     expect(Object.keys(envExample.active)).toEqual(expect.arrayContaining(['PUBLIC_IP', 'TURN_SECRET', 'SWITCHBOARD_AUTH__SECRET']));
   });

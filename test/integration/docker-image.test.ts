@@ -1,14 +1,15 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type TestBrowser } from '../support/chromium.js';
 import { startProcess, type RunningProcess } from '../support/child-process.js';
 import { freePort } from '../support/free-port.js';
+import { ensureLocalBase, imageExists, npmCacheBuildArgs, REPO_ROOT as ROOT, runLogged } from '../support/local-images.js';
 import { SoftphonePage } from '../support/softphone-page.js';
 
 // Builds docker/Dockerfile for real with buildah (no container engine or
@@ -21,7 +22,6 @@ import { SoftphonePage } from '../support/softphone-page.js';
 // A browser then calls service:echo through it, which needs the image's
 // node-datachannel native module, its page bundle and its port settings.
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = [
@@ -40,52 +40,11 @@ const why = '';
  */
 const MEDIA = { rtpMin: 17000, rtpMax: 17199, iceMin: 17200, iceMax: 17299 };
 
-/** The cached local base: rebuilt when this machine's Node changes. */
-const BASE = `localhost/switchboard-test-base:bookworm-node${process.versions.node}`;
 const IMAGE = `localhost/switchboard-test:${process.pid}-${randomBytes(3).toString('hex')}`;
 
 async function buildah(args: string[], timeoutMs = 60_000): Promise<string> {
   const { stdout } = await run('buildah', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
-}
-
-async function imageExists(name: string): Promise<boolean> {
-  return run('buildah', ['inspect', '--type', 'image', name], { timeout: 30_000 }).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * Runs a command to its end and returns its output; throws with the output's
- * tail on failure. It gets its own process group, so a timeout ends it and
- * everything it started (debootstrap, buildah's build steps), and nothing else.
- */
-function runLogged(command: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolvePromise(output);
-      else reject(new Error(`${command} ${args.join(' ')} ${timedOut ? `timed out after ${timeoutMs} ms` : `failed (${code})`}:\n${output.slice(-4000)}`));
-    });
-  });
 }
 
 interface ImageConfig {
@@ -247,19 +206,8 @@ describe(`docker/Dockerfile built with buildah and run from the image${why}`, ()
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    if (!(await imageExists(BASE))) {
-      await runLogged('bash', [join(ROOT, 'docker/make-local-base.sh'), BASE], 150_000);
-    }
-    // npm ci inside the build reuses this machine's npm cache (filled by the
-    // project's own npm ci) and trusts the CAs this machine trusts (a
-    // TLS-inspecting proxy's included).
-    const npmCache = (await run('npm', ['config', 'get', 'cache'], { timeout: 30_000 })).stdout.trim();
-    const args = ['bud', '--isolation', 'chroot', '--format', 'docker', '--build-arg', `BASE=${BASE}`];
-    args.push('--build-arg', 'NPM_CI_FLAGS=--prefer-offline', '--volume', `${npmCache}:/root/.npm`);
-    const ca = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'].find((file) => file && existsSync(file));
-    if (ca) {
-      args.push('--volume', `${ca}:/run/switchboard-build-ca.crt:ro`, '--build-arg', 'NODE_EXTRA_CA_CERTS=/run/switchboard-build-ca.crt');
-    }
+    const base = await ensureLocalBase();
+    const args = ['bud', '--isolation', 'chroot', '--format', 'docker', '--build-arg', `BASE=${base}`, ...(await npmCacheBuildArgs())];
     args.push('-f', 'docker/Dockerfile', '-t', IMAGE, ROOT);
     await runLogged('buildah', args, 240_000);
 
