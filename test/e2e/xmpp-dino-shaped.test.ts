@@ -116,6 +116,27 @@ describe('a web user calls a client that answers as Dino does (no BUNDLE, via Pr
     await expect.poll(() => lab.gateway.calls.size).toBe(0);
   }, 90_000);
 
+  it("an answer the browser refuses ends as a failure on both sides: failed-application to the party, media-failed on the page", async () => {
+    const { lab, page, dino } = await setUp();
+    await page.dial('xmpp:dino@localhost');
+    const { sid, initiate } = await proceedAndInitiate(dino);
+    const offer = jingleImport(initiate, { author: 'initiator' });
+    const media = lab.webrtcPeer('dino');
+    const answer = sdpImport(await media.answerOffer(sdpExport(offer), [PCMU, TELEPHONE_EVENT_8K]), { type: 'answer' });
+    // A broken party: setup='actpass' in an answer, which RFC 5763 section 5 forbids and Chromium refuses.
+    const contents = answer.contents.map((content) => dinoContent({ ...content, dtls: { ...content.dtls!, setup: 'actpass' } }));
+    await dino.request(sessionAccept(sid, dino, { groups: [], contents }));
+
+    await page.waitForState('ended');
+    expect(await page.endReason()).toBe('media-failed');
+    const terminate = await dino.jingle('session-terminate');
+    expect(terminate.getChild('reason')?.getChild('failed-application'), terminate.toString()).toBeDefined();
+    expect(terminate.getChild('reason')?.getChild('success')).toBeUndefined();
+    const finish = await dino.message('finish', NS_JMI);
+    expect(finish.getChild('finish', NS_JMI)!.getChild('reason', NS_JINGLE)?.getChild('failed-application')).toBeDefined();
+    await expect.poll(() => lab.gateway.calls.size).toBe(0);
+  }, 90_000);
+
   it('audio + video on two transports (Dino without BUNDLE) cannot be bundled: the call fails clearly on both sides', async () => {
     const { lab, page, dino } = await setUp();
     await page.page.evaluate(async () => {
