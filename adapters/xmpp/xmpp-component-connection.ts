@@ -5,13 +5,14 @@ import { GatewayError, TypedEmitter, type Logger, type PresenceSubscriptionStore
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import { bareJid, jidLocal } from './jid.js';
 import { flattenTooDeep } from './stanza-depth.js';
+import { logStanzas } from './stanza-log.js';
 import { assertXmlText } from './xml-text.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
 /** What @xmpp/component (0.13, no type declarations of its own) gives us. */
 interface ComponentEntity {
-  on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status', listener: (arg: never) => void): void;
+  on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status' | 'element' | 'send', listener: (arg: never) => void): void;
   prependListener(event: 'element', listener: (stanza: Element) => void): void;
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
@@ -67,6 +68,7 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     this.#entity = entity;
     // Ahead of @xmpp/component's own middleware, which listens to the same event.
     entity.prependListener('element', flattenTooDeep);
+    logStanzas(entity, options.logger, options.domain);
     entity.on('error', (error: unknown) => options.logger.warn({ err: error, domain: options.domain }, 'xmpp component error'));
     entity.on('online', () => {
       this.#online = true;
