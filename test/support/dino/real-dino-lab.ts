@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startProcess, type RunningProcess } from '../child-process.js';
-import { freePort } from '../free-port.js';
 import { speechLikeWav } from './speech-like-wav.js';
 import { xwdToPng } from './xwd-to-png.js';
 
@@ -15,6 +14,8 @@ export const DINO_DOMAIN = 'dino.test';
 export const COMPONENT_DOMAIN = `gw.${DINO_DOMAIN}`;
 const DINO_USER = 'romeo';
 const DINO_PASSWORD = 'romeo-secret';
+/** Prosody's component port, inside the lab's namespace (so no other process can hold it). */
+const COMPONENT_PORT = 5347;
 
 /**
  * A real Dino (Debian `dino-im` 0.4.2) for end-to-end tests, with everything it needs and nothing
@@ -23,9 +24,10 @@ const DINO_PASSWORD = 'romeo-secret';
  *   to the host by a closed veth pair on 198.18.<n>.0/24 (benchmarking range): host side .1,
  *   Dino .2, no route anywhere else.
  * - Dino insists on STARTTLS with a certificate it trusts and looks the domain up itself (port
- *   5222 without SRV): Prosody gets a certificate from a throw-away CA and listens on
- *   198.18.<n>.1:5222; Dino runs in its own mount namespace where the system CA bundle and
- *   /etc/hosts are bind-mounted with the lab's (the host's files are untouched).
+ *   5222 without SRV): Prosody gets a certificate from a throw-away CA and runs inside the
+ *   namespace (c2s on its loopback, so the host's 5222 does not matter; the component port on
+ *   198.18.<n>.2 for the gateway); Dino runs in its own mount namespace where the system CA
+ *   bundle and /etc/hosts are bind-mounted with the lab's (the host's files are untouched).
  * - Dino's account is written into its SQLite database (made by a first start), its roster
  *   (alice@gw.dino.test, subscription both) into Prosody's store.
  * - Xvfb, a private D-Bus session bus (Dino's GApplication actions `accept-call` and
@@ -50,6 +52,11 @@ export class RealDinoLab {
 
   get hostAddress(): string {
     return `198.18.${this.subnet}.1`;
+  }
+
+  /** Dino's side of the veth pair, where Prosody's component port also listens. */
+  get dinoAddress(): string {
+    return `198.18.${this.subnet}.2`;
   }
 
   get network(): string {
@@ -109,13 +116,12 @@ export class RealDinoLab {
     chmodSync(join(dir, 'server.key'), 0o644);
     // Dino's view of the system: the usual CA bundle plus the lab's CA, and a hosts file naming the lab's server.
     writeFileSync(join(dir, 'ca-bundle.crt'), execFileSync('cat', ['/etc/ssl/certs/ca-certificates.crt', join(dir, 'ca.pem')]));
-    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost\n${this.hostAddress} ${DINO_DOMAIN}\n`);
+    writeFileSync(join(dir, 'hosts'), `127.0.0.1 localhost ${DINO_DOMAIN}\n`);
   }
 
   async #startProsody(contacts: string[]): Promise<void> {
     const { dir } = this;
     mkdirSync(join(dir, 'prosody-data'));
-    const componentPort = await freePort();
     const config = join(dir, 'prosody.cfg.lua');
     writeFileSync(
       config,
@@ -124,13 +130,15 @@ export class RealDinoLab {
         'run_as_root = true',
         `pidfile = "${join(dir, 'prosody.pid')}"`,
         `data_path = "${join(dir, 'prosody-data')}"`,
-        `interfaces = { "${this.hostAddress}" }`,
+        // Prosody runs inside Dino's namespace: Dino connects to the domain on 5222 (no SRV record
+        // in the lab), and that port is the namespace's own, whatever listens on the host's 5222.
+        `interfaces = { "127.0.0.1", "${this.dinoAddress}" }`,
         'local_interfaces = { "127.0.0.1" }',
-        // Dino connects to the domain's address on 5222 (no SRV record in the lab).
         'c2s_ports = { 5222 }',
-        `c2s_interfaces = { "${this.hostAddress}" }`,
-        `component_ports = { ${componentPort} }`,
-        'component_interfaces = { "127.0.0.1" }',
+        'c2s_interfaces = { "127.0.0.1" }',
+        // The gateway, on the host, reaches the component port over the veth pair.
+        `component_ports = { ${COMPONENT_PORT} }`,
+        `component_interfaces = { "${this.dinoAddress}" }`,
         'modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "posix"; "carbons"; "private"; "vcard" }',
         'modules_disabled = { "s2s"; "http" }',
         'authentication = "internal_plain"',
@@ -150,9 +158,10 @@ export class RealDinoLab {
     mkdirSync(rosterDir, { recursive: true });
     const items = contacts.map((jid) => `  ["${jid}"] = { subscription = "both"; groups = {}; name = "${jid.split('@')[0]}"; };`);
     writeFileSync(join(rosterDir, `${DINO_USER}.dat`), ['return {', '  [false] = { version = 1; pending = {}; };', ...items, '};', ''].join('\n'));
-    this.prosody = this.#start('prosody', ['--config', config, '-F']);
-    await this.prosody.waitFor(/Activated service 'c2s' on/, 10_000);
-    this.componentService = `xmpp://127.0.0.1:${componentPort}`;
+    this.prosody = this.#start('ip', ['netns', 'exec', this.namespace, 'prosody', '--config', config, '-F']);
+    await this.prosody.waitFor(/Activated service 'c2s' on \[/, 10_000);
+    await this.prosody.waitFor(/Activated service 'component' on \[/, 10_000);
+    this.componentService = `xmpp://${this.dinoAddress}:${COMPONENT_PORT}`;
   }
 
   async #startDesktop(): Promise<void> {
@@ -189,18 +198,32 @@ export class RealDinoLab {
     this.#start('paplay', ['--device=mic_feed', join(dir, 'speech.wav')], this.#env);
   }
 
+  /** The environment of the lab's desktop: its X display, D-Bus session and PulseAudio. */
+  get desktopEnv(): Record<string, string> {
+    return { ...this.#env };
+  }
+
   pactl(...args: string[]): Promise<string> {
     return run('pactl', args, { env: { ...process.env, ...this.#env } }).then((result) => result.stdout);
   }
 
   /** Dino with the lab's account, logged in (Prosody saw it authenticate). */
-  async startDino(): Promise<void> {
+  async startDino(options: { openChats?: string[] } = {}): Promise<void> {
     const database = join(this.#env.HOME!, '.local/share/dino/dino.db');
     // A first start makes the database (its schema is Dino's business); then the account goes in.
     const first = this.#startDinoProcess();
     await waitUntil(() => this.sql(database, "select count(*) from sqlite_master where name = 'account'").then((n) => n === '1', () => false), 'Dino database', 20_000);
     await first.stop();
     await this.sql(database, `insert into account (bare_jid, resourcepart, password, alias, enabled) values ('${this.dinoJid}', 'dino.lab', '${DINO_PASSWORD}', 'romeo', 1)`);
+    // Open chats (conversation type 0), so `open-conversation` can show one without the UI.
+    const now = Math.floor(Date.now() / 1000);
+    for (const jid of options.openChats ?? []) {
+      await this.sql(database, `insert or ignore into jid (bare_jid) values ('${jid}')`);
+      await this.sql(
+        database,
+        `insert into conversation (account_id, jid_id, active, active_last_changed, last_active, type, encryption, read_up_to_item, notification, send_typing, send_marker, pinned) select 1, id, 1, ${now}, ${now}, 0, 0, -1, 0, 0, 0, 0 from jid where bare_jid = '${jid}'`,
+      );
+    }
     this.#dino = this.#startDinoProcess();
     await this.prosody.waitFor(new RegExp(`Authenticated as ${this.dinoJid.replace(/\./g, '\\.')}`), 30_000);
   }
@@ -295,7 +318,11 @@ async function claimSubnet(): Promise<number> {
       () => true,
       () => false,
     );
-    if (ok && !(await run('ip', ['link', 'show', `sbd${subnet}h`]).then(() => true, () => false))) return subnet;
+    // Nothing else may use the subnet (podman networks live in this range too) nor the veth name.
+    const inUse = async () =>
+      (await run('ip', ['-o', 'addr', 'show', 'to', `198.18.${subnet}.0/24`]).then((r) => r.stdout.trim() !== '', () => true)) ||
+      (await run('ip', ['link', 'show', `sbd${subnet}h`]).then(() => true, () => false));
+    if (ok && !(await inUse())) return subnet;
     if (ok) await run('ip', ['netns', 'del', namespaceFor(subnet)]).catch(() => {});
   }
   throw new Error('no free 198.18.<n>.0/24 for a Dino lab (namespaces sbdino100..249 all exist)');
