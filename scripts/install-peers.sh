@@ -5,10 +5,10 @@
 # compose lab's XMPP config check), Redis (the cluster directory), openssl (test certificates), and buildah +
 # debootstrap (the container image test), gcc + libc6-dev (the tests' loopback-only bind() shim for
 # Chromium), and the real Dino with what it runs on (Xvfb, PulseAudio and its GStreamer sink/source,
-# sqlite3 for its database). `npm test` runs it first (pretest). Needs root to install;
+# sqlite3 for its database, AT-SPI from Python to press its call button). `npm test` runs it first (pretest). Needs root to install;
 # idempotent: skips apt when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap gcc libc6-dev dino-im xvfb pulseaudio pulseaudio-utils gstreamer1.0-plugins-good gstreamer1.0-pulseaudio sqlite3)
+PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap gcc libc6-dev dino-im xvfb pulseaudio pulseaudio-utils gstreamer1.0-plugins-good gstreamer1.0-pulseaudio sqlite3 python3-pyatspi gir1.2-atspi-2.0)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

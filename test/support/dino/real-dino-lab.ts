@@ -268,6 +268,23 @@ export class RealDinoLab {
     });
   }
 
+  /**
+   * Dino starts an audio call to `jid` (an open chat, see `startDino`): the chat is shown through
+   * the `open-conversation` action, then the titlebar's call button (a GtkMenuButton whose tooltip is
+   * "Start call", main/src/ui/conversation_titlebar/call_entry.vala) is driven through AT-SPI, where
+   * GTK 4 exposes its menu's actions (`call.audio`, `call.video`) as the button's own. Dino has no
+   * D-Bus action or shortcut that starts a call; this avoids clicking at screen positions.
+   */
+  async startAudioCall(jid: string): Promise<void> {
+    const conversation = await this.sql(this.database, `select c.id from conversation c join jid j on j.id = c.jid_id where j.bare_jid = '${jid}'`);
+    if (!/^\d+$/.test(conversation)) throw new Error(`Dino has no chat with ${jid}`);
+    await this.dinoAction('open-conversation', `<int32 ${conversation}>`);
+    const script = join(this.dir, 'start-call.py');
+    writeFileSync(script, START_CALL_SCRIPT);
+    // Debian's python3 (pyatspi is a Debian package), not whichever python3 comes first in PATH.
+    await run('/usr/bin/python3', [script, 'Start call', 'call.audio'], { env: { ...process.env, ...this.#env }, timeout: 30_000 });
+  }
+
   /** `seconds` of what Dino plays: RMS and the fraction of loud samples (16 kHz mono). */
   async recordDino(seconds: number): Promise<{ rms: number; loud: number; samples: number }> {
     const raw = join(this.dir, `heard-${Date.now()}.raw`);
@@ -301,6 +318,35 @@ export class RealDinoLab {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Finds the button whose accessible description is argv[1] in Dino and runs its action argv[2]; retries while Dino builds its UI. */
+const START_CALL_SCRIPT = `
+import sys, time, pyatspi
+def nodes(node, depth=0):
+    if node is None or depth > 40: return
+    yield node
+    for i in range(node.childCount):
+        yield from nodes(node.getChildAtIndex(i), depth + 1)
+def dino():
+    desktop = pyatspi.Registry.getDesktop(0)
+    for i in range(desktop.childCount):
+        app = desktop.getChildAtIndex(i)
+        if app is not None and app.name == 'dino-im': return app
+description, wanted = sys.argv[1], sys.argv[2]
+for attempt in range(100):
+    for node in nodes(dino()):
+        try:
+            if node.description != description or 'button' not in node.getRoleName(): continue
+            action = node.queryAction()
+        except Exception:
+            continue
+        names = [action.getName(i) for i in range(action.nActions)]
+        if wanted in names:
+            action.doAction(names.index(wanted))
+            sys.exit(0)
+    time.sleep(0.2)
+sys.exit('no button "%s" with action %s in Dino' % (description, wanted))
+`;
 
 function namespaceFor(subnet: number): string {
   return `sbdino${subnet}`;
