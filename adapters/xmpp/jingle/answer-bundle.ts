@@ -17,10 +17,11 @@ export class UnbundledAnswerError extends Error {
  * The answer a browser can take from an XMPP party that answered a BUNDLE offer without a
  * `<group/>`, as Dino does: it has no XEP-0338, so its session-accept never carries one (Dino
  * 45723ac xmpp-vala/src/module/xep/0166_jingle/session.vala:328-343 writes only the contents;
- * each content's transport is its own libnice stream with its own ufrag/pwd, plugins/ice/src/
- * transport_parameters.vala:98-117, one `agent.add_stream` per content). Chromium's offers use max-bundle, under which it takes the
- * offered group as established and refuses an answer without it ("Answer cannot remove m= section
- * with mid='0' from already-established BUNDLE group").
+ * each content's transport is its own libnice stream with its own ufrag/pwd, one
+ * `agent.add_stream` per content in plugins/ice/src/transport_parameters.vala:98-117). The SDK
+ * offers with max-bundle, under which Chromium takes the offered group as established and refuses
+ * an answer without it ("Answer cannot remove m= section with mid='0' from already-established
+ * BUNDLE group").
  *
  * What the party does is described exactly by a BUNDLE group when it accepted one content (a
  * group of one: the content's transport is the group's, RFC 8843 section 7.3.1 lets the answerer
