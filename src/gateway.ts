@@ -9,6 +9,8 @@ import { Router } from './calls/router.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { Directory } from './directory/directory.js';
 import { MemoryDirectory } from './directory/memory-directory.js';
+import { FileSubscriptionStore } from './directory/file-subscription-store.js';
+import type { PresenceSubscriptionStore } from './directory/presence-subscriptions.js';
 import { createHttpServer, sendJson } from './http/http-server.js';
 import { StaticFiles } from './http/static-files.js';
 import { createAdminApi } from './http/admin-api.js';
@@ -171,6 +173,7 @@ export class Gateway {
         logger: this.#component('xmpp'),
         onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
         ...(this.cluster ? { cluster: this.#xmppCluster(this.cluster, config.xmpp) } : {}),
+        ...this.#xmppSubscriptions(config.xmpp),
       });
       this.router.register(['xmpp'], this.#xmpp);
       this.chat.register(['xmpp'], this.#xmpp);
@@ -371,6 +374,18 @@ export class Gateway {
     }
     if (mode === 'relay' || (mode === 'auto' && bothWebRtc)) return new RelayMediaSession(acceptCandidate, { caller, callee }, this.config.ice.turn.length > 0);
     return new AnchorMediaSession(caller, callee, this.media, acceptCandidate, logger);
+  }
+
+  /**
+   * Where the XMPP component keeps its presence subscriptions: Redis when the cluster directory is
+   * there (whichever node holds the component next reads them), else `subscribersFile`, else memory.
+   */
+  #xmppSubscriptions(xmpp: GatewayConfig['xmpp']): { subscriptions?: PresenceSubscriptionStore } {
+    const component = xmpp.component;
+    if (!component) return {};
+    if (this.cluster) return { subscriptions: this.cluster.subscriptionStore(component.domain) };
+    if (component.subscribersFile) return { subscriptions: new FileSubscriptionStore(component.subscribersFile, this.#component('xmpp-subscriptions')) };
+    return {};
   }
 
   /**

@@ -15,6 +15,7 @@ export type { EndReason, ErrorCode, IceCandidate, LoginCredentials, Registration
 export type { ChatDelivery, ChatMessage, ChatRouter } from './messaging/chat-router.js';
 export type { UserRegistrar } from './signaling/user-registrar.js';
 export type { Lease, LeaseEvents } from './cluster/lease.js';
+export type { PresenceSubscription, PresenceSubscriptionStore } from './directory/presence-subscriptions.js';
 export type { GatewayConfig } from './config/config-schema.js';
 export { clientAddress } from './http/client-address.js';
 export { defaultMaxConnections, readOpenFileLimit, shareOfOpenFiles } from './ops/open-file-limit.js';

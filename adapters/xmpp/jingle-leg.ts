@@ -123,6 +123,18 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
     this.partyEnded(reason);
   }
 
+  /**
+   * The call fails here, not at the party: the party is told why with session-terminate (and JMI
+   * finish), the core hears `reason` with `detail` as this party's end, so the other side gets a
+   * failure and never a hangup.
+   */
+  fail(condition: JingleReason, reason: EndReason, detail: string): void {
+    if (this.ended) return;
+    this.options.logger.info({ sid: this.sid, condition, detail }, 'the Jingle session failed');
+    this.terminate(condition);
+    this.partyEnded(reason, detail);
+  }
+
   /** XEP-0167 section 7: hold/mute/ringing are informational here; an empty one is a ping. */
   remoteSessionInfo(_jingle: Element): void {}
 

@@ -30,6 +30,8 @@ const TO_JINGLE: Record<EndReason, JingleReason> = {
   'no-answer': 'timeout',
   forbidden: 'decline',
   'incompatible-media': 'incompatible-parameters',
+  // XEP-0166 section 7.4: the party "has been unable to initialize processing related to the application type".
+  'media-failed': 'failed-application',
   unreachable: 'connectivity-error',
   overloaded: 'general-error',
   'connection-lost': 'connectivity-error',
@@ -51,6 +53,8 @@ const FROM_JINGLE: Partial<Record<string, EndReason>> = {
   'incompatible-parameters': 'incompatible-media',
   'unsupported-applications': 'incompatible-media',
   'unsupported-transports': 'incompatible-media',
+  'failed-application': 'media-failed',
+  'media-error': 'media-failed',
   'connectivity-error': 'unreachable',
   'failed-transport': 'unreachable',
 };

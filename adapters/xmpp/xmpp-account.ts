@@ -232,7 +232,8 @@ export class XmppAccount {
     try {
       leg.remoteAccept(jingle);
     } catch (error) {
-      setImmediate(() => leg.remoteEnded('failed-application'));
+      // XEP-0166 section 7.4: the party is told (it sent an answer it thinks is fine), the caller hears a failure.
+      setImmediate(() => leg.fail('failed-application', 'media-failed', `malformed session-accept: ${(error as Error).message}`));
       throw error;
     }
   }

@@ -19,6 +19,7 @@ import {
   type PartyIdentity,
   type WebIdentity,
   type Lease,
+  type PresenceSubscriptionStore,
 } from '../../src/index.js';
 import { iceServerUrl, readExternalServices } from './external-services.js';
 import { xmppCallerAllowed, xmppInboundTarget } from './inbound-routing.js';
@@ -42,6 +43,8 @@ export interface XmppAdapterOptions {
   onIceServers?: (servers: string[]) => void;
   /** In a cluster: one node at a time runs the component (XEP-0114 allows one connection per domain). */
   cluster?: XmppClusterOptions;
+  /** Where the component's presence subscriptions survive a restart (a file, or Redis in a cluster). */
+  subscriptions?: PresenceSubscriptionStore;
 }
 
 /**
@@ -271,6 +274,7 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       chat: this.#options.chat,
       logger: this.#logger,
       ...(this.#options.cluster ? { presence: this.#options.cluster.presence } : {}),
+      ...(this.#options.subscriptions ? { subscriptions: this.#options.subscriptions } : {}),
     });
     this.#component = users;
     await users.start();

@@ -1,6 +1,7 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
 import { CallFailedError, type EndReason, type IncomingCall } from '../../src/index.js';
+import { restoreAnswerBundle, UnbundledAnswerError } from './jingle/answer-bundle.js';
 import { jingleExport } from './jingle/jingle-export.js';
 import { jingleImport } from './jingle/jingle-import.js';
 import { roleAfter } from './jingle/reanswer.js';
@@ -117,8 +118,17 @@ export class XmppCalleeLeg extends JingleLeg {
   /** XEP-0166 section 6.3: the callee's answer. Throws JingleParseError when it is malformed. */
   remoteAccept(jingle: Element): void {
     if (this.ended || this.#answered) return;
-    const answer = jingleImport(jingle, { author: 'responder' });
+    let answer = jingleImport(jingle, { author: 'responder' });
     this.#answered = true;
+    try {
+      answer = restoreAnswerBundle(this.#offer!, answer);
+    } catch (error) {
+      if (!(error instanceof UnbundledAnswerError)) throw error;
+      // The session-accept is acked first (XEP-0166 section 6.3), then ended: the party's answer is
+      // well formed, its parameters are what the browser cannot take (XEP-0166 section 7.4).
+      setImmediate(() => this.fail('incompatible-parameters', 'incompatible-media', error.message));
+      return;
+    }
     this.peerDescription = answer;
     this.peerSetup = roleAfter(answer.contents[0]?.dtls?.setup).answerer;
     this.emitEvent('answered', sdpExport(answer));

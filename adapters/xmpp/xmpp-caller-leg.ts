@@ -60,9 +60,7 @@ export class XmppCallerLeg extends JingleLeg {
     try {
       answer = sdpImport(sdp, { type: 'answer' });
     } catch (error) {
-      this.options.logger.warn({ err: error, sid: this.sid }, 'the answer could not be translated to Jingle');
-      this.terminate('failed-application');
-      this.partyEnded('incompatible-media');
+      this.fail('failed-application', 'media-failed', `the answer has no Jingle form: ${(error as Error).message}`);
       return;
     }
     this.#answered = true;

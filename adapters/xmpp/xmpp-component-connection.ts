@@ -1,17 +1,18 @@
 import { component } from '@xmpp/component';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { GatewayError, TypedEmitter, type Logger } from '../../src/index.js';
+import { GatewayError, TypedEmitter, type Logger, type PresenceSubscriptionStore } from '../../src/index.js';
 import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import { bareJid, jidLocal } from './jid.js';
 import { flattenTooDeep } from './stanza-depth.js';
+import { logStanzas } from './stanza-log.js';
 import { assertXmlText } from './xml-text.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
 /** What @xmpp/component (0.13, no type declarations of its own) gives us. */
 interface ComponentEntity {
-  on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status', listener: (arg: never) => void): void;
+  on(event: 'online' | 'offline' | 'error' | 'stanza' | 'status' | 'element' | 'send', listener: (arg: never) => void): void;
   prependListener(event: 'element', listener: (stanza: Element) => void): void;
   start(): Promise<unknown>;
   stop(): Promise<unknown>;
@@ -30,6 +31,10 @@ export interface XmppComponentConnectionOptions {
   logger: Logger;
   /** The identity for a local part that has none yet (undefined: nobody may be reached there). */
   identityFor: (local: string) => ComponentIdentity | undefined;
+  /** Where subscriptions survive a restart (a file, or Redis in a cluster); memory only without. */
+  subscriptions?: PresenceSubscriptionStore;
+  /** Subscriptions held at most, all users together (anyone on the federation may ask). */
+  maxSubscriptions: number;
 }
 
 /** The resource our component JIDs speak from (JINGLE.md section 7: a stable resource). */
@@ -51,6 +56,8 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   readonly #iqKeys = new Set<string>();
   /** Bare JIDs that asked for each local part's presence. */
   readonly #subscribers = new Map<string, Set<string>>();
+  #subscriptionCount = 0;
+  #subscriptionsLoaded = false;
   readonly #available = new Set<string>();
   #online = false;
 
@@ -61,6 +68,7 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     this.#entity = entity;
     // Ahead of @xmpp/component's own middleware, which listens to the same event.
     entity.prependListener('element', flattenTooDeep);
+    logStanzas(entity, options.logger, options.domain);
     entity.on('error', (error: unknown) => options.logger.warn({ err: error, domain: options.domain }, 'xmpp component error'));
     entity.on('online', () => {
       this.#online = true;
@@ -68,7 +76,9 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
       options.logger.info({ domain: options.domain }, 'xmpp component online');
       this.safeEmit('online');
       for (const identity of this.#identities.values()) identity.connectionOnline();
-      for (const local of this.#available) this.#broadcast(local, true);
+      // Every subscriber hears where each user stands, including after a restart or a crash that
+      // sent no unavailable: contacts see the truth without logging in again (RFC 6121 section 4.2).
+      for (const local of this.#subscribers.keys()) this.#broadcast(local, this.#available.has(local));
     });
     entity.on('status', (status: string) => {
       if (status !== 'disconnect' || !this.#online) return;
@@ -108,6 +118,7 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   }
 
   async start(): Promise<boolean> {
+    await this.#loadSubscriptions();
     try {
       await this.#entity.start();
       return true;
@@ -169,25 +180,74 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     const type = stanza.attrs.type as string | undefined;
     const reply = (attrs: Record<string, string>, ...children: Element[]) => this.send(`${local}@${this.#options.domain}`, xml('presence', { to: from, ...attrs }, ...children)).catch(() => {});
     if (type === 'subscribe') {
-      this.#subscribersOf(local).add(from);
+      if (!this.#subscribe(local, from)) {
+        // RFC 6121 section 3.2: a refused subscription is answered unsubscribed.
+        reply({ type: 'unsubscribed' });
+        return;
+      }
       reply({ type: 'subscribed' });
       reply({ type: 'subscribe' });
       this.#presenceTo(local, from);
     } else if (type === 'probe') {
-      this.#subscribersOf(local).add(from);
+      // A probe comes from the server of a contact that holds a subscription (RFC 6121 section
+      // 4.3): one we may have lost, so it is kept again.
+      this.#subscribe(local, from);
       this.#presenceTo(local, from);
     } else if (type === 'unsubscribe' || type === 'unsubscribed') {
-      this.#subscribersOf(local).delete(from);
+      this.#unsubscribe(local, from);
     }
   }
 
-  #subscribersOf(local: string): Set<string> {
+  /** Reads the kept subscriptions once, before the first connection (up to the cap). */
+  async #loadSubscriptions(): Promise<void> {
+    const store = this.#options.subscriptions;
+    if (!store || this.#subscriptionsLoaded) return;
+    try {
+      const kept = await store.load();
+      for (const { owner, subscriber } of kept) this.#remember(owner, subscriber);
+      this.#subscriptionsLoaded = true;
+      this.#options.logger.info({ domain: this.#options.domain, subscriptions: this.#subscriptionCount }, 'xmpp component subscriptions loaded');
+    } catch (error) {
+      // Retried at the next start; until then contacts that probe or subscribe are learnt again.
+      this.#options.logger.error({ err: error, domain: this.#options.domain }, 'could not read the kept xmpp subscriptions');
+    }
+  }
+
+  /** False when the cap is reached and `subscriber` is new. */
+  #subscribe(local: string, subscriber: string): boolean {
+    if (this.#subscribers.get(local)?.has(subscriber)) return true;
+    if (!this.#remember(local, subscriber)) {
+      this.#options.logger.warn({ domain: this.#options.domain, max: this.#options.maxSubscriptions }, 'xmpp subscription refused: the component holds as many as xmpp.component.maxSubscriptions');
+      return false;
+    }
+    this.#options.subscriptions?.add({ owner: local, subscriber }).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not keep an xmpp subscription'));
+    return true;
+  }
+
+  #unsubscribe(local: string, subscriber: string): void {
+    const subscribers = this.#subscribers.get(local);
+    if (!subscribers?.delete(subscriber)) return;
+    this.#subscriptionCount -= 1;
+    if (subscribers.size === 0) this.#subscribers.delete(local);
+    this.#options.subscriptions?.remove({ owner: local, subscriber }).catch((error: unknown) => this.#options.logger.warn({ err: error }, 'could not drop a kept xmpp subscription'));
+  }
+
+  #remember(local: string, subscriber: string): boolean {
     let subscribers = this.#subscribers.get(local);
+    if (subscribers?.has(subscriber)) return true;
+    if (this.#subscriptionCount >= this.#options.maxSubscriptions) return false;
     if (!subscribers) {
       subscribers = new Set();
       this.#subscribers.set(local, subscribers);
     }
-    return subscribers;
+    subscribers.add(subscriber);
+    this.#subscriptionCount += 1;
+    return true;
+  }
+
+  /** How many subscriptions the component holds (all users). */
+  get subscriptionCount(): number {
+    return this.#subscriptionCount;
   }
 
   #presenceTo(local: string, to: string): void {

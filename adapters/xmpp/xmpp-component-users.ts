@@ -1,4 +1,4 @@
-import type { Address, CallRegistry, ChatRouter, Logger, RegistrationMessage } from '../../src/index.js';
+import type { Address, CallRegistry, ChatRouter, Logger, PresenceSubscriptionStore, RegistrationMessage } from '../../src/index.js';
 import { webAddress } from '../../src/index.js';
 import { xmppInboundTarget, type XmppInboundRules } from './inbound-routing.js';
 import { unescapeJidLocal } from './jid-escaping.js';
@@ -26,6 +26,9 @@ export interface XmppComponentUsersOptions {
    * presence comes from here, not from logins on this node.
    */
   presence?: ComponentPresenceSource;
+  /** Where presence subscriptions survive a restart. */
+  subscriptions?: PresenceSubscriptionStore;
+  maxSubscriptions: number;
 }
 
 /** Identities made for local parts nobody logged in as (`+15551234@…`, callers' typos) are capped. */
@@ -51,6 +54,8 @@ export class XmppComponentUsers {
       domain: options.domain,
       password: options.password,
       logger: options.logger,
+      ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}),
+      maxSubscriptions: options.maxSubscriptions,
       identityFor: (local) => {
         if (this.#accounts.size >= MAX_ON_DEMAND_IDENTITIES) return undefined;
         this.#account(local);

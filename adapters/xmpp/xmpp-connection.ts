@@ -5,6 +5,7 @@ import { capsElement, discoInfoResult, NS_DISCO_INFO } from './caps.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { bareJid, jidDomain } from './jid.js';
 import { flattenTooDeep } from './stanza-depth.js';
+import { logStanzas } from './stanza-log.js';
 import { assertXmlText } from './xml-text.js';
 import type { IqContext, IqSetHandler, XmppIdentity, XmppIdentityEvents } from './xmpp-identity.js';
 
@@ -59,6 +60,7 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
     const xmpp = this.#xmpp;
     // Ahead of @xmpp/client's own middleware, which listens to the same event.
     xmpp.prependListener('element', flattenTooDeep);
+    logStanzas(xmpp, options.logger, options.jid);
     xmpp.on('error', (error: unknown) => options.logger.warn({ err: error, jid: options.jid }, 'xmpp connection error'));
     xmpp.on('online', (address) => {
       this.#online = true;

@@ -404,7 +404,8 @@ export class Call extends TypedEmitter<CallEvents> {
         this.checkConnected();
       })
       .catch((err) => {
-        if (this.live) this.hangupAs('incompatible-media', errorText(err));
+        // The browser refused the description: a failure for the other party too, not a hangup.
+        if (this.live) this.hangupAs('media-failed', `the browser refused the answer: ${errorText(err)}`);
       });
   }
 
@@ -415,7 +416,8 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   private hangupAs(reason: EndReason, detail?: string): void {
-    this.fireAndForget({ type: 'hangup', callId: this.id });
+    const failure = reason === 'incompatible-media' || reason === 'media-failed' || reason === 'failed';
+    this.fireAndForget({ type: 'hangup', callId: this.id, ...(failure ? { reason, ...(detail ? { detail: detail.slice(0, 300) } : {}) } : {}) });
     this.terminate(reason, detail);
   }
 

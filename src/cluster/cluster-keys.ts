@@ -8,6 +8,7 @@
  *   <p>node:<id>            string  the node's heartbeat (JSON: advertise, started), with a TTL
  *   <p>node:<id>:users      set     users the node holds, for reaping a lost node
  *   <p>lease:<name>         string  who holds a lease (the XMPP component), with a TTL
+ *   <p>xmpp-subscribers:<d> set     presence subscriptions to the XMPP component <d>'s users
  *   <p>presence             channel users coming online and going offline
  *   <p>directory:<id>       channel sessions of node <id> replaced by a login elsewhere
  *   <p>bus:<id>             channel call and chat signaling for node <id>
@@ -29,6 +30,10 @@ export class ClusterKeys {
 
   nodeUsers(id: string): string {
     return `${this.prefix}node:${id}:users`;
+  }
+
+  xmppSubscribers(domain: string): string {
+    return `${this.prefix}xmpp-subscribers:${domain}`;
   }
 
   lease(name: string): string {

@@ -8,6 +8,8 @@ import { NodeMembership } from './node-membership.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisDirectory } from './redis-directory.js';
 import { RedisLease } from './redis-lease.js';
+import { RedisSubscriptionStore } from './redis-subscription-store.js';
+import type { PresenceSubscriptionStore } from '../directory/presence-subscriptions.js';
 import type { Lease } from './lease.js';
 import { RedisSubscriber } from './redis-subscriber.js';
 
@@ -62,6 +64,11 @@ export class ClusterNode {
 
   get nodeId(): string {
     return this.#options.nodeId;
+  }
+
+  /** The XMPP component `domain`'s presence subscriptions, kept in Redis for whichever node holds the component. */
+  subscriptionStore(domain: string): PresenceSubscriptionStore {
+    return new RedisSubscriptionStore(this.commands.redis, this.keys.xmppSubscribers(domain));
   }
 
   /** A lease only one node holds at a time; it expires `nodeTimeoutMs` after its holder stops renewing. */

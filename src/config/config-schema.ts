@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -408,6 +409,19 @@ const xmppSchema = z
         password: z.string().min(1),
         /** The server's component port (Prosody `component_ports`, 5347). */
         server: z.string().regex(/^xmpp:\/\/[^\s/]+$/, 'expected xmpp://host:port').default('xmpp://127.0.0.1:5347'),
+        /**
+         * Where the component keeps who subscribed to its users' presence, so contacts see users
+         * online again after a restart (a component has no roster on the server). An absolute
+         * path; written atomically. With the cluster directory on Redis, Redis keeps them instead.
+         */
+        subscribersFile: z
+          .string()
+          .min(2)
+          .max(4096)
+          .refine((path) => isAbsolute(path) && !path.endsWith('/') && !path.includes('\0'), 'expected an absolute file path')
+          .optional(),
+        /** Subscriptions kept at most (all users together); later subscribe requests are refused with `unsubscribed`. */
+        maxSubscriptions: z.number().int().min(1).max(1_000_000).default(10_000),
       })
       .optional(),
     /**

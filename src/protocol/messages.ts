@@ -52,6 +52,7 @@ export type EndReason =
   | 'no-answer' // ring timeout
   | 'forbidden' // dial policy refused the destination
   | 'incompatible-media' // no common codec or transport
+  | 'media-failed' // a party could not use the media description it got (its browser refused the SDP)
   | 'unreachable' // the other network could not be reached
   | 'overloaded' // the gateway has no room for the call right now (its media ports are all taken); try again later
   | 'connection-lost' // a party's signaling connection dropped
@@ -176,9 +177,16 @@ export interface RejectMessage extends Request {
   reason?: RejectReason;
 }
 
+/** Why a browser ends a call that failed on its side (a plain hangup has no reason). */
+export type HangupFailureReason = 'incompatible-media' | 'media-failed' | 'failed';
+
 export interface HangupMessage extends Request {
   type: 'hangup';
   callId: string;
+  /** The call failed here: the other party is told this failure, never a hangup. */
+  reason?: HangupFailureReason;
+  /** What failed (the browser's error text), for the other party's `ended` detail and the log. */
+  detail?: string;
 }
 
 export interface CandidateMessage extends Request {

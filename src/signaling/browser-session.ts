@@ -169,7 +169,7 @@ export class BrowserSession {
       }
       case 'hangup':
         if (this.#endedJustNow(message.callId)) break;
-        this.#leg(message.callId).partyHungUp();
+        this.#leg(message.callId).partyHungUp(message.reason, message.detail);
         break;
       case 'candidate':
         if (this.#endedJustNow(message.callId)) break;

@@ -2,7 +2,7 @@ import type { Address } from '../calls/address.js';
 import type { MediaMode } from '../calls/media-session.js';
 import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities, type TransferOutcome } from '../calls/leg.js';
 import type { PartyIdentity } from '../policy/party-identity.js';
-import type { EndReason, IceCandidate, RejectReason, ServerMessage } from '../protocol/messages.js';
+import type { EndReason, HangupFailureReason, IceCandidate, RejectReason, ServerMessage } from '../protocol/messages.js';
 
 /** The part of a browser session a web leg needs: a way to send frames, and to forget the leg. */
 export interface WebLegHost {
@@ -125,8 +125,10 @@ export class WebLeg extends BaseLeg implements Leg {
     this.partyEnded(reason);
   }
 
-  partyHungUp(): void {
-    this.partyEnded('hangup');
+  /** A hangup, or the end of a call that failed in the browser (`reason`): then the other party hears the failure. */
+  partyHungUp(reason?: HangupFailureReason, detail?: string): void {
+    if (reason === undefined) this.partyEnded('hangup');
+    else this.partyEnded(reason, detail === undefined ? 'the browser ended the call as failed' : `the browser: ${detail}`);
   }
 
   partyCandidate(candidate: IceCandidate | null): void {

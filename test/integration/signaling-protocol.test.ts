@@ -228,6 +228,19 @@ describe('browser-to-browser call relay', () => {
     expect(gateway.calls.size).toBe(0);
   });
 
+  it('a hangup with a failure reason reaches the other party as that failure, never as a hangup', async () => {
+    gateway = await startTestGateway();
+    const { alice, bob } = await ringingCall('call-failed-1');
+    bob.send({ type: 'accept', id: 'a', callId: 'call-failed-1', sdp: ANSWER });
+    await alice.next('answered');
+    // The reason is one of the failures; anything else is a bad frame.
+    alice.send({ type: 'hangup', id: 'bad', callId: 'call-failed-1', reason: 'busy' });
+    expect(await alice.next('error', (f) => f.id === 'bad')).toMatchObject({ code: 'bad-message' });
+    alice.send({ type: 'hangup', callId: 'call-failed-1', reason: 'media-failed', detail: 'Failed to set remote answer sdp' });
+    expect(await bob.next('ended')).toMatchObject({ callId: 'call-failed-1', reason: 'media-failed', detail: 'the browser: Failed to set remote answer sdp' });
+    expect(gateway.calls.size).toBe(0);
+  });
+
   it('caller hang-up before answer is a cancel; callee reject is busy for the caller', async () => {
     gateway = await startTestGateway();
     const { alice, bob } = await ringingCall('call-cancel-1');

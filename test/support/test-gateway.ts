@@ -21,7 +21,7 @@ export const ANCHOR_ON_LOOPBACK = {
  * A gateway on loopback with free ports. ICE candidates are limited to
  * loopback so no test traffic leaves the machine's lo interface.
  */
-export async function startTestGateway(overrides: ConfigInput = {}, options: Omit<GatewayOptions, 'logger'> = {}): Promise<Gateway> {
+export async function startTestGateway(overrides: ConfigInput = {}, options: GatewayOptions = {}): Promise<Gateway> {
   const config = validateConfig({
     ...overrides,
     server: { host: '127.0.0.1', port: 0, ...overrides.server },
@@ -40,7 +40,8 @@ export async function startTestGateway(overrides: ConfigInput = {}, options: Omi
     // SWITCHBOARD_TEST_LOG=debug shows the gateway's log while debugging a test.
     log: { level: (process.env.SWITCHBOARD_TEST_LOG as 'debug' | undefined) || 'silent', ...overrides.log },
   });
-  const gateway = new Gateway(config, { ...options, logger: process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger() });
+  // A test that reads the log passes its own logger.
+  const gateway = new Gateway(config, { ...options, logger: options.logger ?? (process.env.SWITCHBOARD_TEST_LOG ? undefined : createSilentLogger()) });
   await gateway.start();
   return gateway;
 }

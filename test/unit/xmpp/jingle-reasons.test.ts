@@ -7,4 +7,12 @@ describe('jingleReasonFor', () => {
     // The way back is unchanged: a peer's connectivity-error is the other network being unreachable.
     expect(endReasonFor('connectivity-error', true)).toBe('unreachable');
   });
+
+  it('failures are failures both ways: a refused description is failed-application, no common codec incompatible-parameters', () => {
+    expect(jingleReasonFor('media-failed')).toBe('failed-application');
+    expect(jingleReasonFor('incompatible-media')).toBe('incompatible-parameters');
+    expect(endReasonFor('failed-application', true)).toBe('media-failed');
+    expect(endReasonFor('media-error', true)).toBe('media-failed');
+    expect(endReasonFor('incompatible-parameters', true)).toBe('incompatible-media');
+  });
 });
