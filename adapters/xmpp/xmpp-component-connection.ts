@@ -35,6 +35,12 @@ export interface XmppComponentConnectionOptions {
   subscriptions?: PresenceSubscriptionStore;
   /** Subscriptions held at most, all users together (anyone on the federation may ask). */
   maxSubscriptions: number;
+  /**
+   * Whether a local part that is no web user is available to `subscriber` (a bare JID) anyway: a
+   * phone or service behind `xmpp.inbound.rules` that this subscriber may call. Clients show a
+   * call button only for an available contact with call caps (Conversations' RtpCapability, Dino).
+   */
+  availableTo?: (local: string, subscriber: string) => boolean;
 }
 
 /** The resource our component JIDs speak from (JINGLE.md section 7: a stable resource). */
@@ -78,7 +84,7 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
       for (const identity of this.#identities.values()) identity.connectionOnline();
       // Every subscriber hears where each user stands, including after a restart or a crash that
       // sent no unavailable: contacts see the truth without logging in again (RFC 6121 section 4.2).
-      for (const local of this.#subscribers.keys()) this.#broadcast(local, this.#available.has(local));
+      for (const local of this.#subscribers.keys()) this.#broadcast(local);
     });
     entity.on('status', (status: string) => {
       if (status !== 'disconnect' || !this.#online) return;
@@ -114,7 +120,7 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   setAvailable(local: string, available: boolean): void {
     if (available) this.#available.add(local);
     else this.#available.delete(local);
-    if (this.#online) this.#broadcast(local, available);
+    if (this.#online) this.#broadcast(local);
   }
 
   async start(): Promise<boolean> {
@@ -129,7 +135,10 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
   }
 
   async stop(): Promise<void> {
-    for (const local of this.#available) this.#broadcast(local, false);
+    // Unavailable to whoever sees a JID available now (users online, phones behind the rules).
+    for (const [local, subscribers] of this.#subscribers) {
+      for (const subscriber of subscribers) if (this.#isAvailableTo(local, subscriber)) this.#presenceTo(local, subscriber, false);
+    }
     this.#online = false;
     await this.#entity.stop().catch(() => {});
   }
@@ -250,17 +259,20 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     return this.#subscriptionCount;
   }
 
-  #presenceTo(local: string, to: string): void {
+  /** A web user while online; a phone or service behind the rules for the subscribers that may call it. */
+  #isAvailableTo(local: string, subscriber: string): boolean {
+    return this.#available.has(local) || (this.#options.availableTo?.(local, subscriber) ?? false);
+  }
+
+  /** `local`'s presence to `to`: available with caps, or unavailable; `available` overrides (a stop). */
+  #presenceTo(local: string, to: string, available = this.#isAvailableTo(local, to)): void {
     const from = `${local}@${this.#options.domain}/${COMPONENT_RESOURCE}`;
-    const presence = this.#available.has(local) ? xml('presence', { to }, capsElement()) : xml('presence', { to, type: 'unavailable' });
+    const presence = available ? xml('presence', { to }, capsElement()) : xml('presence', { to, type: 'unavailable' });
     this.send(from, presence).catch(() => {});
   }
 
-  #broadcast(local: string, available: boolean): void {
-    for (const subscriber of this.#subscribers.get(local) ?? []) {
-      const from = `${local}@${this.#options.domain}/${COMPONENT_RESOURCE}`;
-      this.send(from, available ? xml('presence', { to: subscriber }, capsElement()) : xml('presence', { to: subscriber, type: 'unavailable' })).catch(() => {});
-    }
+  #broadcast(local: string): void {
+    for (const subscriber of this.#subscribers.get(local) ?? []) this.#presenceTo(local, subscriber);
   }
 }
 

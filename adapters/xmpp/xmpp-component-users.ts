@@ -56,6 +56,11 @@ export class XmppComponentUsers {
       logger: options.logger,
       ...(options.subscriptions ? { subscriptions: options.subscriptions } : {}),
       maxSubscriptions: options.maxSubscriptions,
+      availableTo: (local, subscriber) => {
+        // A phone, trunk or service the rules reach (not a web user: their presence is their login).
+        const target = xmppInboundTarget(unescapeJidLocal(local), '\u0000', options.inbound);
+        return target !== undefined && target.scheme !== 'web' && options.mayReach(subscriber, target);
+      },
       identityFor: (local) => {
         if (this.#accounts.size >= MAX_ON_DEMAND_IDENTITIES) return undefined;
         this.#account(local);

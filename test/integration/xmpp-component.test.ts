@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
+import type { Element } from '@xmpp/xml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jingleExport } from '../../adapters/xmpp/jingle/jingle-export.js';
 import { signAccessToken } from '../../src/auth/access-token.js';
@@ -29,7 +30,47 @@ async function setup(xmpp: NonNullable<Parameters<typeof XmppLab.start>[0]>['xmp
   return { lab, carol };
 }
 
+/**
+ * XEP-0115 section 5.1 done here, apart from the gateway's own code, on what disco#info answered:
+ * what a client does before it trusts caps (Conversations' caps cache, Dino's EntityCapabilities).
+ */
+function verifyCaps(query: Element): string {
+  const octets = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const identities = query.getChildren('identity').map((i) => `${i.attrs.category}/${i.attrs.type}/${i.attrs['xml:lang'] ?? ''}/${i.attrs.name ?? ''}<`);
+  const features = query.getChildren('feature').map((f) => `${f.attrs.var}<`);
+  return createHash('sha1').update([...identities.sort(octets), ...features.sort(octets)].join('')).digest('base64');
+}
+
 describe('XMPP component mode: web users as bare JIDs of the gateway’s domain', () => {
+  it('a phone behind the rules is available with verified call caps to a caller allowed to call it, unavailable to others', async () => {
+    // Conversations shows a call button only for an available contact whose verified caps list
+    // jingle:1, rtp:1, ice-udp:1, dtls:0 and rtp:audio (its RtpCapability); Dino needs a full JID
+    // with rtp:1, jingle:1 and ice-udp:1. Phones are callable only by xmpp.inbound.allowedCallers.
+    const PHONE = '+15551234@gw.localhost';
+    lab = await XmppLab.start({
+      users: { carol: 'carol-secret', dave: 'dave-secret' },
+      component: true,
+      xmpp: { inbound: { rules: [{ match: '^\\+(\\d+)$', target: 'tel:+$1' }], allowedCallers: ['carol@localhost'] } },
+    });
+    const [carol, dave] = [await lab.xmppClient('carol', 'carol-secret'), await lab.xmppClient('dave', 'dave-secret')];
+    for (const contact of [carol, dave]) {
+      await contact.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' })));
+      await contact.send(xml('presence', { to: PHONE, type: 'subscribe' }));
+    }
+    const available = await carol.presence((p) => p.attrs.from === `${PHONE}/switchboard`);
+    expect(available.attrs.type).toBeUndefined();
+    const caps = available.getChild('c', 'http://jabber.org/protocol/caps')!;
+    const disco = await carol.request(xml('iq', { type: 'get', to: `${PHONE}/switchboard` }, xml('query', { xmlns: NS_DISCO_INFO, node: `${caps.attrs.node}#${caps.attrs.ver}` })));
+    const query = disco.getChild('query', NS_DISCO_INFO)!;
+    expect(verifyCaps(query)).toBe(caps.attrs.ver);
+    const features = query.getChildren('feature').map((f) => f.attrs.var);
+    expect(features).toEqual(expect.arrayContaining(['urn:xmpp:jingle:1', NS_RTP, 'urn:xmpp:jingle:transports:ice-udp:1', 'urn:xmpp:jingle:apps:dtls:0', 'urn:xmpp:jingle:apps:rtp:audio']));
+    expect((await dave.presence((p) => p.attrs.from === `${PHONE}/switchboard`)).attrs.type).toBe('unavailable');
+    // The gateway going away takes the phone's presence with it.
+    await lab.gateway.stop();
+    expect((await carol.presence((p) => p.attrs.from === `${PHONE}/switchboard` && p.attrs.type === 'unavailable')).attrs.type).toBe('unavailable');
+  }, 30_000);
+
   it('carol subscribes to alice@gw.localhost, sees her come online with caps and go, and disco shows the call features', async () => {
     // alice logs in with a token: only a token login may replace her session (guests never replace anyone).
     const secret = 'component-test-secret';
