@@ -42,7 +42,9 @@ import { measurePcmu, sendTone, waitConnected } from '../support/xmpp/xmpp-lab.j
 // So every packet from the test's parties (on the host's loopback) reaches
 // the gateway through the bridge's NAT: DNAT on the published port, source
 // rewritten to the bridge's gateway address. A call to service:echo through it
-// carries a tone both ways.
+// carries a tone both ways. coturn runs on the test network too (the override
+// publishes its TURN port on 127.0.0.1), so two relay-only Chromium pages call
+// each other through it with coturn's relay address in the test subnet.
 
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const missing = [
@@ -62,7 +64,7 @@ const COMPOSE_FILES = ['docker/compose.yaml', 'docker/compose.bridge.yaml', 'tes
 const PROFILES = ['sip', 'xmpp'];
 /** Media ports published one by one: few of them (5 RTP pairs, 10 ICE ports), clear of 17000-17299 (docker-image.test.ts) and 20000+ (other gateways' RTP). */
 const MEDIA_BLOCK = 20;
-/** compose.yaml's own ports: redis publishes 127.0.0.1:6379; coturn, Kamailio and Prosody listen on the host's network. */
+/** compose.yaml's own ports: redis publishes 127.0.0.1:6379; Kamailio and Prosody listen on the host's network; coturn is on the test network, its TURN port published on 127.0.0.1 by the override. */
 const REDIS_PORT = 6379;
 const TURN_PORT = 3479;
 const KAMAILIO_PORT = 5070;
@@ -423,6 +425,51 @@ describe('docker/compose.yaml under podman + docker-compose, the gateway on a br
     await page.hangup();
     await page.waitForState('ended');
   }, 60_000);
+
+  it('TURN in the stack, relay/relay: two Chromium pages with relay-only policy call each other through the compose coturn, with credentials minted from TURN_SECRET, audio both ways', async () => {
+    browser ??= await launchChromium();
+    const contexts = [await browser.newContext(), await browser.newContext()];
+    try {
+      // The demo page's iceTransportPolicy=relay: only relay candidates, so every packet goes through coturn.
+      const [ivy, judy] = await Promise.all(contexts.map((each) => SoftphonePage.open(each, `http://127.0.0.1:${ports.http}`, '?iceTransportPolicy=relay')));
+      await ivy!.login('ivy');
+      await judy!.login('judy');
+      await ivy!.dial('web:judy');
+      await judy!.answer();
+      await ivy!.waitForState('active', 20_000);
+      await judy!.waitForState('active', 20_000);
+
+      // Both ends relay: the local candidate is a coturn allocation, and so is the remote one.
+      expect(await ivy!.selectedCandidateTypes()).toEqual({ local: 'relay', remote: 'relay' });
+      expect(await judy!.selectedCandidateTypes()).toEqual({ local: 'relay', remote: 'relay' });
+      const [heardByIvy, heardByJudy] = await Promise.all([ivy!.inboundAudio(3000), judy!.inboundAudio(3000)]);
+      for (const heard of [heardByIvy, heardByJudy]) {
+        expect(heard.packetsReceived).toBeGreaterThan(50);
+        expect(heard.totalAudioEnergy).toBeGreaterThan(0.001);
+        expect(heard.maxAudioLevel).toBeGreaterThan(0.01);
+      }
+
+      // coturn ran compose.yaml's own command: its external IP is PUBLIC_IP (127.0.0.1), the relayed
+      // address both pages got and sent to, and loopback peers stay refused. It relayed from its one
+      // IPv4 address, on the test network: coturn maps a peer at its external IP to that relay address.
+      const [inspected] = JSON.parse(await engine!.podman(['inspect', container('coturn')])) as {
+        Args: string[];
+        NetworkSettings: { Networks: Record<string, { IPAddress: string }> };
+      }[];
+      expect(inspected!.Args).toContain('--external-ip=127.0.0.1');
+      expect(inspected!.Args.join(' ')).not.toContain('allow-loopback-peers');
+      const own = inspected!.NetworkSettings.Networks[NETWORK]?.IPAddress;
+      expect(own, JSON.stringify(inspected!.NetworkSettings.Networks)).toMatch(new RegExp(`^${subnet.split('.').slice(0, 3).join('\\.')}\\.`));
+      const relays = [...(await engine!.podman(['logs', container('coturn')])).matchAll(/Relay address to use: ([\d.]+)$/gm)].map((match) => match[1]);
+      expect(relays).toEqual([own]);
+
+      await judy!.hangup();
+      await ivy!.waitForState('ended');
+      expect(await ivy!.endReason()).toBe('hangup');
+    } finally {
+      for (const each of contexts) await each.close().catch(() => {});
+    }
+  }, 90_000);
 
   it('a SIP phone on the host (baresip) calls a web user through the published SIP port: plain RTP through the NAT, latched, a tone both ways', async () => {
     const frank = await WebParty.login(ports.http, 'frank');
