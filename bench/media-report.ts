@@ -187,9 +187,7 @@ export function buildReport(run: MediaRun): BenchmarkResult {
   return {
     method:
       'Each call: a node-datachannel PeerConnection (the "browser", ICE + DTLS-SRTP, PCMU/0 + telephone-event/101) logs in over ' +
-      'the WebSocket protocol and sends `call` to `tel:<n>` with its offer, its candidates following as `candidate` frames once it has ' +
-      'applied the answer (in the offer, the anchor\'s early checks make libdatachannel\'s DTLS client fail ~3 % of set-ups: ' +
-      'test/support/webrtc-test-peer.ts); the gateway (a forked child, only gateway work ' +
+      'the WebSocket protocol and sends `call` to `tel:<n>` with its complete offer; the gateway (a forked child, only gateway work ' +
       'in it) routes `tel:` to a plain-RTP leg whose SDP the benchmark answers with a UDP "phone", so the call is anchored. ' +
       'Both ends send 160-byte PCMU payloads at 50 packets/s, the send time (performance.now()) in the first 8 bytes, from one ' +
       'drift-corrected pacer spreading streams over 10 phases of the 20 ms period. Calls are added step by step; after ' +

@@ -69,7 +69,7 @@ export function setupNotes(runs: SetupRun[], chromium: ChromiumRun[]): string[] 
   }
   notes.push(
     'Call set-up alone: each call is hung up as soon as media flowed both ways, so only set-ups are in flight. "browser → phone": ' +
-      'the node-datachannel browser of the ramp sends `call` to a `tel:` UDP phone, its candidates after the answer (as the ramp\'s); "phone → browser": the ' +
+      'the node-datachannel browser of the ramp sends `call` with its complete offer to a `tel:` UDP phone; "phone → browser": the ' +
       'phone calls a logged-in web user whose node-datachannel answer keeps its own DTLS role (`active`), as browsers answer. Times ' +
       'are from the offer (`call` frame, or the phone\'s offer to the gateway); "First RTP at the phone" is the browser\'s first ' +
       'packet, sent the moment DTLS is up, coming out of the anchor. Each run has its own gateway child.',
@@ -78,8 +78,8 @@ export function setupNotes(runs: SetupRun[], chromium: ChromiumRun[]): string[] 
       'it in that replay about one time in ten (more in the gateway process), until OpenSSL re-sends it after 1 s. src/media/README.md has the trace.',
     '"Retried": a set-up tried again after node-datachannel, on the browser side, failed it: "Got a remote candidate without ICE ' +
       'transport" when it applies an answer, or a DTLS handshake that checks the peer\'s certificate before its own remote ' +
-      'description is stored ("certificate verify failed", a race in libdatachannel 0.24 that Chromium does not have; the browser ' +
-      'now sends its candidates only after the answer, which took it from 6 of 200 set-ups to none in our runs). Retried ' +
+      'description is stored ("certificate verify failed", a race in libdatachannel 0.24 that Chromium does not have; sending the ' +
+      'candidates after the answer avoids it, 0 of 400 retried, at ~50 ms more per set-up: the cluster benchmark does that). Retried ' +
       'set-ups count with the time of their successful attempt.',
   );
   if (chromium.length > 0) {
