@@ -81,7 +81,9 @@ describe('sip.inbound.allowedSources judges the packet source, never the Via', (
 
   it('a party the gateway called answers and hangs up from outside the list: responses and in-dialog requests still work', async () => {
     await sipGateway({ inbound: { allowedSources: ['192.0.2.0/24'] } });
-    const callee = await startSippServer({ scenario: 'uas-answer-bye', calls: 1, timeoutS: 20 });
+    // The BYE half a second after the ACK: one at once can end the call while the anchor is still
+    // making the browser's answer, and the web user then sees ringing -> ended, never `answered`.
+    const callee = await startSippServer({ scenario: 'uas-answer-bye', calls: 1, timeoutS: 20, pauseMs: 500 });
     scope.defer(() => callee.stop());
     const alice = await webUser('alice');
     const browserSide = makeWebRtcTestPeer('alice-browser', (close) => scope.defer(close));
