@@ -39,6 +39,31 @@ async function waitFor<T>(read: () => Promise<T | undefined>, what: string, time
   throw new Error(`no ${what} within ${timeoutMs} ms`);
 }
 
+type DemoPage = Awaited<ReturnType<typeof pages.openPage>>;
+
+/** Both ends hear the other for 4 s (screenshots as `<name>-page.png`, `<name>-screen.png`). */
+async function expectAudioBothWays(page: DemoPage, dino: RealDinoLab, name: string): Promise<void> {
+  const [pageHeard, dinoHeard] = await Promise.all([page.inboundAudio(4000), dino.recordDino(5)]);
+  await page.page.screenshot({ path: join(ARTIFACTS, `${name}-page.png`) });
+  dino.saveScreen(join(ARTIFACTS, `${name}-screen.png`));
+  const dinoWarnings = dino.dinoOutput.split('\n').filter((line) => /WARNING|CRITICAL/.test(line));
+  const context = JSON.stringify({ pageHeard, dinoHeard, dinoWarnings: dinoWarnings.slice(-15) });
+  // 20 ms frames: ~200 in 4 s; Dino's voice processing may thin the pauses.
+  expect(pageHeard.packetsReceived, context).toBeGreaterThan(100);
+  expect(pageHeard.totalAudioEnergy, context).toBeGreaterThan(0);
+  // At least a second of Dino's output: parec's own start eats into its 5 s on a loaded machine.
+  expect(dinoHeard.samples, context).toBeGreaterThan(16_000);
+  expect(dinoHeard.rms, context).toBeGreaterThan(300);
+}
+
+/** The page hangs up: the gateway forgets the call and Dino hears session-terminate with success. */
+async function hangUpFromThePage(page: DemoPage): Promise<void> {
+  await page.hangup();
+  await page.waitForState('ended');
+  await expect.poll(() => gateway!.calls.size).toBe(0);
+  await expect.poll(() => /session-terminate[\s\S]{0,600}success/.test(lab!.dinoOutput), { timeout: 10_000 }).toBe(true);
+}
+
 describe('the real Dino 0.4.2', () => {
   it('a web user calls Dino: Dino rings, answers (accept-call over D-Bus), audio flows both ways, the page hangs up', async () => {
     lab = await RealDinoLab.start({ contacts: [ALICE] });
@@ -63,21 +88,8 @@ describe('the real Dino 0.4.2', () => {
     await page.waitForState('active', 30_000);
 
     // 4 s of call: Chromium hears Dino's speech-like microphone, Dino plays Chromium's fake microphone.
-    const [pageHeard, dinoHeard] = await Promise.all([page.inboundAudio(4000), lab.recordDino(5)]);
-    await page.page.screenshot({ path: join(ARTIFACTS, 'web-calls-dino-page.png') });
-    lab.saveScreen(join(ARTIFACTS, 'web-calls-dino-screen.png'));
-    const context = JSON.stringify({ pageHeard, dinoHeard });
-    // 20 ms frames: ~200 in 4 s; Dino's voice processing may thin the pauses.
-    expect(pageHeard.packetsReceived, context).toBeGreaterThan(100);
-    expect(pageHeard.totalAudioEnergy, context).toBeGreaterThan(0);
-    // At least a second of Dino's output: parec's own start eats into its 5 s on a loaded machine.
-    expect(dinoHeard.samples, context).toBeGreaterThan(16_000);
-    expect(dinoHeard.rms, context).toBeGreaterThan(300);
-
-    await page.hangup();
-    await page.waitForState('ended');
-    await expect.poll(() => gateway!.calls.size).toBe(0);
-    await expect.poll(() => /session-terminate[\s\S]{0,600}success/.test(lab!.dinoOutput), { timeout: 10_000 }).toBe(true);
+    await expectAudioBothWays(page, lab, 'web-calls-dino');
+    await hangUpFromThePage(page);
   }, 180_000);
 
   // In the suite since 2026-12-04: of 21 runs on this machine (9 quiet, 12 beside two busy loops
@@ -107,20 +119,7 @@ describe('the real Dino 0.4.2', () => {
     await page.answer();
     await page.waitForState('active', 30_000);
 
-    const [pageHeard, dinoHeard] = await Promise.all([page.inboundAudio(4000), lab.recordDino(5)]);
-    await page.page.screenshot({ path: join(ARTIFACTS, 'dino-calls-web-page.png') });
-    lab.saveScreen(join(ARTIFACTS, 'dino-calls-web-screen.png'));
-    const dinoWarnings = lab.dinoOutput.split('\n').filter((line) => /WARNING|CRITICAL/.test(line));
-    const context = JSON.stringify({ pageHeard, dinoHeard, dinoWarnings: dinoWarnings.slice(-15) });
-    expect(pageHeard.packetsReceived, context).toBeGreaterThan(100);
-    expect(pageHeard.totalAudioEnergy, context).toBeGreaterThan(0);
-    // At least a second of Dino's output: parec's own start eats into its 5 s on a loaded machine.
-    expect(dinoHeard.samples, context).toBeGreaterThan(16_000);
-    expect(dinoHeard.rms, context).toBeGreaterThan(300);
-
-    await page.hangup();
-    await page.waitForState('ended');
-    await expect.poll(() => gateway!.calls.size).toBe(0);
-    await expect.poll(() => /session-terminate[\s\S]{0,600}success/.test(lab!.dinoOutput), { timeout: 10_000 }).toBe(true);
+    await expectAudioBothWays(page, lab, 'dino-calls-web');
+    await hangUpFromThePage(page);
   }, 180_000);
 });
