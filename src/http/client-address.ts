@@ -9,8 +9,8 @@ import { networksInclude } from '../policy/party-identity.js';
  * the client. Never trusted otherwise: anyone can write that header.
  */
 export function clientAddress(request: IncomingMessage, trustedProxies: readonly string[]): string {
-  const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-  if (trustedProxies.length === 0 || !networksInclude(trustedProxies, peer)) return peer;
+  const peer = unmappedAddress(request.socket.remoteAddress ?? '');
+  if (!isTrustedProxy(peer, trustedProxies)) return peer;
   const header = request.headers['x-forwarded-for'];
   const chain = (Array.isArray(header) ? header.join(',') : (header ?? ''))
     .split(',')
@@ -22,4 +22,18 @@ export function clientAddress(request: IncomingMessage, trustedProxies: readonly
     if (!networksInclude(trustedProxies, client)) break;
   }
   return client;
+}
+
+/** Whether the request's TCP peer is one of `trustedProxies` (its headers speak for the client). */
+export function fromTrustedProxy(request: IncomingMessage, trustedProxies: readonly string[]): boolean {
+  return isTrustedProxy(unmappedAddress(request.socket.remoteAddress ?? ''), trustedProxies);
+}
+
+/** An IPv4 address as itself, not in the `::ffff:a.b.c.d` form a dual-stack socket reports. */
+export function unmappedAddress(address: string): string {
+  return address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+}
+
+function isTrustedProxy(peer: string, trustedProxies: readonly string[]): boolean {
+  return trustedProxies.length > 0 && networksInclude(trustedProxies, peer);
 }

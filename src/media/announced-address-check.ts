@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Counter } from 'prom-client';
+import { unmappedAddress } from '../http/client-address.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -15,7 +16,7 @@ export function addressClientReached(hostHeader: string | undefined, localAddres
   // Host is host[:port]; an IPv6 literal is bracketed (RFC 7230 section 5.4, RFC 3986 section 3.2.2).
   const host = hostHeader.startsWith('[') ? hostHeader.slice(1, hostHeader.indexOf(']')) : hostHeader.replace(/:\d*$/, '');
   if (isIP(host) === 0) return undefined;
-  const local = localAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+  const local = unmappedAddress(localAddress);
   return host.toLowerCase() === local.toLowerCase() ? undefined : host;
 }
 

@@ -1,9 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { clientAddress } from '../http/client-address.js';
+import { clientAddress, fromTrustedProxy } from '../http/client-address.js';
 import { addressClientReached } from '../media/announced-address-check.js';
-import { networksInclude } from '../policy/party-identity.js';
 import { CloseCode, type PresenceStatus } from '../protocol/messages.js';
 import { BrowserSession } from './browser-session.js';
 import { ConnectionLimits } from './connection-limits.js';
@@ -119,8 +118,7 @@ export class SignalingServer {
    * through a trusted proxy, whose Host header names the proxy's site.
    */
   #checkReachedAddress(request: IncomingMessage): void {
-    const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-    if (this.trustedProxies.length > 0 && networksInclude(this.trustedProxies, peer)) return;
+    if (fromTrustedProxy(request, this.trustedProxies)) return;
     const reached = addressClientReached(request.headers.host, request.socket.localAddress);
     if (reached) this.context.announcedAddressCheck?.observe(reached);
   }
