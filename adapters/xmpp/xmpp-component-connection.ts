@@ -254,11 +254,6 @@ export class XmppComponentConnection extends TypedEmitter<{ online: []; offline:
     return true;
   }
 
-  /** How many subscriptions the component holds (all users). */
-  get subscriptionCount(): number {
-    return this.#subscriptionCount;
-  }
-
   /** A web user while online; a phone or service behind the rules for the subscribers that may call it. */
   #isAvailableTo(local: string, subscriber: string): boolean {
     return this.#available.has(local) || (this.#options.availableTo?.(local, subscriber) ?? false);

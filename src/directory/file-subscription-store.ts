@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
+import { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import type { PresenceSubscription, PresenceSubscriptionStore } from './presence-subscriptions.js';
 
-/** The file's shape, versioned so a later format can read this one. */
-interface SubscriptionsFile {
-  version: 1;
-  /** owner -> bare JIDs that subscribed to it. */
-  subscriptions: Record<string, string[]>;
-}
+/** The file's shape, versioned so a later format can read this one: owner -> bare JIDs that subscribed to it. */
+const SUBSCRIPTIONS_FILE = z.object({ version: z.literal(1), subscriptions: z.record(z.string(), z.array(z.string())) });
+type SubscriptionsFile = z.infer<typeof SUBSCRIPTIONS_FILE>;
 
 /** What a file may hold at most: the adapter refuses subscriptions beyond `maxSubscriptions`, this guards reading. */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -141,18 +139,10 @@ export class FileSubscriptionStore implements PresenceSubscriptionStore {
 
 /** The file's content when it is a subscriber list, else undefined. */
 export function parseSubscriptionsFile(text: string): SubscriptionsFile | undefined {
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    const parsed = SUBSCRIPTIONS_FILE.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || (value as { version?: unknown }).version !== 1) return undefined;
-  const subscriptions = (value as { subscriptions?: unknown }).subscriptions;
-  if (typeof subscriptions !== 'object' || subscriptions === null || Array.isArray(subscriptions)) return undefined;
-  for (const list of Object.values(subscriptions)) {
-    if (!Array.isArray(list) || !list.every((jid) => typeof jid === 'string')) return undefined;
-  }
-  return value as SubscriptionsFile;
 }
-
