@@ -60,7 +60,8 @@ describe('the first DTLS flight of an anchored call', () => {
     gateway = await startTestGateway(ANCHOR_ON_LOOPBACK);
     const proxy = await UdpTraceProxy.start();
     cleanups.push(() => proxy.close());
-    const browser = makeWebRtcTestPeer('browser', (close) => cleanups.push(close));
+    // Its candidates in the offer: they are what the proxy rewrites to stand between the two.
+    const browser = makeWebRtcTestPeer('browser', (close) => cleanups.push(close), { candidatesInOffer: true });
     const client = await WsTestClient.login(gateway.httpPort, 'alice');
     cleanups.push(() => client.close());
 

@@ -9,7 +9,7 @@ import { sdpImport } from '../../adapters/xmpp/jingle/sdp-import.js';
 import { startBaresip, type Baresip } from '../support/sip/baresip.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
-import { measurePcmu, sendTone, waitConnected, XmppLab } from '../support/xmpp/xmpp-lab.js';
+import { measurePcmu, sendTone, takeTrickledCandidates, waitConnected, XmppLab } from '../support/xmpp/xmpp-lab.js';
 import type { XmppTestClient } from '../support/xmpp/xmpp-test-client.js';
 
 // An XMPP client calls a plain-RTP SIP phone (baresip: a 440 Hz tone as microphone, a recorder as
@@ -90,6 +90,7 @@ describe('XMPP client → SIP phone through the anchor', () => {
     expect(accept.getChild('group')).toBeUndefined();
     expect(accept.getChild('content')!.getChild('description', NS_RTP)!.getChild('encryption')).toBeUndefined();
     carolMedia.acceptAnswer(sdpExport(jingleImport(accept, { author: 'responder' })));
+    await takeTrickledCandidates(carol, carolMedia);
     await waitConnected(carolMedia);
     const heard = await measurePcmu(carolMedia, () => sendTone(carolMedia, 100));
     expect(heard.received).toBeGreaterThan(50);
@@ -107,6 +108,7 @@ describe('XMPP client → SIP phone through the anchor', () => {
     await phone!.waitForCallEstablished(10_000);
     const accept = await carol.jingle('session-accept', 15_000);
     carolMedia.acceptAnswer(sdpExport(jingleImport(accept, { author: 'responder' })));
+    await takeTrickledCandidates(carol, carolMedia);
     await waitConnected(carolMedia);
 
     const [call] = lab.gateway.calls.list();

@@ -1,5 +1,7 @@
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
+import { transportInfoImport } from '../../../adapters/xmpp/jingle/jingle-import.js';
+import { writeSdpCandidate } from '../../../adapters/xmpp/jingle/sdp-candidate.js';
 import type { ConfigInput } from '../../../src/config/load-config.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { decodePcmu, encodePcmu } from '../../../src/media/g711.js';
@@ -91,6 +93,17 @@ export class XmppLab {
     await this.gateway.stop();
     await this.cutProxy?.close();
     await this.prosody.stop();
+  }
+}
+
+/**
+ * Takes the candidates the gateway trickles to an XMPP test client in its next transport-info (an
+ * anchor sends its own after its accept) into the client's media peer, as a trickling client does.
+ */
+export async function takeTrickledCandidates(client: XmppTestClient, endpoint: WebRtcEndpoint): Promise<void> {
+  const info = await client.jingle('transport-info');
+  for (const update of transportInfoImport(info, { author: 'responder' })) {
+    for (const candidate of update.candidates) endpoint.addRemoteCandidate({ candidate: writeSdpCandidate(candidate), sdpMid: update.mid });
   }
 }
 
