@@ -1,6 +1,6 @@
 /** The public types of a call: its states, its events and the options of `answer()`. */
 
-import type { EndReason } from '../protocol/messages.js';
+import type { ClientEndReason } from '../protocol/messages.js';
 import type { SwitchboardError } from './switchboard-error.js';
 
 export type CallState = 'calling' | 'ringing' | 'incoming' | 'connecting' | 'active' | 'ended';
@@ -14,7 +14,7 @@ export interface CallEvents {
   progress: [];
   /** The call was answered: by the remote party (outgoing) or by `answer()` (incoming). */
   answered: [];
-  ended: [reason: EndReason, detail: string | undefined];
+  ended: [reason: ClientEndReason, detail: string | undefined];
   /** A remote track was added to `remoteStream` (the same object every time). */
   remotestream: [stream: MediaStream];
   /** DTMF digits the other party sent as a `dtmf` frame (e.g. SIP INFO). */

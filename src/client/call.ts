@@ -12,7 +12,7 @@
  * Trickle ICE lives in IceCandidateQueue, re-offers and glare in SdpNegotiation.
  */
 
-import type { EndReason, MediaPath } from '../protocol/messages.js';
+import type { ClientEndReason, EndReason, MediaPath } from '../protocol/messages.js';
 import type { AnswerOptions, CallDirection, CallEvents, CallState } from './call-events.js';
 import type { CallInit, CallMessage, CallSignaling, OutgoingFrame } from './call-signaling.js';
 import { callQuality, type CallQuality } from './call-quality.js';
@@ -48,7 +48,7 @@ export class Call extends TypedEmitter<CallEvents> {
   mediaPath: MediaPath | undefined;
 
   state: CallState;
-  endReason: EndReason | undefined;
+  endReason: ClientEndReason | undefined;
   endDetail: string | undefined;
   muted = false;
   onHold = false;
@@ -362,7 +362,7 @@ export class Call extends TypedEmitter<CallEvents> {
   }
 
   /** @internal Ends the call without telling the gateway (e.g. the WebSocket closed). */
-  terminate(reason: EndReason, detail?: string): void {
+  terminate(reason: ClientEndReason, detail?: string): void {
     if (!this.live) return;
     this.endReason = reason;
     this.endDetail = detail;

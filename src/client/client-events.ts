@@ -1,6 +1,6 @@
 /** The events of SwitchboardClient. */
 
-import type { PresenceStatus, RegistrationMessage, WelcomeMessage } from '../protocol/messages.js';
+import type { PresenceStatus, RegistrationMessage, ResumedMessage, WelcomeMessage } from '../protocol/messages.js';
 import type { Call } from './call.js';
 import type { SwitchboardError } from './switchboard-error.js';
 
@@ -12,8 +12,12 @@ export interface PresenceEntry {
 export interface ClientEvents {
   /** The WebSocket opened. */
   connected: [];
-  /** The WebSocket closed (after `connected`); every call has ended with `connection-lost`. */
-  disconnected: [info: { code: number; reason: string }];
+  /**
+   * The WebSocket closed (after `connected`). With `resuming`, the gateway holds the session: calls
+   * go on and `reconnecting` / `reconnected` (or an `error` `resume-failed`, calls ending with
+   * `resume-failed`) follow. Otherwise every call has ended with `connection-lost`.
+   */
+  disconnected: [info: { code: number; reason: string; resuming?: boolean }];
   /** A new incoming call, already ringing; answer or reject it. */
   incoming: [call: Call];
   /** Every new call, outgoing or incoming, before any of its events: a place to attach listeners. */
@@ -26,10 +30,13 @@ export interface ClientEvents {
   message: [message: { from: string; body: string; messageId: string }];
   /** A chat message sent with `sendMessage()` bounced after it was accepted (`id` is what `sendMessage()` resolved with). */
   messageerror: [error: { id: string | undefined; to: string; code: string; message: string }];
-  /** With the `reconnect` option: the connection was lost and attempt `attempt` starts in `delayMs`. */
-  reconnecting: [info: { attempt: number; delayMs: number }];
-  /** With the `reconnect` option: connected and logged in again (calls of the lost connection have ended). */
-  reconnected: [welcome: WelcomeMessage];
+  /** Attempt `attempt` to resume the session (`resuming`) or, with the `reconnect` option, to log in again starts in `delayMs`. */
+  reconnecting: [info: { attempt: number; delayMs: number; resuming?: boolean }];
+  /**
+   * Back: `resumed` (the session and its calls go on; frames missed meanwhile follow) or, with the
+   * `reconnect` option, `welcome` (logged in again; the calls of the lost session have ended).
+   */
+  reconnected: [reply: WelcomeMessage | ResumedMessage];
   /** An error frame no pending request was waiting for, or a background failure. */
   error: [error: SwitchboardError];
 }

@@ -22,6 +22,7 @@ export { callQuality, type CallQuality } from './call-quality.js';
 export { SDK_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './protocol-versions.js';
 export { CloseCode, PROTOCOL_VERSION } from '../protocol/messages.js';
 export type {
+  ClientEndReason,
   EndReason,
   ErrorCode,
   IceCandidate,

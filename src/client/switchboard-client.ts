@@ -9,6 +9,8 @@ import {
   type IceServer,
   type LoginMessage,
   type PresenceStatus,
+  type ResumedMessage,
+  type ResumeGrant,
   type ServerMessage,
   type WelcomeMessage,
 } from '../protocol/messages.js';
@@ -34,6 +36,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 const CALL_FRAMES = new Set(['ringing', 'progress', 'answered', 'ended', 'candidate', 'offer', 'answer', 'dtmf', 'transfer']);
+
+/**
+ * Closes after which the session may be resumed: the connection died without a close frame
+ * (1005, 1006: a network change, a cut TCP connection, a missed ping), or a proxy on the way gave
+ * up (1011-1014). Any other close was meant: resuming would only be refused.
+ */
+const RESUMABLE_CLOSE_CODES = new Set([1005, 1006, 1011, 1012, 1013, 1014]);
 
 export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   readonly url: string;
@@ -62,6 +71,14 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   private closedByClient = false;
   private presenceWanted = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The right to take the session back (from `welcome`/`resumed`), and frames counted since `welcome`. */
+  private resumeGrant: ResumeGrant | undefined;
+  private framesReceived = 0;
+  /** Set while the session is being resumed: until when the gateway holds it. */
+  private resumeDeadline: number | undefined;
+  private readonly resumePolicy: ReconnectPolicy;
+  /** Calls hung up here while the connection was away: the gateway is told after the resume. */
+  private readonly endedWhileAway = new Set<string>();
 
   constructor(options: SwitchboardClientOptions = {}) {
     super();
@@ -69,10 +86,12 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     this.rtcConfig = options.rtcConfig ?? {};
     this.pending = new PendingRequests(options.requestTimeoutMs ?? 15_000);
     if (options.reconnect) this.reconnectPolicy = new ReconnectPolicy(options.reconnect === true ? {} : options.reconnect);
+    this.resumePolicy = new ReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 4000, ...(isObject(options.reconnect) ? options.reconnect : {}) });
     this.signaling = {
       request: (frame) => this.request(frame),
       release: (call) => {
         if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+        if (this.resuming) this.endedWhileAway.add(call.id);
       },
       report: (error) => this.emit('error', error),
     };
@@ -86,6 +105,11 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   /** True after a successful `login` on the current connection. */
   get loggedIn(): boolean {
     return this.connected && this.user !== undefined;
+  }
+
+  /** True while the connection is lost and the session is being resumed (calls kept). */
+  get resuming(): boolean {
+    return this.resumeDeadline !== undefined;
   }
 
   /** Opens the WebSocket; resolves when it is open (at once if it already is). */
@@ -152,6 +176,8 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   close(): void {
     this.closedByClient = true;
     clearTimeout(this.reconnectTimer);
+    this.resumeDeadline = undefined;
+    this.resumeGrant = undefined;
     for (const call of [...this.calls.values()]) call.hangup();
     const ws = this.ws;
     if (!ws) return;
@@ -249,6 +275,8 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
         return;
       }
       if (!isObject(parsed) || typeof parsed.type !== 'string') return;
+      // The gateway numbers every frame after `welcome` but `resumed`: a resume says how many came.
+      if (this.resumeGrant && parsed.type !== 'welcome' && parsed.type !== 'resumed') this.framesReceived += 1;
       this.dispatch(parsed as unknown as ServerMessage);
     } catch (err) {
       console.error('switchboard: failed to handle a frame', err);
@@ -258,6 +286,14 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
   private dispatch(msg: ServerMessage): void {
     switch (msg.type) {
       case 'welcome':
+        this.resumeGrant = isObject(msg.resume) && typeof msg.resume.token === 'string' ? msg.resume : undefined;
+        this.framesReceived = 0;
+        this.pending.resolve(msg.id, msg);
+        return;
+      case 'resumed':
+        this.resumeGrant = msg.resume;
+        this.pending.resolve(msg.id, msg);
+        return;
       case 'ack':
       case 'pong':
         this.pending.resolve(msg.id, msg);
@@ -344,6 +380,16 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
 
   private onClose(code: number, reason: string, wasOpen: boolean): void {
     this.ws = undefined;
+    if (this.resuming) {
+      // An attempt's socket closed: the attempt itself schedules the next one.
+      this.pending.rejectAll(() => new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
+      return;
+    }
+    if (this.resumeGrant && this.user !== undefined && !this.closedByClient && RESUMABLE_CLOSE_CODES.has(code)) {
+      this.startResuming(code, reason);
+      return;
+    }
+    this.resumeGrant = undefined;
     const wasLoggedIn = this.user !== undefined;
     this.user = undefined;
     this.address = undefined;
@@ -354,6 +400,71 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     for (const call of [...this.calls.values()]) call.terminate('connection-lost', `WebSocket closed with ${code}`);
     if (wasOpen || wasLoggedIn) this.emit('disconnected', { code, reason });
     if (wasLoggedIn) this.scheduleReconnect(code);
+  }
+
+  /**
+   * The connection dropped but the gateway holds the session for `resume.windowMs`: calls stay
+   * (their media does not need the WebSocket), and the SDK connects again with backoff and sends
+   * `resume` until it works, the window is over or the gateway refuses.
+   */
+  private startResuming(code: number, reason: string): void {
+    this.resumeDeadline = Date.now() + this.resumeGrant!.windowMs;
+    this.resumePolicy.reset();
+    this.pending.rejectAll(() => new SwitchboardError('connection-closed', `the connection closed (code ${code})`));
+    this.emit('disconnected', { code, reason, resuming: true });
+    this.scheduleResume();
+  }
+
+  private scheduleResume(): void {
+    const delayMs = this.resumePolicy.nextDelay();
+    if (delayMs === undefined || Date.now() + delayMs >= this.resumeDeadline!) {
+      this.resumeFailed('the session was not resumed within its window');
+      return;
+    }
+    this.emit('reconnecting', { attempt: this.resumePolicy.attempt, delayMs, resuming: true });
+    this.reconnectTimer = setTimeout(() => void this.resumeOnce(), delayMs);
+  }
+
+  private async resumeOnce(): Promise<void> {
+    if (!this.resuming || !this.resumeGrant) return;
+    let reply: ServerMessage;
+    try {
+      await this.connect();
+      reply = await this.request({ type: 'resume', protocol: PROTOCOL_VERSION, token: this.resumeGrant.token, received: this.framesReceived });
+    } catch (err) {
+      if (!this.resuming) return;
+      if (err instanceof SwitchboardError && (err.code === 'resume-failed' || err.code === 'unsupported-protocol' || err.code === 'bad-message')) {
+        this.resumeFailed(err.message);
+      } else {
+        this.scheduleResume();
+      }
+      return;
+    }
+    if (!this.resuming) return;
+    this.resumeDeadline = undefined;
+    const resumed = reply as ResumedMessage;
+    this.sessionId = resumed.sessionId;
+    // Calls hung up while away: the gateway still has them.
+    for (const callId of this.endedWhileAway) void this.request({ type: 'hangup', callId }).catch(() => undefined);
+    this.endedWhileAway.clear();
+    this.emit('reconnected', resumed);
+  }
+
+  /** The session is gone: its calls end with `resume-failed`; with `reconnect`, a new login follows. */
+  private resumeFailed(detail: string): void {
+    this.resumeDeadline = undefined;
+    this.resumeGrant = undefined;
+    this.endedWhileAway.clear();
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.close(1000, 'resume failed');
+    for (const call of [...this.calls.values()]) call.terminate('resume-failed', detail);
+    this.user = undefined;
+    this.address = undefined;
+    this.sessionId = undefined;
+    this.presence.clear();
+    this.emit('error', new SwitchboardError('resume-failed', detail));
+    this.scheduleReconnect(1006);
   }
 
   /** With `reconnect`: the next attempt to connect and log in again, after the policy's delay. */

@@ -100,6 +100,11 @@ const signalingSchema = z
     loginTimeoutMs: z.number().int().positive().default(10_000),
     /** WebSocket ping interval; a peer that misses one is dropped. */
     pingIntervalMs: z.number().int().positive().default(30_000),
+    /**
+     * How long a logged-in session and its calls wait for the browser to come back (`resume`) after
+     * its WebSocket dropped without a close frame or missed a ping; 0: the calls end at once.
+     */
+    resumeWindowMs: z.number().int().min(0).max(300_000).default(30_000),
     maxCallsPerConnection: z.number().int().positive().default(4),
     /**
      * Browser WebSocket connections in all (refused with HTTP 503 beyond); 0: no limit but the file

@@ -65,6 +65,19 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly sessionsDetached = new Counter({
+    name: 'switchboard_sessions_detached_total',
+    help: 'Logged-in sessions whose WebSocket dropped (no close frame, or a missed ping) and that wait signaling.resumeWindowMs for a resume',
+    registers: [this.registry],
+  });
+
+  readonly sessionResumes = new Counter({
+    name: 'switchboard_session_resumes_total',
+    help: 'Session resumes, by outcome: resumed, refused (unknown, spent or foreign token; frames lost), expired (the window passed; the calls ended)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly announcedAddressMismatches = new Counter({
     name: 'switchboard_announced_address_mismatch_total',
     help: 'Browser connections that reached the gateway through NAT at an address other than the one media announces (media.announcedAddress): such parties may hear nothing',

@@ -55,11 +55,14 @@ export type EndReason =
   | 'media-failed' // a party could not use the media description it got (its browser refused the SDP)
   | 'unreachable' // the other network could not be reached
   | 'overloaded' // the gateway has no room for the call right now (its media ports are all taken); try again later
-  | 'connection-lost' // a party's signaling connection dropped
+  | 'connection-lost' // a party's signaling connection dropped (and was not resumed within signaling.resumeWindowMs)
   | 'media-timeout' // a party's media is gone: no RTP/RTCP for media.inactivityTimeoutMs, or its WebRTC connection failed or closed
   | 'shutdown' // the gateway is going down
   | 'node-lost' // the cluster node that carried the other party (or the call) stopped answering
   | 'failed'; // anything else; see the log for the call id
+
+/** Why a call ended in the SDK: the gateway's reasons and `resume-failed` (the connection dropped and the session could not be taken back). */
+export type ClientEndReason = EndReason | 'resume-failed';
 
 /**
  * Codes of `error` frames. Each names one precise problem. `not-found`,
@@ -89,6 +92,7 @@ export type ErrorCode =
   | 'shutting-down' // the gateway accepts no new calls
   | 'undeliverable' // a chat message could not be delivered (the remote side bounced it)
   | 'unavailable' // the cluster directory (Redis) cannot be reached right now; try again
+  | 'resume-failed' // `resume`: the token is unknown, used, expired or from another node, or frames the client missed are gone; log in again
   | 'internal';
 
 /** Presence state of a user. */
@@ -231,8 +235,23 @@ export interface ChatMessage extends Request {
   body: string;
 }
 
+/**
+ * Takes a logged-in session back over a new WebSocket after the old one dropped (instead of
+ * `login`), within `signaling.resumeWindowMs`. Answered with `resumed`, then every frame numbered
+ * after `received` again, in order; or with `error` `resume-failed`.
+ */
+export interface ResumeMessage extends Request {
+  type: 'resume';
+  protocol: number;
+  /** The last `resume.token` the session got (`welcome` or `resumed`): single use. */
+  token: string;
+  /** Frames received since `welcome`, not counting `welcome` and `resumed` frames. */
+  received: number;
+}
+
 export type ClientMessage =
   | LoginMessage
+  | ResumeMessage
   | ChatMessage
   | PingMessage
   | PresenceSubscribeMessage
@@ -262,6 +281,27 @@ export interface WelcomeMessage {
   iceServers: IceServer[];
   /** Logged in without a token: the gateway's policies treat the user as a guest (no trunk calls unless allowed). */
   guest?: boolean;
+  /** How to take this session back after the connection drops (absent when `signaling.resumeWindowMs` is 0). */
+  resume?: ResumeGrant;
+}
+
+/** A session's right to be resumed: an opaque single-use token, valid while the session is held. */
+export interface ResumeGrant {
+  token: string;
+  /** How long the gateway holds the session after its connection drops. */
+  windowMs: number;
+}
+
+/** The answer to `resume`: the session is back; the frames the client missed follow. */
+export interface ResumedMessage {
+  type: 'resumed';
+  id?: string;
+  user: string;
+  sessionId: string;
+  /** The next token (the one just used is spent). */
+  resume: ResumeGrant;
+  /** How many frames follow again (those numbered after the client's `received`). */
+  replayed: number;
 }
 
 export interface AckMessage {
@@ -407,6 +447,7 @@ export interface ChatMessageErrorMessage {
 
 export type ServerMessage =
   | WelcomeMessage
+  | ResumedMessage
   | IncomingChatMessage
   | ChatMessageErrorMessage
   | AckMessage

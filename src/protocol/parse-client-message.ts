@@ -44,6 +44,13 @@ const schemas = {
       })
       .optional(),
   }),
+  resume: z.strictObject({
+    type: z.literal('resume'),
+    id: id.optional(),
+    protocol: z.number().int(),
+    token: z.string().min(1).max(128),
+    received: z.number().int().min(0),
+  }),
   message: z.strictObject({
     type: z.literal('message'),
     id: id.optional(),

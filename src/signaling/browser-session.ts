@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { AccessTokenError, USER_NAME_PATTERN, verifyAccessToken } from '../auth/access-token.js';
 import { AddressError, parseAddress, webAddress, type Address } from '../calls/address.js';
 import { CallFailedError, GatewayError } from '../errors/gateway-error.js';
@@ -15,15 +15,31 @@ import {
 import { parseClientMessage, peekRequestId, ProtocolError } from '../protocol/parse-client-message.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RecentlyEndedCalls } from './recently-ended-calls.js';
+import { ReplayBuffer } from './replay-buffer.js';
 import type { SignalingContext } from './signaling-context.js';
 import { WebLeg } from './web-leg.js';
 
 type Message<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T }>;
 
 /**
+ * Frames kept for a resume: enough for what a dead socket swallows before the ping finds it
+ * and for a call's frames while the browser is away; beyond, the session cannot be resumed.
+ */
+const REPLAY_MAX_FRAMES = 128;
+const REPLAY_MAX_BYTES = 256 * 1024;
+
+/** Closes that mean the client is gone for good: a close by the page (1000) or its unload (1001). */
+const FINAL_CLIENT_CLOSE_CODES = new Set([1000, 1001]);
+
+/**
  * One browser connection: authenticates it, validates its frames, and turns
  * them into calls and leg events. Frames are handled one at a time, in order
  * (login is asynchronous; a `call` sent right behind it must wait for it).
+ *
+ * A logged-in session outlives a connection that drops without a close frame
+ * (or misses a ping) for `signaling.resumeWindowMs`: it is detached, keeps its
+ * calls and registrations, numbers and keeps what it sends, and a `resume` on
+ * a new connection hands that connection's socket to it (adopt).
  */
 export class BrowserSession {
   readonly id = randomUUID();
@@ -39,10 +55,17 @@ export class BrowserSession {
   #lastRateError = 0;
   #closed = false;
   #loginTimer: NodeJS.Timeout | undefined;
+  /** Undefined while detached (waiting for a resume). */
+  #socket: WebSocket | undefined;
+  /** Removes this session's listeners from #socket. */
+  #unlisten: () => void = () => {};
+  /** Set after `welcome` when resumes are on: every frame sent after it is numbered and kept. */
+  #replay: ReplayBuffer | undefined;
+  #resumeTimer: NodeJS.Timeout | undefined;
   alive = true;
 
   constructor(
-    private readonly socket: WebSocket,
+    socket: WebSocket,
     private readonly context: SignalingContext,
     private readonly requestHost: string | undefined,
     /** The client's address (after trusted proxies): what per-source limits count. */
@@ -52,31 +75,124 @@ export class BrowserSession {
     this.#limiter = new RateLimiter(rateLimit.messagesPerSecond, rateLimit.burst);
     this.#logger = context.logger.child({ sessionId: this.id });
     this.#loginTimer = setTimeout(() => this.close(CloseCode.loginTimeout, 'login timeout'), loginTimeoutMs);
-    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
-    socket.on('close', () => this.#onClosed());
-    socket.on('error', (error) => this.#logger.debug({ err: error }, 'socket error'));
-    socket.on('pong', () => {
-      this.alive = true;
-    });
+    this.#attach(socket);
   }
 
   get callCount(): number {
     return this.#legs.size;
   }
 
+  /** Waiting for its browser to come back (`resume`): no connection, calls kept. */
+  get detached(): boolean {
+    return !this.#closed && this.#socket === undefined;
+  }
+
   send(message: ServerMessage): void {
-    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(message));
+    if (this.#closed) return;
+    const text = JSON.stringify(message);
+    if (this.#replay) {
+      this.#replay.push(text);
+      // Away longer than the buffer can cover: the browser could not be brought up to date.
+      if (this.detached && this.#replay.full) return this.#expire('too many frames while away');
+    }
+    const socket = this.#socket;
+    if (socket && socket.readyState === socket.OPEN) socket.send(text);
   }
 
   ping(): void {
-    if (!this.#closed) this.socket.ping();
+    if (!this.#closed) this.#socket?.ping();
+  }
+
+  /** The socket missed a ping (half-open TCP, sleeping laptop): it is dropped as a lost connection is. */
+  connectionDead(): void {
+    this.#socket?.terminate();
   }
 
   close(code: number, reason: string): void {
     if (this.#closed) return;
-    this.socket.close(code, reason);
+    this.#socket?.close(code, reason);
     this.#onClosed();
+  }
+
+  /** What a client that got `received` frames missed, or undefined when this session cannot give it (closed, or no longer kept). */
+  #missedFrames(received: number): string[] | undefined {
+    return this.#closed ? undefined : this.#replay?.after(received);
+  }
+
+  /**
+   * Takes over `socket` for a `resume`: the session's old socket, if it still seems open (the
+   * browser noticed the loss first), is dropped. Answers `resumed` and sends again what the client
+   * missed (`missed`, from #missedFrames).
+   */
+  #adopt(socket: WebSocket, request: Message<'resume'>, missed: string[]): void {
+    clearTimeout(this.#resumeTimer);
+    const old = this.#socket;
+    if (old) {
+      this.#unlisten();
+      old.terminate();
+    }
+    this.#attach(socket);
+    this.alive = true;
+    this.context.metrics.sessionResumes.inc({ outcome: 'resumed' });
+    this.#logger.info({ user: this.user, replayed: missed.length }, 'session resumed');
+    socket.send(JSON.stringify({
+      type: 'resumed',
+      ...(request.id ? { id: request.id } : {}),
+      user: this.user!,
+      sessionId: this.id,
+      resume: this.#grant(),
+      replayed: missed.length,
+    } satisfies ServerMessage));
+    for (const text of missed) socket.send(text);
+  }
+
+  #attach(socket: WebSocket): void {
+    this.#socket = socket;
+    const onMessage = (data: RawData, isBinary: boolean): void => this.#onFrame(data, isBinary);
+    const onClose = (code: number): void => this.#onSocketClosed(socket, code);
+    const onError = (error: Error): void => this.#logger.debug({ err: error }, 'socket error');
+    const onPong = (): void => {
+      this.alive = true;
+    };
+    socket.on('message', onMessage).on('close', onClose).on('error', onError).on('pong', onPong);
+    // Only ours: the WebSocketServer keeps listeners of its own on the socket (its client set).
+    this.#unlisten = () => {
+      socket.off('message', onMessage).off('close', onClose).off('error', onError).off('pong', onPong);
+      socket.on('error', () => {});
+    };
+  }
+
+  /** Hands this (not logged-in) connection's socket to the session being resumed; this one ends quietly. */
+  #release(): WebSocket {
+    const socket = this.#socket!;
+    this.#unlisten();
+    this.#socket = undefined;
+    this.#closed = true;
+    clearTimeout(this.#loginTimer);
+    this.context.onSessionClosed(this);
+    return socket;
+  }
+
+  #onSocketClosed(socket: WebSocket, code: number): void {
+    if (this.#closed || socket !== this.#socket) return;
+    const windowMs = this.context.config.resumeWindowMs;
+    if (!this.user || !this.#replay || windowMs === 0 || FINAL_CLIENT_CLOSE_CODES.has(code)) return this.#onClosed();
+    this.#socket = undefined;
+    this.context.metrics.sessionsDetached.inc();
+    this.#logger.info({ user: this.user, code, calls: this.#legs.size, windowMs }, 'connection lost; the session waits for a resume');
+    this.#resumeTimer = setTimeout(() => this.#expire('not resumed in time'), windowMs);
+  }
+
+  #expire(why: string): void {
+    if (this.#closed) return;
+    this.context.metrics.sessionResumes.inc({ outcome: 'expired' });
+    this.#logger.info({ user: this.user, calls: this.#legs.size }, `session ended: ${why}`);
+    this.#onClosed();
+  }
+
+  /** A new resume token for this session (the last one is spent) and the window it is good for. */
+  #grant(): { token: string; windowMs: number } {
+    return { token: this.context.resumeTokens.issue(this), windowMs: this.context.config.resumeWindowMs };
   }
 
   forgetLeg(callId: string): void {
@@ -89,6 +205,8 @@ export class BrowserSession {
   /** Creates the leg for a call arriving at this browser (called by the web leg factory). */
   createCalleeLeg(callId: string): WebLeg {
     if (this.#closed || !this.user) throw new CallFailedError('offline', 'the user went offline');
+    // A new call would ring nowhere; the caller had better try again than wait out the window.
+    if (this.detached) throw new CallFailedError('offline', 'the user lost their connection');
     if (this.#legs.size >= this.context.config.maxCallsPerConnection) {
       throw new CallFailedError('busy', 'the user is on too many calls');
     }
@@ -144,6 +262,7 @@ export class BrowserSession {
   async #handle(message: ClientMessage): Promise<void> {
     if (message.type === 'ping') return this.send(message.id ? { type: 'pong', id: message.id } : { type: 'pong' });
     if (message.type === 'login') return this.#login(message);
+    if (message.type === 'resume') return this.#resume(message);
     if (!this.user) throw new GatewayError('not-logged-in', `log in before sending "${message.type}"`);
     switch (message.type) {
       case 'presence-subscribe':
@@ -218,6 +337,7 @@ export class BrowserSession {
     clearTimeout(this.#loginTimer);
     sessions.set(this.id, this);
     this.#logger.info({ user }, 'logged in');
+    const resumable = this.context.config.resumeWindowMs > 0;
     this.send({
       type: 'welcome',
       ...(message.id ? { id: message.id } : {}),
@@ -227,7 +347,9 @@ export class BrowserSession {
       sessionId: this.id,
       iceServers: this.context.iceServersFor(user, this.requestHost),
       ...(identity.kind === 'guest' ? { guest: true } : {}),
+      ...(resumable ? { resume: this.#grant() } : {}),
     });
+    if (resumable) this.#replay = new ReplayBuffer(REPLAY_MAX_FRAMES, REPLAY_MAX_BYTES);
     for (const registrar of this.context.registrars) {
       const credentials = { ...(message.sip ? { sip: message.sip } : {}), ...(message.xmpp ? { xmpp: message.xmpp } : {}) };
       registrar.loggedIn(identity, this.id, credentials, (frame) => this.send(frame));
@@ -237,6 +359,23 @@ export class BrowserSession {
     if (replaced && replaced.sessionId !== this.id) {
       sessions.get(replaced.sessionId)?.close(CloseCode.replaced, 'logged in elsewhere');
     }
+  }
+
+  /** `resume` instead of `login`: this connection's socket goes to the session the token names. */
+  #resume(message: Message<'resume'>): void {
+    if (this.user) throw new GatewayError('already-logged-in', `already logged in as ${this.user}`);
+    if (message.protocol !== PROTOCOL_VERSION) {
+      throw new GatewayError('unsupported-protocol', `this gateway speaks protocol ${PROTOCOL_VERSION}`);
+    }
+    const session = this.context.resumeTokens.take(message.token);
+    const missed = session ? session.#missedFrames(message.received) : undefined;
+    if (!session || !missed) {
+      // A lost frame cannot be made up for: the spent token's session ends rather than go on wrong.
+      if (session) session.#expire('the client missed frames that are no longer kept');
+      this.context.metrics.sessionResumes.inc({ outcome: 'refused' });
+      throw new GatewayError('resume-failed', session ? 'frames this session missed are gone; log in again' : 'unknown, used or expired resume token; log in again');
+    }
+    session.#adopt(this.#release(), message, missed);
   }
 
   async #authenticate(message: Message<'login'>): Promise<WebIdentity> {
@@ -374,6 +513,8 @@ export class BrowserSession {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#loginTimer);
+    clearTimeout(this.#resumeTimer);
+    this.context.resumeTokens.revoke(this);
     for (const leg of [...this.#legs.values()]) leg.connectionLost();
     this.#legs.clear();
     const { sessions, directory } = this.context;

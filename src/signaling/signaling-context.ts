@@ -7,6 +7,7 @@ import type { ChatRouter } from '../messaging/chat-router.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { IceServer } from '../protocol/messages.js';
 import type { BrowserSession } from './browser-session.js';
+import type { ResumeTokens } from './resume-tokens.js';
 import type { UserRegistrar } from './user-registrar.js';
 
 /** What browser sessions share: passed in once by the signaling server. */
@@ -18,6 +19,8 @@ export interface SignalingContext {
   directory: Directory;
   /** Logged-in sessions on this node, by session id. */
   sessions: Map<string, BrowserSession>;
+  /** Who may take a session of this node back (`resume`). */
+  resumeTokens: ResumeTokens<BrowserSession>;
   calls: CallRegistry;
   chat: ChatRouter;
   iceServersFor(user: string, requestHost: string | undefined): IceServer[];

@@ -6,6 +6,7 @@ import { addressClientReached } from '../media/announced-address-check.js';
 import { CloseCode, type PresenceStatus } from '../protocol/messages.js';
 import { BrowserSession } from './browser-session.js';
 import { ConnectionLimits } from './connection-limits.js';
+import { ResumeTokens } from './resume-tokens.js';
 import type { SignalingContext } from './signaling-context.js';
 
 /** WebSocket path of the browser protocol. */
@@ -21,10 +22,11 @@ export class SignalingServer {
   readonly #all = new Set<BrowserSession>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #limits: ConnectionLimits;
+  readonly #resumeTokens = new ResumeTokens<BrowserSession>();
   #draining = false;
 
   constructor(
-    private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn' | 'takeCall' | 'releaseCall'>,
+    private readonly context: Omit<SignalingContext, 'onSessionClosed' | 'onSessionLoggedIn' | 'takeCall' | 'releaseCall' | 'resumeTokens'>,
     /** `server.trustedProxies`: whose X-Forwarded-For names the client. */
     private readonly trustedProxies: readonly string[] = [],
     /** `signaling.maxConnections` when unset (from the open-file limit). */
@@ -80,6 +82,7 @@ export class SignalingServer {
         ws,
         {
           ...this.context,
+          resumeTokens: this.#resumeTokens,
           onSessionClosed: (closed) => this.#closed(closed),
           onSessionLoggedIn: (loggedIn) => this.#limits.loggedIn(loggedIn.source),
           takeCall: (caller) => this.#limits.takeCall(caller.source),
@@ -132,8 +135,9 @@ export class SignalingServer {
   #ping(): void {
     for (const session of this.#all) {
       // A session that did not answer the previous ping is gone (half-open TCP, sleeping laptop).
+      if (session.detached) continue;
       if (!session.alive) {
-        session.close(CloseCode.goingAway, 'ping timeout');
+        session.connectionDead();
         continue;
       }
       session.alive = false;

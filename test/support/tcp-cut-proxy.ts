@@ -4,13 +4,21 @@ export interface TcpCutProxy {
   port: number;
   /** Drops every connection in both directions (as a server crash or a network cut does); new ones still pass. */
   cut(): void;
+  /** While true, new connections are reset at once (the network is still down). */
+  refuse(on: boolean): void;
   close(): Promise<void>;
 }
 
 /** A loopback TCP relay to `targetPort` whose connections a test can cut. */
 export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy> {
   const sockets = new Set<Socket>();
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) {
+      client.on('error', () => {});
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -20,12 +28,16 @@ export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy>
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A reset, not a FIN: neither end gets a WebSocket close frame or an orderly TCP close.
   const cut = () => {
-    for (const socket of sockets) socket.destroy();
+    for (const socket of sockets) socket.resetAndDestroy();
   };
   return {
     port: (server.address() as AddressInfo).port,
     cut,
+    refuse(on) {
+      refusing = on;
+    },
     close() {
       cut();
       return new Promise<void>((resolve) => server.close(() => resolve()));

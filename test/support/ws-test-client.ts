@@ -10,16 +10,22 @@ type Frame = ServerMessage;
 export class WsTestClient {
   readonly frames: Frame[] = [];
   closeCode: number | undefined;
+  /** Frames since `welcome` but `welcome` and `resumed`, as a `resume` counts them. */
+  framesSinceWelcome = 0;
   readonly #waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   readonly closed: Promise<number>;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame;
+      if (frame.type === 'welcome') this.framesSinceWelcome = 0;
+      else if (frame.type !== 'resumed') this.framesSinceWelcome += 1;
       this.frames.push(frame);
       const index = this.#waiters.findIndex((w) => w.match(frame));
       if (index >= 0) this.#waiters.splice(index, 1)[0]!.resolve(frame);
     });
+    // A connection the test cuts fails with ECONNRESET: expected, not an error of the test.
+    socket.on('error', () => {});
     this.closed = new Promise((resolve) =>
       socket.on('close', (code) => {
         this.closeCode = code;
