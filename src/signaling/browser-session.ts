@@ -28,8 +28,12 @@ type Message<T extends ClientMessage['type']> = Extract<ClientMessage, { type: T
 const REPLAY_MAX_FRAMES = 128;
 const REPLAY_MAX_BYTES = 256 * 1024;
 
-/** Closes that mean the client is gone for good: a close by the page (1000) or its unload (1001). */
-const FINAL_CLIENT_CLOSE_CODES = new Set([1000, 1001]);
+/**
+ * The close code `ws` reports when the connection ended without a close frame: the network went
+ * (a reset, a cut, a missed ping that terminated it). A close frame, with any code, is a close the
+ * client (or a proxy speaking for it) meant: its session ends at once.
+ */
+const ABNORMAL_CLOSURE = 1006;
 
 /**
  * One browser connection: authenticates it, validates its frames, and turns
@@ -176,7 +180,7 @@ export class BrowserSession {
   #onSocketClosed(socket: WebSocket, code: number): void {
     if (this.#closed || socket !== this.#socket) return;
     const windowMs = this.context.config.resumeWindowMs;
-    if (!this.user || !this.#replay || windowMs === 0 || FINAL_CLIENT_CLOSE_CODES.has(code)) return this.#onClosed();
+    if (!this.user || !this.#replay || windowMs === 0 || code !== ABNORMAL_CLOSURE) return this.#onClosed();
     this.#socket = undefined;
     this.context.metrics.sessionsDetached.inc();
     this.#logger.info({ user: this.user, code, calls: this.#legs.size, windowMs }, 'connection lost; the session waits for a resume');

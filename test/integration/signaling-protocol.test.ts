@@ -253,8 +253,8 @@ describe('browser-to-browser call relay', () => {
     expect(await alice.next('ended')).toMatchObject({ callId: 'call-busy-1', reason: 'busy' });
   });
 
-  it('an unanswered call ends with no-answer for both; a dropped connection ends calls for the other side', async () => {
-    gateway = await startTestGateway({ signaling: { ringTimeoutMs: 300 } });
+  it('an unanswered call ends with no-answer for both; a dropped connection ends calls for the other side once the resume window is over', async () => {
+    gateway = await startTestGateway({ signaling: { ringTimeoutMs: 300, resumeWindowMs: 500 } });
     const { alice, bob } = await ringingCall('call-timeout');
     expect(await alice.next('ended')).toMatchObject({ reason: 'no-answer' });
     expect(await bob.next('ended')).toMatchObject({ reason: 'no-answer' });
