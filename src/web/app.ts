@@ -85,7 +85,7 @@ function render(): void {
   ui.incoming.hidden = !(live && call.state === 'incoming');
   if (live && call.state === 'incoming') ui.incomingFrom.textContent = displayName(call);
 
-  const reconnecting = reconnector.active;
+  const reconnecting = reconnector.active || client.resuming;
   ui.call.disabled = live || reconnecting;
   ui.dial.disabled = live || reconnecting;
   ui.hangup.disabled = !live;
@@ -182,9 +182,33 @@ client.on('call', adopt);
 client.on('incoming', () => render());
 client.on('presence', () => renderUsers(client));
 client.on('registration', showRegistration);
-client.on('error', showError);
-client.on('disconnected', ({ code, reason }) => {
+client.on('error', (error) => {
+  // The session could not be taken back (its calls have ended): sign in again as after a restart.
+  if (error.code === 'resume-failed' && credentials && !signingOut) {
+    clearRegistrations();
+    reconnector.start(credentials);
+    setConnection('reconnecting');
+    render();
+    return;
+  }
+  showError(error);
+});
+// The SDK resumes the session by itself (calls go on): the page only says so.
+client.on('reconnecting', ({ attempt, delayMs, resuming }) => {
+  if (resuming) ui.reconnectDetail.textContent = `Resuming the session: attempt ${attempt} in ${Math.round(delayMs / 100) / 10} s.`;
+});
+client.on('reconnected', (reply) => {
+  if (reply.type !== 'resumed') return;
+  setConnection('online');
+  render();
+});
+client.on('disconnected', ({ code, reason, resuming }) => {
   if (reconnector.active) return; // a failed attempt's own close
+  if (resuming) {
+    setConnection('reconnecting');
+    render();
+    return;
+  }
   // Replaced by a login elsewhere (4001) or signed out: no point in signing in again.
   if (signingOut || !credentials || code === 4001) {
     showLoggedOut();

@@ -2,9 +2,9 @@
  * Signing in again after the WebSocket dropped (gateway restart, network
  * change), with the same credentials, waiting about 1, 2, 4… up to 15 s
  * between tries until it works or the user signs out. The page shows "Reconnecting…"
- * meanwhile. Calls do not survive the drop (the SDK ends them with
- * `connection-lost`); when the SDK resumes sessions itself (issue #13), this
- * file gives way to its events.
+ * meanwhile. A dropped connection is first resumed by the SDK itself (calls go
+ * on); this is for what a resume cannot mend: a gateway restart, a closed
+ * session, a resume refused (its calls have ended).
  */
 
 import type { LoginOptions, SwitchboardClient, WelcomeMessage } from '../client/index.js';
