@@ -437,6 +437,7 @@ export class Gateway {
       if (media instanceof AnchorMediaSession) metrics.anchorMedia.track(call, call.type, () => media.quality());
     });
     this.calls.on('callanswer', (call, setupMs) => metrics.callSetupSeconds.observe({ type: call.type }, setupMs / 1000));
+    this.calls.on('icerestart', (call) => metrics.iceRestarts.inc({ type: call.type, media: call.media.mode }));
     this.calls.on('callend', (call, reason) => {
       metrics.activeCalls.dec({ type: call.type });
       metrics.callsEnded.inc({ type: call.type, reason });

@@ -11,6 +11,7 @@ import type { Router } from './router.js';
 export type CallRegistryEvents = {
   callstart: [call: Call];
   callanswer: [call: Call, setupMs: number];
+  icerestart: [call: Call];
   callend: [call: Call, reason: EndReason];
   listenererror: [event: string, error: unknown];
 };
@@ -107,6 +108,7 @@ export class CallRegistry extends TypedEmitter<CallRegistryEvents> {
     });
     if (request.transferId) this.#followTransfer(request.transferId, call);
     call.on('answered', (setupMs) => this.safeEmit('callanswer', call, setupMs));
+    call.on('icerestart', () => this.safeEmit('icerestart', call));
     call.on('ended', (reason) => {
       this.#calls.delete(call.id);
       this.safeEmit('callend', call, reason);

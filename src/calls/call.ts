@@ -1,5 +1,6 @@
 import { CallFailedError } from '../errors/gateway-error.js';
 import { TypedEmitter } from '../events/typed-emitter.js';
+import { iceUfragOf, restartsIce } from '../ice/ice-ufrag.js';
 import type { Logger } from '../logging/logger.js';
 import type { EndReason } from '../protocol/messages.js';
 import type { Leg } from './leg.js';
@@ -16,6 +17,8 @@ export type CallEvents = {
   /** A party asked for a blind transfer and the other party was asked to follow it. */
   transfer: [transferId: string, requester: Leg];
   ended: [reason: EndReason, detail?: string];
+  /** A party re-offered with new ICE credentials (a network change, failed ICE). */
+  icerestart: [from: Leg];
   listenererror: [event: string, error: unknown];
 };
 
@@ -50,6 +53,8 @@ export class Call extends TypedEmitter<CallEvents> {
   #earlyAnswer: { from: string; to: string } | undefined;
   #ringTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
+  /** Each party's ICE ufrag in its last description, to tell an ICE restart in a re-offer. */
+  readonly #ufrags = new Map<Leg, string | undefined>();
 
   constructor(options: CallOptions) {
     super();
@@ -74,6 +79,7 @@ export class Call extends TypedEmitter<CallEvents> {
 
   /** Sends the caller's offer to the callee. Failures end the call with their reason. */
   start(offerSdp: string, fromName?: string): void {
+    this.#ufrags.set(this.caller, iceUfragOf(offerSdp));
     this.#enqueue(async () => {
       const outcome = await this.media.offer(this.caller, offerSdp);
       if (this.#state === 'ended') return;
@@ -103,6 +109,7 @@ export class Call extends TypedEmitter<CallEvents> {
     });
     from.on('answered', (sdp) => {
       if (!isCallee || this.#state !== 'ringing') return;
+      this.#ufrags.set(from, iceUfragOf(sdp));
       this.#setActive();
       this.#enqueue(async () => {
         const early = this.#earlyAnswer;
@@ -119,6 +126,11 @@ export class Call extends TypedEmitter<CallEvents> {
     });
     from.on('offer', (sdp) =>
       this.#enqueue(async () => {
+        if (restartsIce(this.#ufrags.get(from), sdp)) {
+          this.#logger.info({ callId: this.id, party: from.address.uri, media: this.media.mode }, 'ICE restart');
+          this.safeEmit('icerestart', from);
+        }
+        this.#ufrags.set(from, iceUfragOf(sdp) ?? this.#ufrags.get(from));
         const outcome = await this.media.offer(from, sdp);
         if ('forward' in outcome) to.sendOffer(outcome.forward);
         else from.sendAnswer(outcome.answer);

@@ -18,6 +18,7 @@ import type { CallInit, CallMessage, CallSignaling, OutgoingFrame } from './call
 import { callQuality, type CallQuality } from './call-quality.js';
 import { sendDtmfTones, validDtmfDigits } from './dtmf.js';
 import { IceCandidateQueue } from './ice-candidate-queue.js';
+import { IceRecovery } from './ice-recovery.js';
 import { SdpNegotiation } from './sdp-negotiation.js';
 import { SwitchboardError, errorText, type RoutingFailureCode } from './switchboard-error.js';
 import { TypedEmitter } from './typed-events.js';
@@ -64,7 +65,10 @@ export class Call extends TypedEmitter<CallEvents> {
   private ownsLocalStream = false;
   private readonly candidates: IceCandidateQueue;
   private readonly negotiation: SdpNegotiation;
+  private readonly iceRecovery: IceRecovery;
   private answering = false;
+  /** ICE restarts this call made (see `restartIce()`). */
+  iceRestarts = 0;
 
   /** @internal Calls are created by SwitchboardClient. */
   constructor(init: CallInit) {
@@ -99,6 +103,11 @@ export class Call extends TypedEmitter<CallEvents> {
     this.pc.addEventListener('icecandidate', (event) => this.candidates.onLocalCandidate(event.candidate));
     this.pc.addEventListener('track', (event) => this.onTrack(event.track));
     this.pc.addEventListener('connectionstatechange', () => this.onConnectionStateChange());
+    this.iceRecovery = new IceRecovery(this.pc, {
+      active: () => this.state === 'active',
+      restart: () => this.restartIce(),
+      giveUp: (detail) => this.hangupAs('failed', detail),
+    });
   }
 
   /** True until the call has ended. */
@@ -237,6 +246,26 @@ export class Call extends TypedEmitter<CallEvents> {
     this.onHold = onHold;
   }
 
+  /**
+   * Restarts ICE (RFC 8445 section 9) with a re-offer carrying new credentials and candidates;
+   * resolves when the other side answered. The SDK does this by itself when ICE stays
+   * disconnected, fails, or the network changes; an anchored call gets a new DTLS-SRTP session with
+   * the gateway too, a relayed one goes on end to end.
+   */
+  async restartIce(): Promise<void> {
+    if (this.state !== 'active') {
+      throw new SwitchboardError('invalid-state', `cannot restart ICE in state ${this.state}`, { callId: this.id });
+    }
+    this.iceRestarts += 1;
+    await this.negotiation.renegotiate(() => this.pc.restartIce());
+  }
+
+  /** @internal The network changed (an `online` event) or the signaling came back (`down`: only if ICE is down). */
+  networkChanged(onlyIfDown: boolean): void {
+    if (onlyIfDown) this.iceRecovery.restartIfDown();
+    else this.iceRecovery.restartNow();
+  }
+
   /** The peer connection's statistics. */
   getStats(): Promise<RTCStatsReport> {
     return this.pc.getStats();
@@ -368,6 +397,7 @@ export class Call extends TypedEmitter<CallEvents> {
     this.endDetail = detail;
     this.endedAt = new Date();
     this.negotiation.abort(this.endedError());
+    this.iceRecovery.stop();
     try {
       this.pc.close();
     } catch {
@@ -440,7 +470,9 @@ export class Call extends TypedEmitter<CallEvents> {
   private onConnectionStateChange(): void {
     if (!this.live) return;
     if (this.pc.connectionState === 'failed') {
-      this.hangupAs('failed', 'ICE/DTLS connection failed');
+      // An answered call tries an ICE restart first (IceRecovery ends it if that does not help).
+      if (this.state === 'active') this.iceRecovery.restartNow();
+      else this.hangupAs('failed', 'ICE/DTLS connection failed');
       return;
     }
     this.checkConnected();

@@ -95,6 +95,10 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
       },
       report: (error) => this.emit('error', error),
     };
+    // A new network (Wi-Fi to mobile data, a VPN): the calls' ICE pairs may be dead before ICE notices.
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.('online', () => {
+      for (const call of this.calls.values()) if (call.state === 'active') call.networkChanged(false);
+    });
   }
 
   /** True while the WebSocket is open. */
@@ -448,6 +452,8 @@ export class SwitchboardClient extends TypedEmitter<ClientEvents> {
     for (const callId of this.endedWhileAway) void this.request({ type: 'hangup', callId }).catch(() => undefined);
     this.endedWhileAway.clear();
     this.emit('reconnected', resumed);
+    // A connection lost for a while may mean a new network: calls whose ICE went down restart it.
+    for (const call of this.calls.values()) if (call.state === 'active') call.networkChanged(true);
   }
 
   /** The session is gone: its calls end with `resume-failed`; with `reconnect`, a new login follows. */

@@ -31,7 +31,7 @@ export interface LivenessParty {
  */
 export class AnchorLiveness {
   readonly #streams: StreamWatch[] = [];
-  readonly #transports: (() => void)[] = [];
+  readonly #transports = new Map<LivenessParty, () => void>();
   #done = false;
 
   constructor(
@@ -52,8 +52,20 @@ export class AnchorLiveness {
           }),
         );
       }
-      if (webrtc) this.#transports.push(watchWebRtcTransport(webrtc, (what) => this.#lose(`${party.uri} ${what}`)));
+      if (webrtc) this.#watchTransport(party, webrtc);
     }
+  }
+
+  /** `party` has another WebRTC endpoint now (an ICE restart): its old one is no news any more. */
+  rewatch(party: LivenessParty): void {
+    if (this.#done) return;
+    this.#transports.get(party)?.();
+    this.#transports.delete(party);
+    if (party.webrtc) this.#watchTransport(party, party.webrtc);
+  }
+
+  #watchTransport(party: LivenessParty, webrtc: WebRtcEndpoint): void {
+    this.#transports.set(party, watchWebRtcTransport(webrtc, (what) => this.#lose(`${party.uri} ${what}`)));
   }
 
   /** A party re-offered (hold, resume, a new address or port): its stream gets a full period to show up. */
@@ -65,7 +77,7 @@ export class AnchorLiveness {
     if (this.#done) return;
     this.#done = true;
     for (const stream of this.#streams) stream.stop();
-    for (const stop of this.#transports) stop();
+    for (const stop of this.#transports.values()) stop();
   }
 
   #lose(detail: string): void {

@@ -3,6 +3,7 @@ import type { Leg } from '../calls/leg.js';
 import type { MediaSession, OfferOutcome } from '../calls/media-session.js';
 import { CallFailedError } from '../errors/gateway-error.js';
 import { filterSdpCandidates } from '../ice/candidate-filter.js';
+import { iceUfragOf, restartsIce } from '../ice/ice-ufrag.js';
 import { sdpWithoutCandidates } from '../ice/sdp-without-candidates.js';
 import type { Logger } from '../logging/logger.js';
 import type { IceCandidate } from '../protocol/messages.js';
@@ -42,6 +43,10 @@ interface AnchorSide {
   negotiated?: NegotiatedAudio;
   /** The direction of this party's last description (offer, answer or re-offer). */
   direction?: MediaDirection;
+  /** The ICE ufrag of this WebRTC party's last description: another one in a re-offer restarts ICE. */
+  remoteUfrag?: string;
+  /** ICE restarts this party made (each one gets the anchor a new endpoint). */
+  iceRestarts: number;
   /** o= of the gateway's RTP/AVP descriptions for this leg (RFC 3264 section 8). */
   sdpSessionId: number;
   sdpVersion: number;
@@ -59,6 +64,7 @@ export class AnchorMediaSession implements MediaSession {
   readonly #sides: Record<SideName, AnchorSide>;
   #forwarder: RtpForwarder | undefined;
   #liveness: AnchorLiveness | undefined;
+  readonly #livenessParties = new Map<SideName, LivenessParty>();
   #closed = false;
 
   constructor(
@@ -82,6 +88,7 @@ export class AnchorMediaSession implements MediaSession {
     const description = parseAudioDescription(clean);
     side.direction = description.direction;
     if (side.negotiated) return { answer: await this.#answerReoffer(side, clean, description) };
+    side.remoteUfrag = iceUfragOf(clean);
 
     side.pendingOffer = { sdp: clean, description };
     await this.#prepareEndpoint(side, description);
@@ -105,6 +112,7 @@ export class AnchorMediaSession implements MediaSession {
     if (!match) throw new CallFailedError('incompatible-media', 'no common codec between the two parties', describe(description));
     side.negotiated = match.answered;
     side.direction = description.direction;
+    side.remoteUfrag = iceUfragOf(clean);
     other.negotiated = match.offered;
     if (side.webrtc) side.webrtc.acceptAnswer(clean);
     if (side.rtp) side.rtp.setRemote(rtpRemote(description, side.leg));
@@ -161,7 +169,9 @@ export class AnchorMediaSession implements MediaSession {
         return side.direction;
       },
     });
-    this.#liveness = new AnchorLiveness([party(this.#sides.a), party(this.#sides.b)], this.engine.inactivity, (detail) => {
+    this.#livenessParties.set('a', party(this.#sides.a));
+    this.#livenessParties.set('b', party(this.#sides.b));
+    this.#liveness = new AnchorLiveness([...this.#livenessParties.values()], this.engine.inactivity, (detail) => {
       if (!this.#closed) lost(detail);
     });
   }
@@ -232,9 +242,44 @@ export class AnchorMediaSession implements MediaSession {
     this.#forwarder?.setReceiving(side.name, wantsMedia(description.direction));
     this.#liveness?.restart();
     const codecs = negotiatedList(side.negotiated!);
+    if (side.webrtc && restartsIce(side.remoteUfrag, sdp)) return this.#answerIceRestart(side, sdp, codecs);
     if (side.webrtc) return this.engine.announce(await side.webrtc.answerOffer(sdp, codecs));
     side.rtp!.setRemote(rtpRemote(description, side.leg));
     return this.#rtpSdp(side, side.rtp!, codecs, answerDirection(description.direction));
+  }
+
+  /**
+   * An ICE restart (RFC 8445 section 9): the party's network changed, or its ICE failed.
+   * libdatachannel cannot restart ICE on a PeerConnection (libdatachannel issue 545), so the anchor
+   * answers with a new endpoint: new ICE credentials and a new certificate, whose new fingerprint
+   * makes the browser set up DTLS-SRTP afresh (RFC 8842 section 5.5). It sends the old endpoint's
+   * SSRC and the forwarder goes on as it was, so the other party's stream (a phone's RTP) notices
+   * nothing: same SSRC, sequence and timestamps on both sides.
+   */
+  async #answerIceRestart(side: AnchorSide, sdp: string, codecs: Codec[]): Promise<string> {
+    const old = side.webrtc!;
+    side.iceRestarts += 1;
+    const fresh = this.engine.createWebRtcEndpoint(`anchor-${side.leg.id}-${side.name}-restart${side.iceRestarts}`, old.ssrc);
+    let answer: string;
+    try {
+      answer = this.#toWebRtcParty(side, this.engine.announce(await fresh.answerOffer(sdp, codecs)));
+    } catch (error) {
+      fresh.close();
+      throw error;
+    }
+    if (this.#closed) {
+      fresh.close();
+      return answer;
+    }
+    side.webrtc = fresh;
+    side.remoteUfrag = iceUfragOf(sdp);
+    this.#forwarder?.replacePort(side.name, fresh);
+    const party = this.#livenessParties.get(side.name);
+    if (party) this.#liveness?.rewatch(party);
+    side.heldCandidates?.releaseWhenReady(fresh);
+    old.close();
+    this.logger.info({ leg: side.leg.address.uri, restarts: side.iceRestarts }, 'ICE restart answered with a new anchor endpoint');
+    return answer;
   }
 
   async #prepareEndpoint(side: AnchorSide, description: AudioDescription): Promise<void> {
@@ -299,7 +344,7 @@ export class AnchorMediaSession implements MediaSession {
 }
 
 function newSide(name: SideName, leg: Leg): AnchorSide {
-  return { name, leg, sdpSessionId: randomInt(1, 2 ** 31), sdpVersion: 0 };
+  return { name, leg, sdpSessionId: randomInt(1, 2 ** 31), sdpVersion: 0, iceRestarts: 0 };
 }
 
 function isWebRtcLeg(leg: Leg): boolean {

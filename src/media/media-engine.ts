@@ -49,7 +49,7 @@ export class MediaEngine {
    * component). node-datachannel aborts the whole process when it finds no
    * free port, so a full range refuses the call here instead.
    */
-  createWebRtcEndpoint(label: string): WebRtcEndpoint {
+  createWebRtcEndpoint(label: string, ssrc?: number): WebRtcEndpoint {
     const { portRangeBegin, portRangeEnd } = this.#options.ice;
     if (portRangeBegin !== undefined && portRangeEnd !== undefined && this.#liveWebRtcEndpoints >= portRangeEnd - portRangeBegin + 1) {
       throw new CallFailedError('overloaded', 'the media anchor has no free ICE port (media.icePortMin..icePortMax is full)');
@@ -60,6 +60,7 @@ export class MediaEngine {
       name: `${label}-${this.#endpointCount}`,
       ice: this.#options.ice,
       logger: this.#options.logger,
+      ...(ssrc === undefined ? {} : { ssrc }),
     });
     endpoint.once('close', () => {
       this.#liveWebRtcEndpoints -= 1;

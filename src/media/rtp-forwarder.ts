@@ -72,6 +72,17 @@ export class RtpForwarder extends TypedEmitter<RtpForwarderEvents> {
     b.port.on('rtp', this.#listeners.b);
   }
 
+  /**
+   * Side `side` goes on through another endpoint (the anchor answered an ICE restart with a new
+   * one that sends the same SSRC): the streams and their numbering go on as they were.
+   */
+  replacePort(side: SideName, port: RtpPort): void {
+    if (this.#closed) return;
+    this.#sides[side].port.off('rtp', this.#listeners[side]);
+    this.#sides[side] = { ...this.#sides[side], port };
+    port.on('rtp', this.#listeners[side]);
+  }
+
   /** Whether side `side` gets media (false while it holds the call or put it inactive). */
   setReceiving(side: SideName, receiving: boolean): void {
     this.#receiving[side] = receiving;

@@ -39,6 +39,8 @@ export interface WebRtcEndpointOptions {
   name: string;
   ice: WebRtcIceOptions;
   logger: Logger;
+  /** The SSRC of what it sends (default: random): an endpoint that replaces another keeps its stream. */
+  ssrc?: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface WebRtcEndpointOptions {
  */
 export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
   readonly name: string;
-  readonly ssrc = randomInt(1, 0xffffffff);
+  readonly ssrc: number;
   readonly #pc: PeerConnection;
   readonly #logger: Logger;
   readonly #gatherTimeoutMs: number;
@@ -72,6 +74,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
   constructor(options: WebRtcEndpointOptions) {
     super();
     this.name = options.name;
+    this.ssrc = options.ssrc ?? randomInt(1, 0xffffffff);
     this.#logger = options.logger;
     this.#gatherTimeoutMs = options.ice.gatherTimeoutMs;
     this.#gathered = new Promise((resolve) => (this.#markGathered = resolve));

@@ -78,6 +78,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly iceRestarts = new Counter({
+    name: 'switchboard_ice_restarts_total',
+    help: 'ICE restarts parties made during calls (re-offers with new ICE credentials), by call type and media path (relay: passed on; anchor: answered with a new anchor endpoint)',
+    labelNames: ['type', 'media'] as const,
+    registers: [this.registry],
+  });
+
   readonly announcedAddressMismatches = new Counter({
     name: 'switchboard_announced_address_mismatch_total',
     help: 'Browser connections that reached the gateway through NAT at an address other than the one media announces (media.announcedAddress): such parties may hear nothing',
