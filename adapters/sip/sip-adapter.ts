@@ -5,6 +5,9 @@ import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation } from 'sip.js';
 import { guardAckTimeout } from './ack-timeout-guard.js';
 import {
+  type ChatDelivery,
+  type ChatMessage,
+  type ChatRouter,
   type RegistrationMessage,
   type LoginCredentials,
   type UserRegistrar,
@@ -42,6 +45,8 @@ import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
 import { WebUserRegistrations } from './web-user-registrations.js';
 import { EdgeRegistrations } from './edge-registrations.js';
+import { InboundMessages } from './inbound-message.js';
+import { OutboundMessages } from './outbound-message.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -50,6 +55,8 @@ export interface SipAdapterOptions {
   trustedProxies?: readonly string[];
   config: SipConfig;
   calls: CallRegistry;
+  /** The core's chat router: MESSAGE requests from SIP parties are delivered through it. */
+  chat: ChatRouter;
   logger: Logger;
   /** Used for Via/Contact when `sip.advertisedHost` is unset. */
   defaultAdvertisedHost: string;
@@ -70,13 +77,15 @@ const GATEWAY_USER = 'switchboard';
  * mapped user, outbound calls through the trunk) on a transport hub that does
  * RFC 3261 transport work sip.js leaves out. Inbound INVITEs become calls from
  * a SipLeg to a web user; web users' calls to `sip:`/`tel:` become SipLegs
- * that INVITE out.
+ * that INVITE out. Chat goes both ways as MESSAGE (RFC 3428): the adapter is
+ * the chat delivery for `sip:`/`tel:` and hands MESSAGEs it receives to the
+ * core's chat router.
  *
  * One UserAgent serves every user: sip.js rejects requests whose
  * Request-URI user is not its own, so new requests are re-addressed to the
  * gateway user at the edge, keeping the original user in a header.
  */
-export class SipAdapter implements LegFactory, UserRegistrar {
+export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   readonly #options: SipAdapterOptions;
   readonly #logger: Logger;
   readonly #legs = new SipLegDirectory();
@@ -85,6 +94,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #dialPolicy: SipDialPolicy;
   readonly #registrations: WebUserRegistrations;
   readonly #edge: EdgeRegistrations | undefined;
+  readonly #inboundMessages: InboundMessages;
+  readonly #outboundMessages: OutboundMessages;
   readonly #domain: string;
   readonly #advertisedHost: string;
   #hub: SipTransportHub | undefined;
@@ -110,6 +121,14 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       track: (session, leg) => this.#legs.track(session, leg),
     });
     this.#registrations = new WebUserRegistrations({ config, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
+    this.#inboundMessages = new InboundMessages({ inbound: config.inbound, chat: options.chat, logger: this.#logger });
+    this.#outboundMessages = new OutboundMessages({
+      domain: this.#domain,
+      dialPolicy: this.#dialPolicy,
+      logger: this.#logger,
+      ua: () => this.#ua,
+      hub: () => this.#hub,
+    });
     if (config.edge) this.#edge = new EdgeRegistrations({ edge: config.edge, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
   }
 
@@ -152,7 +171,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       ...(config.outbound.username ? { authorizationUsername: config.outbound.username } : {}),
       ...(config.outbound.password ? { authorizationPassword: config.outbound.password } : {}),
       ...(config.outbound.proxy ? { preloadedRouteSet: [`<${config.outbound.proxy};lr>`] } : {}),
-      delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
+      delegate: { onInvite: (invitation) => this.#onInvite(invitation), onMessage: (message) => this.#inboundMessages.receive(message) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
     acceptRfc2543Invites(transport);
@@ -198,6 +217,11 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   /** Outbound: a web user calls `sip:` or `tel:`. */
   async createLeg(request: OutboundLegRequest): Promise<Leg> {
     return this.#outbound.create(request, this.#ua, this.#hub);
+  }
+
+  /** A chat message to `sip:`/`tel:`: a MESSAGE out, where the dial plan lets the sender write. */
+  deliver(message: ChatMessage): Promise<void> {
+    return this.#outboundMessages.deliver(message);
   }
 
   /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
