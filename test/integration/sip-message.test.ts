@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../../src/config/load-config.js';
+import { allocatePort } from '../support/sip/ports.js';
+import { describeSipp, runSipp, startSippServer, type SippOptions, type SippResult } from '../support/sip/sipp.js';
+import { testScope } from '../support/test-scope.js';
+import { WsTestClient } from '../support/ws-test-client.js';
+
+// Chat between web users and SIP parties as SIP MESSAGE (RFC 3428), with sipp
+// as the SIP party on loopback: sipp's MESSAGEs to web users, web users'
+// messages to a sipp UAS, and what the gateway refuses (strangers, bodies
+// that are not plain text or too large, floods, destinations the dial plan
+// forbids).
+
+const scope = testScope();
+
+type SipConfig = NonNullable<NonNullable<ConfigInput>['sip']>;
+
+async function sipGateway(sip: Partial<SipConfig> = {}): Promise<number> {
+  const sipPort = await allocatePort();
+  await scope.start({ sip: { enabled: true, port: sipPort, ...sip } });
+  return sipPort;
+}
+
+async function webUser(name: string): Promise<WsTestClient> {
+  const client = await WsTestClient.login(scope.gateway!.httpPort, name);
+  scope.defer(() => client.close());
+  return client;
+}
+
+/** sipp sends one MESSAGE (or `calls` of them) to `user` at the gateway and takes the answers. */
+function sippMessage(sipPort: number, user: string, body: string, options: Partial<SippOptions> & { contentType?: string } = {}): Promise<SippResult> {
+  const { contentType, ...sipp } = options;
+  return runSipp({
+    scenario: 'uac-message',
+    remote: `127.0.0.1:${sipPort}`,
+    service: user,
+    variables: { content_type: contentType ?? 'text/plain;charset=UTF-8', body },
+    traceMessages: true,
+    timeoutS: 15,
+    ...sipp,
+  });
+}
+
+/** The status lines sipp received, in order. */
+function statusesReceived(result: SippResult): string[] {
+  return [...result.messages.matchAll(/^SIP\/2\.0 (\d{3} [^\r\n]*)/gm)].map((match) => match[1]!);
+}
+
+/** The MESSAGE requests a sipp UAS received (its trace, one entry per message). */
+function messagesReceived(result: SippResult): string[] {
+  return result.messages.split(/^-{10,}.*$/m).filter((entry) => /message received/.test(entry) && /^MESSAGE sip:/m.test(entry));
+}
+
+/** A sipp UAS that takes one MESSAGE (200) or refuses it (404). */
+async function sippUas(answer: 200 | 404): Promise<Awaited<ReturnType<typeof startSippServer>>> {
+  const server = await startSippServer({ scenario: answer === 200 ? 'uas-message' : 'uas-message-404', calls: 1, timeoutS: 30, traceMessages: true });
+  scope.defer(() => server.stop());
+  return server;
+}
+
+function expectCompleted(result: SippResult): void {
+  expect(result.exitCode, describeSipp(result)).toBe(0);
+}
+
+describe('SIP parties write to web users (sipp MESSAGE in)', () => {
+  it('a MESSAGE reaches the online web user as a message frame and gets 200', async () => {
+    const sipPort = await sipGateway();
+    const alice = await webUser('alice');
+    const result = await sippMessage(sipPort, 'alice', 'hello from the desk phone');
+    expectCompleted(result);
+    expect(statusesReceived(result)).toEqual(['200 OK']);
+    const frame = await alice.next('message');
+    expect(frame.body).toBe('hello from the desk phone');
+    // The From URI with its port: what the web user replies to.
+    expect(frame.from).toMatch(/^sip:sipp@127\.0\.0\.1:\d+$/);
+  }, 30_000);
+
+  it('a web user who is not online is 480, a Request-URI no web user stands for 404', async () => {
+    const sipPort = await sipGateway();
+    expect(statusesReceived(await sippMessage(sipPort, 'bob', 'anyone?'))).toEqual(['480 Temporarily Unavailable']);
+    expect(statusesReceived(await sippMessage(sipPort, '%2Bnot*a*user', 'anyone?'))).toEqual(['404 No Such User']);
+  }, 30_000);
+
+  it('only text/plain is taken (415 with Accept: text/plain), and no body beyond 4096 characters (413)', async () => {
+    const sipPort = await sipGateway();
+    const alice = await webUser('alice');
+    const html = await sippMessage(sipPort, 'alice', '<b>hi</b>', { contentType: 'text/html' });
+    expect(statusesReceived(html)).toEqual(['415 Unsupported Media Type']);
+    expect(html.messages).toMatch(/^Accept: text\/plain\r?$/m);
+    const composing = await sippMessage(sipPort, 'alice', '<isComposing/>', { contentType: 'application/im-iscomposing+xml' });
+    expect(statusesReceived(composing)).toEqual(['415 Unsupported Media Type']);
+    const latin1 = await sippMessage(sipPort, 'alice', 'hi', { contentType: 'text/plain; charset=ISO-8859-1' });
+    expect(statusesReceived(latin1)).toEqual(['415 Unsupported Media Type']);
+    const oversize = await sippMessage(sipPort, 'alice', 'x'.repeat(5000));
+    expect(statusesReceived(oversize)).toEqual(['413 Request Entity Too Large']);
+    // The largest a web user could send back themselves still goes through, and is the only message the web user got.
+    expect(statusesReceived(await sippMessage(sipPort, 'alice', 'y'.repeat(4096)))).toEqual(['200 OK']);
+    expect((await alice.next('message')).body).toBe('y'.repeat(4096));
+    expect(alice.frames.filter((frame) => frame.type === 'message')).toEqual([]);
+  }, 60_000);
+
+  it('a stranger (outside sip.inbound.allowedSources) is refused as its INVITE would be: 403, nothing reaches the web user', async () => {
+    const sipPort = await sipGateway({ inbound: { allowedSources: ['127.0.0.1/32'] } });
+    const alice = await webUser('alice');
+    const stranger = await sippMessage(sipPort, 'alice', 'buy now', { localAddress: '127.0.0.2' });
+    expect(statusesReceived(stranger)).toEqual(['403 Source Not Allowed']);
+    const trusted = await sippMessage(sipPort, 'alice', 'from the PBX');
+    expect(statusesReceived(trusted)).toEqual(['200 OK']);
+    expect((await alice.next('message')).body).toBe('from the PBX');
+    expect(alice.frames.filter((frame) => frame.type === 'message')).toEqual([]);
+  }, 30_000);
+
+  it('a flood from one source gets 503 with Retry-After beyond sip.inbound.messagesPerSecond', async () => {
+    const sipPort = await sipGateway({ inbound: { messagesPerSecond: 1 } });
+    await webUser('alice');
+    const result = await sippMessage(sipPort, 'alice', 'spam', { calls: 8, rate: 200 });
+    const statuses = statusesReceived(result);
+    expect(statuses).toHaveLength(8);
+    expect(statuses.filter((status) => status === '200 OK').length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((status) => status === '503 Too Many Messages').length).toBeGreaterThanOrEqual(5);
+    expect(result.messages).toMatch(/^Retry-After: 5\r?$/m);
+  }, 30_000);
+});
+
+describe('web users write to SIP parties (MESSAGE out to a sipp UAS)', () => {
+  it('a message goes as text/plain MESSAGE from sip:<user>@<domain>; the 200 means delivered, a 404 comes back as message-error', async () => {
+    await sipGateway();
+    const alice = await webUser('alice');
+    const taker = await sippUas(200);
+    alice.send({ type: 'message', id: 'm1', to: `sip:bob@127.0.0.1:${taker.port}`, body: 'hello from the web ✓' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    const taken = await taker.done;
+    expectCompleted(taken);
+    const request = messagesReceived(taken)[0] ?? '';
+    expect(request).toMatch(new RegExp(`^MESSAGE sip:bob@127\\.0\\.0\\.1:${taker.port} SIP/2\\.0`, 'm'));
+    expect(request).toMatch(/^From: "alice" <sip:alice@127\.0\.0\.1>;tag=/m);
+    expect(request).toMatch(/^Content-Type: text\/plain;charset=utf-8\r?$/m);
+    expect(request).toContain('hello from the web ✓');
+
+    const refuser = await sippUas(404);
+    alice.send({ type: 'message', id: 'm2', to: `sip:nobody@127.0.0.1:${refuser.port}`, body: 'anyone?' });
+    await alice.next('ack', (frame) => frame.id === 'm2');
+    expectCompleted(await refuser.done);
+    const bounce = await alice.next('message-error', () => true, 10_000);
+    expect(bounce).toEqual({ type: 'message-error', id: 'm2', to: `sip:nobody@127.0.0.1:${refuser.port}`, code: 'undeliverable', message: `sip:nobody@127.0.0.1:${refuser.port} did not take the message (SIP 404 Not Found)` });
+    // The first message's 200 came in before the second was sent: it bounced nothing.
+    expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
+  }, 60_000);
+
+  it('a destination the dial plan forbids is refused with forbidden and nothing is sent; an allowed one on the same phone goes', async () => {
+    await sipGateway({ outbound: { dialPlan: [{ match: '^sip:allowed@127\\.0\\.0\\.1(:\\d+)?$', guests: true }] } });
+    const alice = await webUser('alice');
+    const phone = await sippUas(200);
+    alice.send({ type: 'message', id: 'denied', to: `sip:premium@127.0.0.1:${phone.port}`, body: 'toll fraud' });
+    expect(await alice.next('error', (frame) => frame.id === 'denied')).toMatchObject({ code: 'forbidden' });
+    alice.send({ type: 'message', id: 'tel', to: 'tel:+19005551234', body: 'toll fraud' });
+    expect(await alice.next('error', (frame) => frame.id === 'tel')).toMatchObject({ code: 'forbidden' });
+    alice.send({ type: 'message', id: 'ok', to: `sip:allowed@127.0.0.1:${phone.port}`, body: 'allowed' });
+    await alice.next('ack', (frame) => frame.id === 'ok');
+    const result = await phone.done;
+    expectCompleted(result);
+    // sipp took exactly one MESSAGE (-m 1): the allowed one.
+    const received = messagesReceived(result);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatch(/^MESSAGE sip:allowed@/m);
+    expect(result.messages).not.toContain('toll fraud');
+  }, 30_000);
+});
