@@ -1,15 +1,22 @@
+import { xml } from '@xmpp/client';
 import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/load-config.js';
+import { startBaresip } from '../support/sip/baresip.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { describeSipp, runSipp, startSippServer, type SippOptions, type SippResult } from '../support/sip/sipp.js';
 import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
+import { XmppLab } from '../support/xmpp/xmpp-lab.js';
 
 // Chat between web users and SIP parties as SIP MESSAGE (RFC 3428), with sipp
 // as the SIP party on loopback: sipp's MESSAGEs to web users, web users'
 // messages to a sipp UAS, and what the gateway refuses (strangers, bodies
 // that are not plain text or too large, floods, destinations the dial plan
-// forbids).
+// forbids). baresip (Debian's 1.0.0) takes MESSAGEs but its menu has no
+// command to send one, so it is only a receiver here. XMPP contacts reach
+// SIP phones through a real Prosody and the service account's routing rules.
+
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
 const scope = testScope();
 
@@ -165,4 +172,66 @@ describe('web users write to SIP parties (MESSAGE out to a sipp UAS)', () => {
     expect(received[0]).toMatch(/^MESSAGE sip:allowed@/m);
     expect(result.messages).not.toContain('toll fraud');
   }, 30_000);
+});
+
+describe('a real phone (baresip) takes a web user\'s message', () => {
+  it('baresip answers the MESSAGE 200 and the web user gets no message-error', async () => {
+    await sipGateway();
+    const phone = await startBaresip({ user: 'phone', sipTrace: true });
+    scope.defer(() => phone.stop());
+    const alice = await webUser('alice');
+    alice.send({ type: 'message', id: 'm1', to: phone.uri, body: 'hello baresip' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    // baresip -s prints every SIP message: the MESSAGE as it arrived, then its own 200.
+    await phone.process.waitFor(/^Content-Type: text\/plain;charset=utf-8\r?\nContent-Length: 13\r?\n\r?\nhello baresip/m);
+    await phone.process.waitFor(/SIP\/2\.0 200 OK\r?\n(?:[^\r\n]+\r?\n)*CSeq: 1 MESSAGE/);
+    // A refused message right after it is the first and only message-error.
+    const refuser = await sippUas(404);
+    alice.send({ type: 'message', id: 'm2', to: `sip:nobody@127.0.0.1:${refuser.port}`, body: 'x' });
+    expect(await alice.next('message-error', () => true, 10_000)).toMatchObject({ id: 'm2' });
+    expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
+  }, 60_000);
+});
+
+describe('XMPP contacts write to SIP phones through the chat router', () => {
+  it('a listed contact reaches the phone its xmpp.inbound rule names; a refusal bounces back; an unlisted one is forbidden', async () => {
+    const phone = await sippUas(200);
+    const refuser = await sippUas(404);
+    const lab = await XmppLab.start({
+      users: { carol: 'carol-secret', mallory: 'mallory-secret' },
+      // The dial plan lets nobody reach these phones: the operator's rule is the permission (a routed party).
+      xmpp: {
+        inbound: {
+          rules: [
+            { match: '^desk$', target: `sip:desk@127.0.0.1:${phone.port}` },
+            { match: '^gone$', target: `sip:gone@127.0.0.1:${refuser.port}` },
+          ],
+          allowedCallers: ['carol@localhost'],
+        },
+      },
+      config: { sip: { enabled: true, port: await allocatePort(), outbound: { dialPlan: [] } } },
+    });
+    scope.defer(() => lab.stop());
+    const carol = await lab.xmppClient('carol', 'carol-secret');
+    const mallory = await lab.xmppClient('mallory', 'mallory-secret');
+
+    await mallory.send(xml('message', { to: 'gateway@localhost/desk', type: 'chat', id: 'x1' }, xml('body', {}, 'free calls?')));
+    const forbidden = await mallory.message('error', 'jabber:client');
+    expect(forbidden.getChild('error')?.getChild('forbidden', NS_STANZAS)).toBeDefined();
+
+    await carol.send(xml('message', { to: 'gateway@localhost/desk', type: 'chat', id: 'c1' }, xml('body', {}, 'hello desk phone')));
+    const taken = await phone.done;
+    expectCompleted(taken);
+    const request = messagesReceived(taken)[0] ?? '';
+    expect(request).toMatch(/^MESSAGE sip:desk@127\.0\.0\.1:\d+ SIP\/2\.0/m);
+    expect(request).toMatch(/^From: "xmpp:carol@localhost" <sip:switchboard@127\.0\.0\.1>;tag=/m);
+    expect(request).toContain('hello desk phone');
+    expect(taken.messages).not.toContain('free calls?');
+
+    await carol.send(xml('message', { to: 'gateway@localhost/gone', type: 'chat', id: 'c2' }, xml('body', {}, 'still there?')));
+    const bounce = await carol.message('error', 'jabber:client');
+    expect(bounce.attrs).toMatchObject({ type: 'error', id: 'c2' });
+    expect(bounce.getChild('error')?.getChild('service-unavailable', NS_STANZAS)).toBeDefined();
+    expectCompleted(await refuser.done);
+  }, 60_000);
 });
