@@ -46,6 +46,7 @@ import { dispatchUpdate } from './update-dispatch.js';
 import { WebUserRegistrations } from './web-user-registrations.js';
 import { EdgeRegistrations } from './edge-registrations.js';
 import { InboundMessages } from './inbound-message.js';
+import { ringOnContactlessProvisional } from './contactless-ringing.js';
 import { OutboundMessages } from './outbound-message.js';
 
 export type SipConfig = GatewayConfig['sip'];
@@ -183,6 +184,7 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     // After the request gate, so it runs before it: a tel: Refer-To is rewritten, not refused as unparsable.
     gateReferTo(transport, { ua, domain: this.#domain });
     this.#sessionTimerHeaders.attach(transport);
+    ringOnContactlessProvisional(transport, { ua, legOfCallId: (callId) => this.#legs.byCallId(callId) });
     // Last attached, first to run: strangers are refused before any other work is done for them.
     gateSources(transport, { ua, allowList: new SourceAllowList(config.inbound.allowedSources), logger: this.#logger });
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.

@@ -165,6 +165,14 @@ export class SipLeg extends BaseLeg implements Leg {
     });
   }
 
+  /**
+   * A 180/183 to our INVITE that sip.js dropped for lacking a Contact (linphone's 180 does,
+   * contactless-ringing.ts): the phone rings all the same, so the caller hears it does.
+   */
+  peerRinging(): void {
+    if (this.options.outbound && !this.#answered) this.emitEvent('ringing');
+  }
+
   // ------------------------------------------------------------ commands from the call
 
   notifyRinging(): void {
