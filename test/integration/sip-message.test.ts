@@ -154,6 +154,20 @@ describe('web users write to SIP parties (MESSAGE out to a sipp UAS)', () => {
     expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
   }, 60_000);
 
+  it('a phone that never answers: message-error with SIP 408 once the MESSAGE transaction times out (Timer F, 32 s)', async () => {
+    await sipGateway();
+    const alice = await webUser('alice');
+    // A UDP port nobody listens on: the MESSAGE and its retransmissions go nowhere.
+    const silent = await allocatePort();
+    alice.send({ type: 'message', id: 'm1', to: `sip:gone@127.0.0.1:${silent}`, body: 'hello?' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    expect(await alice.next('message-error', () => true, 45_000)).toMatchObject({
+      id: 'm1',
+      code: 'undeliverable',
+      message: `sip:gone@127.0.0.1:${silent} did not take the message (SIP 408 Request Timeout)`,
+    });
+  }, 60_000);
+
   it('a destination the dial plan forbids is refused with forbidden and nothing is sent; an allowed one on the same phone goes', async () => {
     await sipGateway({ outbound: { dialPlan: [{ match: '^sip:allowed@127\\.0\\.0\\.1(:\\d+)?$', guests: true }] } });
     const alice = await webUser('alice');
