@@ -58,7 +58,9 @@ export function statusForChatError(error: unknown): MessageRefusal {
  * On top of that: a per-source and total rate (503 + Retry-After), plain
  * text only (415), a body no larger than a web user's own messages (413).
  * 200 means the message was handed to the web user's connection
- * (no store-and-forward: an offline user is 480).
+ * (no store-and-forward: an offline user is 480). A MESSAGE inside a call's
+ * dialog (RFC 3428 section 4 allows it, some phones chat that way) goes to
+ * the party of that call, under the same limits.
  */
 export class InboundMessages {
   readonly #rules;
@@ -75,7 +77,11 @@ export class InboundMessages {
     this.#rate = new SourceRateLimiter({ perSource: options.inbound.messagesPerSecond, total: options.inbound.messagesPerSecondTotal });
   }
 
-  receive(message: Message): void {
+  /**
+   * A MESSAGE outside a dialog, for the web user its Request-URI maps to; or, with `dialogPeer`,
+   * one inside a call's dialog, for the party the SIP party is in the call with.
+   */
+  receive(message: Message, dialogPeer?: Address): void {
     const { request } = message;
     const reject = (refusal: MessageRefusal) => void message.reject(refusal).catch(() => {});
     // The transport hub's stamp: the datagram's or connection's address, whatever the Via says.
@@ -84,14 +90,13 @@ export class InboundMessages {
     const body = request.body ?? '';
     const refusal = bodyRefusal(request.getHeader('content-type'), body);
     if (refusal) return reject(refusal);
-    const requestUser = request.getHeader(REQUEST_USER_HEADER) ?? request.ruri?.user ?? '';
-    const webUser = webUserFor(requestUser, this.#rules, this.options.inbound.defaultUser);
-    if (!webUser) return reject({ statusCode: 404, reasonPhrase: 'No Such User' });
+    const webUser = dialogPeer ? undefined : webUserFor(request.getHeader(REQUEST_USER_HEADER) ?? request.ruri?.user ?? '', this.#rules, this.options.inbound.defaultUser);
+    if (!dialogPeer && !webUser) return reject({ statusCode: 404, reasonPhrase: 'No Such User' });
     let from: Address;
     let to: Address;
     try {
       from = senderAddress(request.from.uri.user, request.from.uri.host, request.from.uri.port);
-      to = parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`);
+      to = dialogPeer ?? parseAddress(webUser!.startsWith('service:') ? webUser! : `web:${webUser}`);
     } catch (error) {
       if (error instanceof AddressError) return reject({ statusCode: 400, reasonPhrase: 'Bad From' });
       throw error;

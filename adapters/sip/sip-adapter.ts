@@ -117,6 +117,7 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       domain: this.#domain,
       logger: this.#logger,
       dialPolicy: this.#dialPolicy,
+      inDialogMessage: (message, caller) => this.#inboundMessages.receive(message, caller),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       sessionTimerFloorSeconds: options.sessionTimerFloorSeconds,
       track: (session, leg) => this.#legs.track(session, leg),
@@ -254,9 +255,11 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     const from = request.from.uri;
     const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
     const callId = randomUUID();
+    const target = parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`);
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
       webrtc: offer !== undefined && isWebRtcOffer(offer),
       dialPolicy: this.#dialPolicy,
+      inDialogMessage: (message) => this.#inboundMessages.receive(message, target),
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       // Symmetric RTP may latch on the signaling source (a phone behind NAT): the real one, never a Via value.
@@ -269,7 +272,7 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       .place({
         id: callId,
         caller: leg,
-        target: parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`),
+        target,
         sdp: offer ?? delayedOfferPlaceholder(),
         ...(displayName ? { fromName: displayName } : {}),
       })

@@ -7,6 +7,7 @@ import { describeSipp, runSipp, startSippServer, type SippOptions, type SippResu
 import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
 import { XmppLab } from '../support/xmpp/xmpp-lab.js';
+import { makeWebRtcTestPeer, PCMU, TELEPHONE_EVENT_8K } from '../support/webrtc-test-peer.js';
 
 // Chat between web users and SIP parties as SIP MESSAGE (RFC 3428), with sipp
 // as the SIP party on loopback: sipp's MESSAGEs to web users, web users'
@@ -126,6 +127,24 @@ describe('SIP parties write to web users (sipp MESSAGE in)', () => {
     expect(statuses.filter((status) => status === '200 OK').length).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((status) => status === '503 Too Many Messages').length).toBeGreaterThanOrEqual(5);
     expect(result.messages).toMatch(/^Retry-After: 5\r?$/m);
+  }, 30_000);
+});
+
+describe('chat inside a call', () => {
+  it('a MESSAGE in the dialog of a call reaches the web user of that call (sip.js used to answer 200 and drop it)', async () => {
+    const sipPort = await sipGateway();
+    const alice = await webUser('alice');
+    const sipp = runSipp({ scenario: 'uac-call-message-bye', remote: `127.0.0.1:${sipPort}`, service: 'alice', timeoutS: 20, traceMessages: true });
+    const incoming = await alice.next('incoming', () => true, 10_000);
+    const endpoint = makeWebRtcTestPeer(`web-${incoming.callId}`, (close) => scope.defer(close));
+    alice.send({ type: 'accept', callId: incoming.callId, sdp: await endpoint.answerOffer(incoming.sdp, [PCMU, TELEPHONE_EVENT_8K]) });
+    const frame = await alice.next('message', () => true, 10_000);
+    expect(frame).toMatchObject({ body: 'said during the call' });
+    expect(frame.from).toMatch(/^sip:sipp@127\.0\.0\.1:\d+$/);
+    expect(await alice.next('ended', () => true, 10_000)).toMatchObject({ callId: incoming.callId, reason: 'hangup' });
+    const result = await sipp;
+    expectCompleted(result);
+    expect(result.messages).toMatch(/SIP\/2\.0 200 OK\r?\n(?:[^\r\n]+\r?\n)*CSeq: 2 MESSAGE/);
   }, 30_000);
 });
 
