@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { xml } from '@xmpp/client';
 import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../src/config/load-config.js';
@@ -205,6 +206,37 @@ describe('web users write to SIP parties (MESSAGE out to a sipp UAS)', () => {
     expect(received[0]).toMatch(/^MESSAGE sip:allowed@/m);
     expect(result.messages).not.toContain('toll fraud');
   }, 30_000);
+});
+
+describe('through a trunk that authenticates', () => {
+  it('a message to tel: goes through sip.outbound.proxy and answers its 407 with the trunk credentials', async () => {
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const uri = 'sip:+15550100@127.0.0.1;user=phone';
+    // RFC 2617 section 3.2.2.1 without qop, as the challenge offers none.
+    const expected = md5(`${md5('trunk-user:trunk.test:trunk-secret')}:nonce-1:${md5(`MESSAGE:${uri}`)}`);
+    const trunk = await startSippServer({
+      scenario: 'uas-message-auth-407',
+      calls: 1,
+      timeoutS: 30,
+      traceMessages: true,
+      variables: { auth_nonce: 'nonce-1', expected_response: expected },
+    });
+    scope.defer(() => trunk.stop());
+    await sipGateway({
+      outbound: { proxy: `sip:127.0.0.1:${trunk.port}`, username: 'trunk-user', password: 'trunk-secret', dialPlan: [{ match: '^tel:\\+1555\\d{4}$', guests: true }] },
+    });
+    const alice = await webUser('alice');
+    alice.send({ type: 'message', id: 'm1', to: 'tel:+15550100', body: 'via the trunk' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    const result = await trunk.done;
+    expectCompleted(result);
+    const [first, second] = messagesReceived(result);
+    expect(first).toMatch(/^MESSAGE sip:\+15550100@127\.0\.0\.1;user=phone SIP\/2\.0/m);
+    expect(first).toMatch(new RegExp(`^Route: <sip:127\\.0\\.0\\.1:${trunk.port};lr>\\r?$`, 'm'));
+    expect(second).toMatch(/^Proxy-Authorization: Digest .*username="trunk-user"/m);
+    // The trunk took the credentials: it answered 200, not 403.
+    expect(result.messages).toMatch(/SIP\/2\.0 200 OK\r?\n(?:[^\r\n]+\r?\n)*CSeq: 2 MESSAGE/);
+  }, 40_000);
 });
 
 describe('a real phone (baresip) takes a web user\'s message', () => {
