@@ -18,6 +18,11 @@ export class OutboundMessages implements ChatDelivery {
   constructor(
     private readonly options: {
       domain: string;
+      /**
+       * Where web users' addresses live in From: the domain, or without `sip.domain` the advertised
+       * host with the port the gateway listens on unless it is 5060, so a phone's reply finds us.
+       */
+      fromAuthority: () => string;
       dialPolicy: SipDialPolicy;
       logger: Logger;
       ua: () => UserAgent | undefined;
@@ -63,7 +68,7 @@ export class OutboundMessages implements ChatDelivery {
    * (an XMPP contact) writes as the gateway's own user, named in the display name.
    */
   #fromParams({ from }: ChatMessage): { fromUri?: string; fromDisplayName: string } {
-    if (from.scheme === 'web') return { fromUri: `sip:${from.user}@${this.options.domain}`, fromDisplayName: from.user };
+    if (from.scheme === 'web') return { fromUri: `sip:${from.user}@${this.options.fromAuthority()}`, fromDisplayName: from.user };
     return { fromDisplayName: from.uri };
   }
 }

@@ -126,6 +126,10 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     this.#inboundMessages = new InboundMessages({ inbound: config.inbound, chat: options.chat, logger: this.#logger });
     this.#outboundMessages = new OutboundMessages({
       domain: this.#domain,
+      fromAuthority: () => {
+        const port = this.#ua?.contact.uri.port;
+        return config.domain === undefined && port !== undefined ? `${this.#domain}:${port}` : this.#domain;
+      },
       dialPolicy: this.#dialPolicy,
       logger: this.#logger,
       ua: () => this.#ua,
