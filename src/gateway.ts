@@ -158,12 +158,14 @@ export class Gateway {
         config: config.sip,
         trustedProxies: config.server.trustedProxies,
         calls: this.calls,
+        chat: this.chat,
         logger: this.#component('sip'),
         defaultAdvertisedHost: this.media.announcedAddress,
         ringTimeoutMs: config.signaling.ringTimeoutMs,
         ...options.sipAdapter,
       });
       this.router.register(['sip', 'sips', 'tel'], this.#sip);
+      this.chat.register(['sip', 'sips', 'tel'], this.#sip);
     }
     if (config.xmpp.enabled) {
       this.#xmpp = new XmppAdapter({

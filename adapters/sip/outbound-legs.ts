@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { UserAgent, type Session } from 'sip.js';
+import { UserAgent, type Message, type Session } from 'sip.js';
 import { CallFailedError, parseAddress, type Address, type GatewayConfig, type Logger, type OutboundLegRequest } from '../../src/index.js';
 import { MIN_SESSION_EXPIRES_SECONDS, type SessionTimerHeaders } from './session-timer.js';
 import { SipLeg } from './sip-leg.js';
@@ -18,6 +18,8 @@ export class OutboundLegs {
       domain: string;
       logger: Logger;
       dialPolicy: SipDialPolicy;
+      /** A MESSAGE inside the call's dialog, for the party that placed the call. */
+      inDialogMessage: (message: Message, caller: Address) => void;
       sessionTimerHeaders: SessionTimerHeaders;
       /** See SipAdapterOptions.sessionTimerFloorSeconds. */
       sessionTimerFloorSeconds: number | undefined;
@@ -44,6 +46,7 @@ export class OutboundLegs {
     return new SipLeg(request.callId, parseAddress(uri), this.options.logger.child({ callId: request.callId }), {
       webrtc,
       dialPolicy: this.options.dialPolicy,
+      inDialogMessage: (message) => this.options.inDialogMessage(message, request.from),
       ...(target.host && isIP(target.host) ? { signalingAddress: target.host } : {}),
       sessionTimerHeaders: this.options.sessionTimerHeaders,
       outbound: {

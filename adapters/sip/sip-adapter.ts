@@ -5,6 +5,9 @@ import type { Duplex } from 'node:stream';
 import { UserAgent, type Invitation } from 'sip.js';
 import { guardAckTimeout } from './ack-timeout-guard.js';
 import {
+  type ChatDelivery,
+  type ChatMessage,
+  type ChatRouter,
   type RegistrationMessage,
   type LoginCredentials,
   type UserRegistrar,
@@ -42,6 +45,9 @@ import { OptionsKeepAlive } from './options-keep-alive.js';
 import { dispatchUpdate } from './update-dispatch.js';
 import { WebUserRegistrations } from './web-user-registrations.js';
 import { EdgeRegistrations } from './edge-registrations.js';
+import { InboundMessages } from './inbound-message.js';
+import { ringOnContactlessProvisional } from './contactless-ringing.js';
+import { OutboundMessages } from './outbound-message.js';
 
 export type SipConfig = GatewayConfig['sip'];
 
@@ -50,6 +56,8 @@ export interface SipAdapterOptions {
   trustedProxies?: readonly string[];
   config: SipConfig;
   calls: CallRegistry;
+  /** The core's chat router: MESSAGE requests from SIP parties are delivered through it. */
+  chat: ChatRouter;
   logger: Logger;
   /** Used for Via/Contact when `sip.advertisedHost` is unset. */
   defaultAdvertisedHost: string;
@@ -70,13 +78,15 @@ const GATEWAY_USER = 'switchboard';
  * mapped user, outbound calls through the trunk) on a transport hub that does
  * RFC 3261 transport work sip.js leaves out. Inbound INVITEs become calls from
  * a SipLeg to a web user; web users' calls to `sip:`/`tel:` become SipLegs
- * that INVITE out.
+ * that INVITE out. Chat goes both ways as MESSAGE (RFC 3428): the adapter is
+ * the chat delivery for `sip:`/`tel:` and hands MESSAGEs it receives to the
+ * core's chat router.
  *
  * One UserAgent serves every user: sip.js rejects requests whose
  * Request-URI user is not its own, so new requests are re-addressed to the
  * gateway user at the edge, keeping the original user in a header.
  */
-export class SipAdapter implements LegFactory, UserRegistrar {
+export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   readonly #options: SipAdapterOptions;
   readonly #logger: Logger;
   readonly #legs = new SipLegDirectory();
@@ -85,6 +95,8 @@ export class SipAdapter implements LegFactory, UserRegistrar {
   readonly #dialPolicy: SipDialPolicy;
   readonly #registrations: WebUserRegistrations;
   readonly #edge: EdgeRegistrations | undefined;
+  readonly #inboundMessages: InboundMessages;
+  readonly #outboundMessages: OutboundMessages;
   readonly #domain: string;
   readonly #advertisedHost: string;
   #hub: SipTransportHub | undefined;
@@ -105,11 +117,24 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       domain: this.#domain,
       logger: this.#logger,
       dialPolicy: this.#dialPolicy,
+      inDialogMessage: (message, caller) => this.#inboundMessages.receive(message, caller),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       sessionTimerFloorSeconds: options.sessionTimerFloorSeconds,
       track: (session, leg) => this.#legs.track(session, leg),
     });
     this.#registrations = new WebUserRegistrations({ config, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
+    this.#inboundMessages = new InboundMessages({ inbound: config.inbound, chat: options.chat, logger: this.#logger });
+    this.#outboundMessages = new OutboundMessages({
+      domain: this.#domain,
+      fromAuthority: () => {
+        const port = this.#ua?.contact.uri.port;
+        return config.domain === undefined && port !== undefined ? `${this.#domain}:${port}` : this.#domain;
+      },
+      dialPolicy: this.#dialPolicy,
+      logger: this.#logger,
+      ua: () => this.#ua,
+      hub: () => this.#hub,
+    });
     if (config.edge) this.#edge = new EdgeRegistrations({ edge: config.edge, hub: () => this.#hub, advertisedHost: this.#advertisedHost, logger: this.#logger });
   }
 
@@ -152,7 +177,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       ...(config.outbound.username ? { authorizationUsername: config.outbound.username } : {}),
       ...(config.outbound.password ? { authorizationPassword: config.outbound.password } : {}),
       ...(config.outbound.proxy ? { preloadedRouteSet: [`<${config.outbound.proxy};lr>`] } : {}),
-      delegate: { onInvite: (invitation) => this.#onInvite(invitation) },
+      delegate: { onInvite: (invitation) => this.#onInvite(invitation), onMessage: (message) => this.#inboundMessages.receive(message) },
     });
     routeToGatewayUser(transport, GATEWAY_USER);
     acceptRfc2543Invites(transport);
@@ -164,6 +189,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     // After the request gate, so it runs before it: a tel: Refer-To is rewritten, not refused as unparsable.
     gateReferTo(transport, { ua, domain: this.#domain });
     this.#sessionTimerHeaders.attach(transport);
+    ringOnContactlessProvisional(transport, { ua, legOfCallId: (callId) => this.#legs.byCallId(callId) });
     // Last attached, first to run: strangers are refused before any other work is done for them.
     gateSources(transport, { ua, allowList: new SourceAllowList(config.inbound.allowedSources), logger: this.#logger });
     // sip.js writes its Contact without a port; peers would send in-dialog requests (BYE) to 5060.
@@ -200,6 +226,11 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     return this.#outbound.create(request, this.#ua, this.#hub);
   }
 
+  /** A chat message to `sip:`/`tel:`: a MESSAGE out, where the dial plan lets the sender write. */
+  deliver(message: ChatMessage): Promise<void> {
+    return this.#outboundMessages.deliver(message);
+  }
+
   /** A web user logged in: register their SIP account (from the login or the config) while they are online. */
   loggedIn(identity: WebIdentity, sessionId: string, credentials: LoginCredentials, report: (message: RegistrationMessage) => void): void {
     this.#registrations.loggedIn(identity, sessionId, credentials, report);
@@ -228,9 +259,11 @@ export class SipAdapter implements LegFactory, UserRegistrar {
     const from = request.from.uri;
     const callerAddress = parseAddress(`sip:${from.user ? `${from.user}@` : ''}${from.host}`);
     const callId = randomUUID();
+    const target = parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`);
     const leg = new SipLeg(callId, callerAddress, this.#logger.child({ callId }), {
       webrtc: offer !== undefined && isWebRtcOffer(offer),
       dialPolicy: this.#dialPolicy,
+      inDialogMessage: (message) => this.#inboundMessages.receive(message, target),
       ...(sessionTimer ? { sessionTimer: answerSessionTimer(sessionTimer) } : {}),
       sessionTimerHeaders: this.#sessionTimerHeaders,
       // Symmetric RTP may latch on the signaling source (a phone behind NAT): the real one, never a Via value.
@@ -243,7 +276,7 @@ export class SipAdapter implements LegFactory, UserRegistrar {
       .place({
         id: callId,
         caller: leg,
-        target: parseAddress(webUser.startsWith('service:') ? webUser : `web:${webUser}`),
+        target,
         sdp: offer ?? delayedOfferPlaceholder(),
         ...(displayName ? { fromName: displayName } : {}),
       })

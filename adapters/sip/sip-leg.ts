@@ -1,4 +1,4 @@
-import { Core, Inviter, SessionState, type Invitation, type Session, type URI, type UserAgent } from 'sip.js';
+import { Core, Inviter, SessionState, type Invitation, type Message, type Session, type URI, type UserAgent } from 'sip.js';
 import {
   BaseLeg,
   CallFailedError,
@@ -69,6 +69,8 @@ export class SipLeg extends BaseLeg implements Leg {
       dialPolicy: SipDialPolicy;
       /** Where the party's SIP comes from: its media may latch from there (NAT). */
       signalingAddress?: string;
+      /** A MESSAGE inside the call's dialog (chat during the call), which sip.js would answer 200 and drop. */
+      inDialogMessage: (message: Message) => void;
       /** The session timer agreed with a calling party that asked for one (RFC 4028). */
       sessionTimer?: AgreedSessionTimer;
       /** Where the agreed timer goes for the 2xx to the party's re-INVITEs. */
@@ -163,6 +165,14 @@ export class SipLeg extends BaseLeg implements Leg {
       },
       ended: (reason, detail) => this.partyEnded(reason, detail),
     });
+  }
+
+  /**
+   * A 180/183 to our INVITE that sip.js dropped for lacking a Contact (linphone's 180 does,
+   * contactless-ringing.ts): the phone rings all the same, so the caller hears it does.
+   */
+  peerRinging(): void {
+    if (this.options.outbound && !this.#answered) this.emitEvent('ringing');
   }
 
   // ------------------------------------------------------------ commands from the call
@@ -288,6 +298,7 @@ export class SipLeg extends BaseLeg implements Leg {
   #watch(session: Session): void {
     session.delegate = {
       onRefer: (referral) => this.#transfer.accept(referral),
+      onMessage: (message) => this.options.inDialogMessage(message),
       onInfo: (info) => {
         const digits = parseDtmfInfo(info.request.getHeader('content-type') ?? '', info.request.body);
         if (digits === undefined) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { xml } from '@xmpp/client';
 import type { Element } from '@xmpp/xml';
-import { EXTERNAL_PARTY, GatewayError, parseAddress, type Address, type ChatMessage, type ChatRouter } from '../../src/index.js';
+import { EXTERNAL_PARTY, GatewayError, parseAddress, type Address, type ChatMessage, type ChatRouter, type PartyIdentity } from '../../src/index.js';
 import { bareJid } from './jid.js';
 import type { XmppStanzaPort } from './jingle-leg.js';
 import { stanzaError, type StanzaErrorCondition, type StanzaErrorType } from './stanza-errors.js';
@@ -65,7 +65,11 @@ export class XmppChat {
     } catch {
       return void reply('not-acceptable', 'cancel');
     }
-    this.options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, sender: EXTERNAL_PARTY, to: target, body }).catch((error: unknown) => {
+    // As for calls (xmpp-account.ts): a phone the contact was admitted to write to is the operator's rule's doing.
+    const identity: PartyIdentity = target.scheme === 'web' ? EXTERNAL_PARTY : { kind: 'routed', by: 'xmpp.inbound' };
+    // A destination that answers later (a SIP MESSAGE's final response) bounces the message back to the contact.
+    const undeliverable = () => void reply('service-unavailable', 'cancel');
+    this.options.chat.deliver({ id: String(stanza.attrs.id ?? randomUUID()), from: sender, sender: identity, to: target, body, undeliverable }).catch((error: unknown) => {
       // RFC 6120 section 8.3.3.13: the web user is not online now; try later.
       const offline = error instanceof GatewayError && error.code === 'offline';
       reply(offline ? 'recipient-unavailable' : 'service-unavailable', offline ? 'wait' : 'cancel');

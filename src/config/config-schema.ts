@@ -238,6 +238,12 @@ const sipSchema = z
         /** The ceiling over all sources together, so many sources cannot flood either; excess gets 503 with Retry-After. */
         invitesPerSecondTotal: z.number().positive().default(100),
         /**
+         * MESSAGE (chat, RFC 3428) flood protection, as for INVITEs: new messages per second one
+         * source may send, and all sources together; excess gets 503 with Retry-After.
+         */
+        messagesPerSecond: z.number().positive().default(5),
+        messagesPerSecondTotal: z.number().positive().default(50),
+        /**
          * Requests of any method per second from one source (an IPv6 /64 counts as one), and from all
          * sources together: each costs a full parse, so a flood of OPTIONS or garbage is dropped
          * unanswered beyond these (a trunk carrying many calls may need more).

@@ -227,7 +227,7 @@ export interface DtmfMessage extends Request {
   digits: string;
 }
 
-/** A one-to-one chat message to any address that can take one (`web:`, `xmpp:`). */
+/** A one-to-one chat message to any address that can take one (`web:`, `xmpp:`, `sip:`, `tel:`). */
 export interface ChatMessage extends Request {
   type: 'message';
   to: string;
@@ -435,7 +435,8 @@ export interface IncomingChatMessage {
 
 /**
  * A chat message this user sent (and that was acked) could not be delivered after all: the
- * remote side bounced it (an XMPP error stanza). `id` is the request id of the `message` frame.
+ * remote side bounced it (an XMPP error stanza, a SIP final answer other than 2xx). `id` is
+ * the request id of the `message` frame.
  */
 export interface ChatMessageErrorMessage {
   type: 'message-error';

@@ -47,7 +47,13 @@ const TABLE: readonly TortureCase[] = [
   { name: 'dblreq', section: '3.1.1.8', expect: 405, why: 'the REGISTER is handled (405 here); the INVITE after its body in the same datagram is noise and gets nothing' },
   { name: 'semiuri', section: '3.1.1.9', expect: 200, why: 'valid; the user part holds ";par=u%40example.net"' },
   { name: 'transports', section: '3.1.1.10', expect: 200, why: 'valid; unknown transports in lower Vias do not matter' },
-  { name: 'mpart01', section: '3.1.1.11', expect: 200, why: 'valid MESSAGE with a binary multipart body' },
+  {
+    name: 'mpart01',
+    section: '3.1.1.11',
+    expect: 415,
+    why: 'valid MESSAGE with a binary multipart body, framed and parsed; chat takes text/plain only ("even if the application above the parser does not support multipart/signed"): 415 with Accept',
+    carries: { accept: /^text\/plain$/ },
+  },
   { name: 'unreason', section: '3.1.1.12', expect: 'no answer', why: 'a valid response, but to no request of ours: discarded (RFC 3261 section 18.1.2)' },
   { name: 'noreason', section: '3.1.1.13', expect: 'no answer', why: 'a valid response, but to no request of ours: discarded' },
   // 3.1.2 Invalid messages.
