@@ -41,6 +41,7 @@ const BENCHMARKS: { name: string; load: () => Promise<Benchmark> }[] = [
   { name: 'media', load: async () => (await import('./media-bench.js')).mediaBenchmark },
   { name: 'sip', load: async () => (await import('./sip-bench.js')).sipBenchmark },
   { name: 'cluster', load: async () => (await import('./cluster-bench.js')).clusterBenchmark },
+  { name: 'recovery', load: async () => (await import('./recovery-bench.js')).recoveryBenchmark },
 ];
 
 // ---------------------------------------------------------------- helpers for benchmarks
