@@ -377,6 +377,8 @@ export class BrowserSession {
       // A lost frame cannot be made up for: the spent token's session ends rather than go on wrong.
       if (session) session.#expire('the client missed frames that are no longer kept');
       this.context.metrics.sessionResumes.inc({ outcome: 'refused' });
+      // Guessing tokens is hopeless (256 bits), and a connection that keeps trying is closed like any abuser.
+      this.#violation();
       throw new GatewayError('resume-failed', session ? 'frames this session missed are gone; log in again' : 'unknown, used or expired resume token; log in again');
     }
     session.#adopt(this.#release(), message, missed);
