@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { RtpTonePeer } from '../../src/testing/rtp-tone-peer.js';
 import { useBrowserPages } from '../support/browser-pages.js';
-import { RtpPeerLeg } from '../support/rtp-peer-leg.js';
+import { routeTelToTonePhones, type RtpPeerLeg } from '../support/rtp-peer-leg.js';
 import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
 
@@ -32,13 +31,7 @@ afterEach(async () => {
 async function anchoredCallToPhone(name: string): Promise<{ page: SoftphonePage; leg: () => RtpPeerLeg }> {
   // The phone sends a tone all along: only the browser's side can be what ends the call.
   gateway = await startTestGateway({ media: { inactivityTimeoutMs: 3000 } });
-  gateway.router.register(['tel'], {
-    createLeg: async ({ callId, target }) => {
-      const leg = new RtpPeerLeg(callId, target, await RtpTonePeer.create({ toneHz: 440, amplitude: 0.3 }));
-      legs.push(leg);
-      return leg;
-    },
-  });
+  routeTelToTonePhones(gateway, legs);
   const page = await pages.openPage(`http://127.0.0.1:${gateway.httpPort}`);
   await page.login(name);
   await page.dial('tel:100');

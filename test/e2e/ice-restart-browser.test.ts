@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
-import { RtpTonePeer } from '../../src/testing/rtp-tone-peer.js';
 import { useBrowserPages } from '../support/browser-pages.js';
-import { RtpPeerLeg } from '../support/rtp-peer-leg.js';
+import { routeTelToTonePhones, type RtpPeerLeg } from '../support/rtp-peer-leg.js';
 import type { SoftphonePage } from '../support/softphone-page.js';
 import { startTestGateway } from '../support/test-gateway.js';
 
@@ -60,12 +59,6 @@ async function networkChange(page: SoftphonePage): Promise<number> {
   return Date.now() - startedAt;
 }
 
-/** Audio the page received during `ms` (a delta). */
-async function audioDuring(page: SoftphonePage, ms: number): Promise<{ packets: number; energy: number }> {
-  const before = await page.inboundAudio(50);
-  const after = await page.inboundAudio(ms);
-  return { packets: after.packetsReceived - before.packetsReceived, energy: after.totalAudioEnergy - before.totalAudioEnergy };
-}
 
 async function restartsMetric(gw: Gateway): Promise<string> {
   return gw.metrics.registry.getSingleMetricAsString('switchboard_ice_restarts_total');
@@ -74,13 +67,7 @@ async function restartsMetric(gw: Gateway): Promise<string> {
 describe('ICE restart after a network change', () => {
   it('anchored, with a plain-RTP phone: new ICE and DTLS with the browser, audio both ways again, the phone keeps one stream', async () => {
     gateway = await startTestGateway();
-    gateway.router.register(['tel'], {
-      createLeg: async ({ callId, target }) => {
-        const leg = new RtpPeerLeg(callId, target, await RtpTonePeer.create({ toneHz: 440, amplitude: 0.3 }));
-        legs.push(leg);
-        return leg;
-      },
-    });
+    routeTelToTonePhones(gateway, legs);
     const page = await pages.openPage(`http://127.0.0.1:${gateway.httpPort}`);
     await page.login('alice');
     await page.dial('tel:100');
@@ -88,12 +75,12 @@ describe('ICE restart after a network change', () => {
     const phone = legs[0]!.peer;
     const [call] = gateway.calls.list();
     expect(call?.media.mode).toBe('anchor');
-    expect((await audioDuring(page, 1000)).packets).toBeGreaterThan(30);
+    expect((await page.audioReceivedDuring(1000)).packets).toBeGreaterThan(30);
 
     const recoveredMs = await networkChange(page);
     console.log(`anchored ICE restart: connected again ${recoveredMs} ms after the network change`);
     const phoneBefore = phone.received.packets;
-    const heardByPage = await audioDuring(page, 2500);
+    const heardByPage = await page.audioReceivedDuring(2500);
     expect(heardByPage.packets).toBeGreaterThan(80);
     expect(heardByPage.energy).toBeGreaterThan(0.005);
     const heardByPhone = phone.received;
@@ -116,10 +103,7 @@ describe('ICE restart after a network change', () => {
     await alice.login('alice');
     const bob = await pages.openPage(`http://127.0.0.1:${gw.httpPort}`);
     await bob.login('bob');
-    await alice.dial('web:bob');
-    await bob.waitForState('incoming');
-    await bob.answer();
-    await Promise.all([alice.waitForState('active'), bob.waitForState('active')]);
+    await alice.callAndConnect(bob, 'bob');
     expect(gw.calls.list()[0]?.media.mode).toBe('relay');
     const bobBefore = await iceView(bob);
 
@@ -128,7 +112,7 @@ describe('ICE restart after a network change', () => {
     const bobAfter = await iceView(bob);
     expect(bobAfter.remoteUfrag).not.toBe(bobBefore.remoteUfrag);
     expect(bobAfter.localUfrag).not.toBe(bobBefore.localUfrag);
-    const [heardByAlice, heardByBob] = await Promise.all([audioDuring(alice, 2000), audioDuring(bob, 2000)]);
+    const [heardByAlice, heardByBob] = await Promise.all([alice.audioReceivedDuring(2000), bob.audioReceivedDuring(2000)]);
     expect(heardByAlice.packets).toBeGreaterThan(50);
     expect(heardByAlice.energy).toBeGreaterThan(0.001);
     expect(heardByBob.packets).toBeGreaterThan(50);

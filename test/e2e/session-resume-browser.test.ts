@@ -52,12 +52,6 @@ async function outage(page: SoftphonePage, expectResume = true): Promise<number>
   return Date.now() - cutAt;
 }
 
-/** Audio the page received during `ms` (a delta: what came before does not count). */
-async function audioDuring(page: SoftphonePage, ms: number): Promise<{ packets: number; energy: number }> {
-  const before = await page.inboundAudio(50);
-  const after = await page.inboundAudio(ms);
-  return { packets: after.packetsReceived - before.packetsReceived, energy: after.totalAudioEnergy - before.totalAudioEnergy };
-}
 
 describe('a web user whose connection drops for 5 s', () => {
   it('in an anchored call with baresip: the session resumes, audio flows both ways again, the phone never got a BYE', async () => {
@@ -69,7 +63,7 @@ describe('a web user whose connection drops for 5 s', () => {
     await phone.waitForCallEstablished(10_000);
     const establishedAt = Date.now();
     await page.waitForState('active');
-    expect((await audioDuring(page, 1500)).packets).toBeGreaterThan(40);
+    expect((await page.audioReceivedDuring(1500)).packets).toBeGreaterThan(40);
     const [call] = gw.calls.list();
     expect(call?.media.mode).toBe('anchor');
 
@@ -79,7 +73,7 @@ describe('a web user whose connection drops for 5 s', () => {
     expect(gw.calls.list().map((c) => c.id)).toEqual([call!.id]);
     expect(await page.page.textContent('#state')).toBe('active');
 
-    const heardByPage = await audioDuring(page, 3000);
+    const heardByPage = await page.audioReceivedDuring(3000);
     expect(heardByPage.packets).toBeGreaterThan(100);
     expect(heardByPage.energy).toBeGreaterThan(0.005);
     const heardByPhone = phone.recordedAudio({ skipS: (resumedAt - establishedAt) / 1000 });
@@ -100,15 +94,12 @@ describe('a web user whose connection drops for 5 s', () => {
     await alice.login('alice');
     const bob = await pages.openPage(`http://127.0.0.1:${gw.httpPort}`);
     await bob.login('bob');
-    await alice.dial('web:bob');
-    await bob.waitForState('incoming');
-    await bob.answer();
-    await Promise.all([alice.waitForState('active'), bob.waitForState('active')]);
+    await alice.callAndConnect(bob, 'bob');
     expect(gw.calls.list()[0]?.media.mode).toBe('relay');
 
     const recoveredMs = await outage(alice);
     console.log(`relayed call: session resumed ${recoveredMs} ms after the cut (${OUTAGE_MS} ms of it refused)`);
-    const [heardByAlice, heardByBob] = await Promise.all([audioDuring(alice, 2000), audioDuring(bob, 2000)]);
+    const [heardByAlice, heardByBob] = await Promise.all([alice.audioReceivedDuring(2000), bob.audioReceivedDuring(2000)]);
     expect(heardByAlice.packets).toBeGreaterThan(50);
     expect(heardByAlice.energy).toBeGreaterThan(0.001);
     expect(heardByBob.packets).toBeGreaterThan(50);

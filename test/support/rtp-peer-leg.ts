@@ -2,7 +2,8 @@ import type { Address } from '../../src/calls/address.js';
 import { BaseLeg, type IncomingCall, type Leg, type LegMediaCapabilities } from '../../src/calls/leg.js';
 import { CallFailedError } from '../../src/errors/gateway-error.js';
 import type { EndReason } from '../../src/protocol/messages.js';
-import type { RtpTonePeer } from '../../src/testing/rtp-tone-peer.js';
+import type { Gateway } from '../../src/gateway.js';
+import { RtpTonePeer } from '../../src/testing/rtp-tone-peer.js';
 
 /**
  * The signaling half of a plain-RTP party in tests: hands SDP to a real
@@ -83,4 +84,18 @@ export class RtpPeerLeg extends BaseLeg implements Leg {
   protected override release(): void {
     void this.peer.close();
   }
+}
+
+/**
+ * Makes `tel:` numbers reach plain-RTP phones playing a 440 Hz tone, as a SIP trunk would; each
+ * leg made goes into `legs` (the test closes their peers).
+ */
+export function routeTelToTonePhones(gateway: Gateway, legs: RtpPeerLeg[]): void {
+  gateway.router.register(['tel'], {
+    createLeg: async ({ callId, target }) => {
+      const leg = new RtpPeerLeg(callId, target, await RtpTonePeer.create({ toneHz: 440, amplitude: 0.3 }));
+      legs.push(leg);
+      return leg;
+    },
+  });
 }

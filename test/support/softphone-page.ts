@@ -164,6 +164,21 @@ export class SoftphonePage {
     }, ms);
   }
 
+  /** Audio the page received during `ms`: a delta, what came before does not count. */
+  async audioReceivedDuring(ms: number): Promise<{ packets: number; energy: number }> {
+    const before = await this.inboundAudio(50);
+    const after = await this.inboundAudio(ms);
+    return { packets: after.packetsReceived - before.packetsReceived, energy: after.totalAudioEnergy - before.totalAudioEnergy };
+  }
+
+  /** This page calls `callee` (another page, logged in as `calleeUser`), which answers; resolves when both are active. */
+  async callAndConnect(callee: SoftphonePage, calleeUser: string): Promise<void> {
+    await this.dial(`web:${calleeUser}`);
+    await callee.waitForState('incoming');
+    await callee.answer();
+    await Promise.all([this.waitForState('active'), callee.waitForState('active')]);
+  }
+
   /** SSRCs of the audio streams the page receives (a new one would be a new stream to the browser). */
   async inboundSsrcs(): Promise<number[]> {
     return this.page.evaluate(async () => {
