@@ -136,6 +136,7 @@ export class Gateway {
         ...(config.media.iceBindAddress ? { bindAddress: config.media.iceBindAddress } : {}),
         ...(config.media.icePortMin ? { portRangeBegin: config.media.icePortMin } : {}),
         ...(config.media.icePortMax ? { portRangeEnd: config.media.icePortMax } : {}),
+        ...(config.media.iceUdpMux ? { portRangeBegin: config.media.iceUdpMux.port, portRangeEnd: config.media.iceUdpMux.port, udpMux: true } : {}),
         iceServers: anchorIceServers(config),
         gatherTimeoutMs: config.media.iceGatherTimeoutMs,
       },

@@ -14,7 +14,7 @@ export function portSlice(min: number, max: number, index: number, count: number
  * and datagrams to any of them, which suits both: a browser's session lives where it landed, and
  * STUN is stateless); SIP needs a port each (a SIP transaction must come back to the process that
  * started it), `sip.port + 2 * index` (TLS: `sip.tls.port + 2 * index`), and each anchors media in its own slice of the RTP and ICE
- * ranges. Every worker is a node of its own in the cluster directory.
+ * ranges (or, with media.iceUdpMux, on its own mux port, `port + index`). Every worker is a node of its own in the cluster directory.
  */
 export function workerConfig(config: GatewayConfig, index: number, count: number, baseNodeId: string): GatewayConfig {
   const rtp = portSlice(config.media.rtpPortMin, config.media.rtpPortMax, index, count);
@@ -28,6 +28,13 @@ export function workerConfig(config: GatewayConfig, index: number, count: number
     ...config,
     cluster: { ...config.cluster, nodeId: `${baseNodeId}-w${index}` },
     sip: { ...config.sip, port: shift(config.sip.port), ...(config.sip.tls ? { tls: { ...config.sip.tls, port: shift(config.sip.tls.port) } } : {}) },
-    media: { ...config.media, rtpPortMin: rtp.min, rtpPortMax: rtp.max, ...(ice ? { icePortMin: ice.min, icePortMax: ice.max } : {}) },
+    media: {
+      ...config.media,
+      rtpPortMin: rtp.min,
+      rtpPortMax: rtp.max,
+      ...(ice ? { icePortMin: ice.min, icePortMax: ice.max } : {}),
+      // A UDP port is one process's: each worker muxes on a port of its own.
+      ...(config.media.iceUdpMux ? { iceUdpMux: { port: config.media.iceUdpMux.port + index } } : {}),
+    },
   };
 }

@@ -179,6 +179,12 @@ const mediaSchema = z
     iceBindAddress: z.string().refine((v) => isIP(v) !== 0, 'expected an IP address').optional(),
     icePortMin: port.optional(),
     icePortMax: port.optional(),
+    /**
+     * Every anchored WebRTC leg on this one UDP port (libjuice's mux mode: datagrams go to the
+     * call by their ICE username), instead of a port per leg: one port to publish or open in a
+     * firewall. Not with icePortMin/icePortMax.
+     */
+    iceUdpMux: z.strictObject({ port: port.refine((value) => value > 0, 'expected a port above 0') }).optional(),
     /** Longest wait for the anchor's ICE gathering before it answers with what it has. */
     iceGatherTimeoutMs: z.number().int().positive().default(3000),
     /**
@@ -196,6 +202,10 @@ const mediaSchema = z
     holdInactivityTimeoutMs: z.number().int().nonnegative().default(0),
   })
   .refine((m) => m.rtpPortMin < m.rtpPortMax, { message: 'rtpPortMin must be below rtpPortMax', path: ['rtpPortMin'] })
+  .refine((m) => !m.iceUdpMux || (m.icePortMin === undefined && m.icePortMax === undefined), {
+    message: 'media.iceUdpMux puts every leg on one port: leave icePortMin/icePortMax unset',
+    path: ['iceUdpMux'],
+  })
   .prefault({});
 
 const sipUri = z.string().regex(/^sips?:[^\s<>"]+$/, 'expected a sip: or sips: URI');

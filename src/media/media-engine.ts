@@ -51,7 +51,9 @@ export class MediaEngine {
    */
   createWebRtcEndpoint(label: string, ssrc?: number): WebRtcEndpoint {
     const { portRangeBegin, portRangeEnd } = this.#options.ice;
-    if (portRangeBegin !== undefined && portRangeEnd !== undefined && this.#liveWebRtcEndpoints >= portRangeEnd - portRangeBegin + 1) {
+    // With the mux, every endpoint shares the one port: ports are no limit (calls are capped elsewhere).
+    const oneEach = !this.#options.ice.udpMux;
+    if (oneEach && portRangeBegin !== undefined && portRangeEnd !== undefined && this.#liveWebRtcEndpoints >= portRangeEnd - portRangeBegin + 1) {
       throw new CallFailedError('overloaded', 'the media anchor has no free ICE port (media.icePortMin..icePortMax is full)');
     }
     this.#endpointCount += 1;

@@ -28,6 +28,8 @@ export interface WebRtcIceOptions {
   /** Host candidates only on this address (node-datachannel binds every interface otherwise). */
   bindAddress?: string;
   portRangeBegin?: number;
+  /** Every endpoint on the one port `portRangeBegin` (= `portRangeEnd`), told apart by ICE username. */
+  udpMux?: boolean;
   portRangeEnd?: number;
   /** `stun:host:port`, `turn:user:pass@host:port` (node-datachannel's URL forms). */
   iceServers: string[];
@@ -83,7 +85,7 @@ export class WebRtcEndpoint extends TypedEmitter<WebRtcEndpointEvents> {
       ...(options.ice.bindAddress ? { bindAddress: options.ice.bindAddress } : {}),
       ...(options.ice.portRangeBegin ? { portRangeBegin: options.ice.portRangeBegin } : {}),
       ...(options.ice.portRangeEnd ? { portRangeEnd: options.ice.portRangeEnd } : {}),
-      enableIceUdpMux: false,
+      enableIceUdpMux: options.ice.udpMux ?? false,
     });
     this.#pc.onStateChange((state) => this.#guard(() => this.#setState(state as WebRtcState)));
     this.#pc.onIceStateChange((state) =>

@@ -34,6 +34,11 @@ describe('worker configuration (switchboard --workers N)', () => {
     expect(config.sip.port).toBe(5060);
   });
 
+  it('gives each worker a mux port of its own (a UDP port is one process\'s)', () => {
+    const config = validateConfig({ directory: { kind: 'redis' }, cluster: { workers: 3 }, media: { iceUdpMux: { port: 40000 } } });
+    expect([0, 1, 2].map((i) => workerConfig(config, i, 3, 'h').media.iceUdpMux)).toEqual([{ port: 40000 }, { port: 40001 }, { port: 40002 }]);
+  });
+
   it('refuses workers without the Redis directory', () => {
     expect(() => validateConfig({ cluster: { workers: 2 } })).toThrow(/cluster\.workers: cluster\.workers above 1 needs directory\.kind: redis/);
   });
