@@ -91,6 +91,9 @@ describe('a node killed with SIGKILL', () => {
     await gina.login({ name: 'gina' });
     expect(await nodeOf(prefix, 'gina')).toBe('node-b');
     const reconnected = new Promise<void>((resolve) => gina.once('reconnected', () => resolve()));
+    // Her session was B's: a resume is tried first and refused by A, then she logs in anew.
+    const sdkErrors: string[] = [];
+    gina.on('error', (error) => sdkErrors.push(error.code));
 
     b!.kill9();
     const [aliceEnded, carolEnded] = await Promise.all([
@@ -110,6 +113,7 @@ describe('a node killed with SIGKILL', () => {
     await reconnected;
     await expect.poll(() => nodeOf(prefix, 'bob'), { timeout: LOSS_BOUND_MS }).toBeUndefined();
     expect(await nodeOf(prefix, 'gina')).toBe('node-a');
+    expect(sdkErrors).toContain('resume-failed');
     const message = new Promise<{ from: string; body: string }>((resolve) => gina.once('message', resolve));
     frank.client.send({ type: 'message', id: 'm', to: 'web:gina', body: 'welcome back' });
     await frank.client.next('ack', (f) => f.id === 'm');
