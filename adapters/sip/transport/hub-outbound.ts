@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionPool } from './connection-pool.js';
+import { ExpiringMap } from './expiring-map.js';
 import type { HubListeners } from './hub-listeners.js';
 import type { SipTransportCounters } from './hub-counters.js';
 import type { HubRoutingTables, InboundFlow } from './hub-routing-tables.js';
@@ -9,7 +10,8 @@ import type { SipConnection } from './sip-connection.js';
 import type { SipJsTransport } from './sip-js-transport.js';
 import { peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { SipTransportError } from './sip-transport-error.js';
-import { targetOfUri, type SipProtocol, type SipTarget } from './sip-uri-target.js';
+import type { LocatedTarget, SipServerLocator } from './sip-server-locator.js';
+import type { SipProtocol } from './sip-uri-target.js';
 import { withClientBranch } from './sip-js-branch.js';
 import { setTopViaSentBy } from './sip-via-rewrite.js';
 import type { ThrottledLog } from './throttled-log.js';
@@ -27,6 +29,10 @@ export interface OutboundContext {
   readonly log: ThrottledLog;
   /** RFC 3261 section 18.1.1 switch of requests over 1300 bytes from UDP to TCP (needs a TCP listener). */
   readonly largeRequestsOverTcp: boolean;
+  /** RFC 3263: where a next-hop URI's server is, as an ordered list of targets. */
+  readonly locator: SipServerLocator;
+  /** How long a client transaction lives (64*T1): its CANCEL and non-2xx ACK follow it that long. */
+  readonly transactionMs: number;
 }
 
 /**
@@ -49,9 +55,21 @@ interface Flow {
  */
 export class OutboundPath {
   readonly #context: OutboundContext;
+  /**
+   * sip.js branch -> the target its request went to. RFC 3261 sections 9.1
+   * and 17.1.1.3: a CANCEL, and the ACK of a non-2xx final response, go where
+   * their INVITE went; located anew, an SRV weighted pick could send them elsewhere.
+   */
+  readonly #pinned: ExpiringMap<string, LocatedTarget>;
 
   constructor(context: OutboundContext) {
     this.#context = context;
+    this.#pinned = new ExpiringMap({ maxEntries: 50_000 });
+  }
+
+  /** Forgets expired pins (the hub's periodic sweep). */
+  sweep(): void {
+    this.#pinned.sweep();
   }
 
   async sendFromTransport(transport: SipJsTransport, message: string): Promise<void> {
@@ -133,37 +151,66 @@ export class OutboundPath {
     const via = request.topVia;
     const branch = via?.branch;
     if (!via || !branch) throw new SipTransportError('unroutable-message', `${request.method} without a Via branch`);
-    // RFC 3261 section 8.1.2: the first Route (a loose router, or a strict one whose URI
-    // sip.js already moved into the Request-URI) is the next hop, else the Request-URI.
-    const nextHop = request.firstRoute ?? request.requestUri;
-    let target = targetOfUri(nextHop);
-    if (!target) throw new SipTransportError('unroutable-message', `cannot send to ${nextHop}`);
-    const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(message) > UDP_SIZE_LIMIT;
-    if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) {
-      target = { ...target, protocol: 'TCP' };
+    const pinned = request.method === 'ACK' || request.method === 'CANCEL' ? this.#pinned.get(branch) : undefined;
+    const targets = pinned ? [pinned] : await this.#locate(request);
+    const record = () => {
+      // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
+      this.#context.tables.recordClientTransaction(branch, { transport, sentBy: { protocol: via.protocol, host: via.host, port: via.port } });
+      this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
+    };
+    // RFC 3263 section 4.3: a target that cannot be reached (connection refused, no route) gives way to the next.
+    let failure: unknown;
+    for (const located of targets) {
+      let target = located;
+      const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(message) > UDP_SIZE_LIMIT;
+      if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) {
+        target = { ...target, protocol: 'TCP' };
+      }
+      let flow: Flow;
+      let wire: string | undefined;
+      try {
+        flow = await this.#flowTo(target);
+        wire = setTopViaSentBy(message, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
+        if (!wire) throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
+        record();
+        await flow.send(wire);
+      } catch (error) {
+        if (!(error instanceof SipTransportError) || (error.code !== 'connect-failed' && error.code !== 'send-failed')) throw error;
+        failure = error;
+        this.#context.log.debug('target-failed', { method: request.method, protocol: target.protocol, address: target.address ?? target.host, port: target.port, error: error.message }, 'SIP target failed, trying the next');
+        continue;
+      }
+      if (request.method !== 'ACK') this.#pinned.set(branch, located, this.#context.transactionMs + 5_000);
+      if (flow.protocol === 'UDP') {
+        const sent = wire;
+        this.#context.retransmitter.trackOutgoingRequest(request, () => void flow.send(sent).catch(() => {}));
+      }
+      return;
     }
-    const flow = await this.#flowTo(target);
-    const wire = setTopViaSentBy(message, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
-    if (!wire) throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
-    // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
-    this.#context.tables.recordClientTransaction(branch, { transport, sentBy: { protocol: via.protocol, host: via.host, port: via.port } });
-    this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
-    await flow.send(wire);
-    if (flow.protocol === 'UDP') {
-      this.#context.retransmitter.trackOutgoingRequest(request, () => void flow.send(wire).catch(() => {}));
-    }
+    throw failure;
   }
 
-  async #flowTo(target: SipTarget): Promise<Flow> {
+  /** The targets of a request's next hop (RFC 3261 section 8.1.2: the first Route, else the Request-URI), in the order to try them. */
+  async #locate(request: PeekedRequest): Promise<LocatedTarget[]> {
+    const nextHop = request.firstRoute ?? request.requestUri;
+    const udp = this.#context.listeners.udp;
+    const udpFamily = udp && isIP(udp.bound.host) === 6 ? 6 : 4;
+    const targets = await this.#context.locator.locate(nextHop, { udp: udp !== undefined, udpFamily });
+    if (!targets) throw new SipTransportError('unroutable-message', `cannot send to ${nextHop}`);
+    if (targets.length === 0) throw new SipTransportError('unresolvable-host', `no server found for ${nextHop} (RFC 3263: NAPTR, SRV, A/AAAA)`);
+    return targets;
+  }
+
+  async #flowTo(target: LocatedTarget): Promise<Flow> {
     const { protocol } = target;
     const viaPort = this.#context.viaPorts[protocol];
     if (protocol === 'UDP') {
-      const address = await this.#resolve(target.host, protocol);
+      const address = target.address ?? (await this.#resolve(target.host, protocol));
       return { protocol, viaPort, send: (message) => this.#sendUdp(message, address, target.port) };
     }
     if (protocol === 'TCP' || protocol === 'TLS') {
-      const address = await this.#resolve(target.host, protocol);
-      const connection = await this.#context.pool.connect(protocol, address, target.port, isIP(target.host) ? undefined : target.host);
+      const address = target.address ?? (await this.#resolve(target.host, protocol));
+      const connection = await this.#context.pool.connect(protocol, address, target.port, target.serverName);
       return { protocol, viaPort: viaPort ?? connection.localPort, send: (message) => this.#sendOn(connection, message) };
     }
     // RFC 7118: a WebSocket client is reachable only over the flow it opened, found by the
