@@ -351,6 +351,11 @@ const sipSchema = z
         timeoutMs: z.number().int().min(100).max(30_000).default(4000),
         /** Answers are kept this long at most (A/AAAA: their TTL when shorter; node gives no TTL for NAPTR and SRV). 0: not kept. */
         cacheSeconds: z.number().int().min(0).max(3600).default(60),
+        /**
+         * A server that sends no response at all for this long gives way to the next target (RFC 3263
+         * section 4.3; a 503 without Retry-After and a refused connection do at once). 0: only those.
+         */
+        failoverAfterMs: z.number().int().min(0).max(30_000).default(5000),
       })
       .prefault({}),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */

@@ -75,6 +75,56 @@ describe('RFC 3263: where the gateway sends a request for sip:user@domain', () =
     expect(queries.some((query) => query.includes('_sip._ws.'))).toBe(false);
   }, 60_000);
 
+  it('SRV over UDP: the first target answers 503 without Retry-After, the MESSAGE goes on to the second and is delivered', async () => {
+    const refusing = await sippUas({ scenario: 'uas-message-503' });
+    const live = await sippUas();
+    const server = await dns({
+      a: [{ name: 'busy.example.test', address: '127.0.0.1' }, { name: 'live.example.test', address: '127.0.0.1' }],
+      srv: [
+        { name: '_sip._udp.example.test', target: 'busy.example.test', port: refusing.port, priority: 10, weight: 0 },
+        { name: '_sip._udp.example.test', target: 'live.example.test', port: live.port, priority: 20, weight: 0 },
+      ],
+    });
+    await gatewayUsing(server);
+    const alice = await webUser('alice');
+    alice.send({ type: 'message', id: 'm1', to: 'sip:bob@example.test', body: 'second time lucky' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    const [refused, taken] = await Promise.all([refusing.done, live.done]);
+    expect(refused.exitCode, describeSipp(refused)).toBe(0);
+    expect(taken.exitCode, describeSipp(taken)).toBe(0);
+    const first = messagesReceived(refused)[0] ?? '';
+    const second = messagesReceived(taken)[0] ?? '';
+    expect(second).toContain('second time lucky');
+    // A new transaction at the second server (RFC 3263 section 4.3): same request, another branch.
+    const branchOf = (text: string) => /^Via: [^\r\n]*;branch=([^;\r\n]+)/m.exec(text)?.[1];
+    expect(branchOf(second)).toBeDefined();
+    expect(branchOf(second)).not.toBe(branchOf(first));
+    expect(/^Call-ID: (.*)$/m.exec(second)?.[1]).toBe(/^Call-ID: (.*)$/m.exec(first)?.[1]);
+    // The 503 never reached the web user: no bounce, the message was delivered.
+    expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
+  }, 60_000);
+
+  it('SRV over UDP: the first target never answers, after sip.dns.failoverAfterMs the MESSAGE goes to the second', async () => {
+    const silent = await allocatePort();
+    const live = await sippUas();
+    const server = await dns({
+      a: [{ name: 'silent.example.test', address: '127.0.0.1' }, { name: 'live.example.test', address: '127.0.0.1' }],
+      srv: [
+        { name: '_sip._udp.example.test', target: 'silent.example.test', port: silent, priority: 10, weight: 0 },
+        { name: '_sip._udp.example.test', target: 'live.example.test', port: live.port, priority: 20, weight: 0 },
+      ],
+    });
+    await gatewayUsing(server, { failoverAfterMs: 1000 });
+    const alice = await webUser('alice');
+    alice.send({ type: 'message', id: 'm1', to: 'sip:bob@example.test', body: 'is anyone there?' });
+    await alice.next('ack', (frame) => frame.id === 'm1');
+    const taken = await live.done;
+    expect(taken.exitCode, describeSipp(taken)).toBe(0);
+    expect(messagesReceived(taken)).toHaveLength(1);
+    expect(messagesReceived(taken)[0]).toContain('is anyone there?');
+    expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
+  }, 60_000);
+
   it('an explicit port skips NAPTR and SRV: only the host address is looked up', async () => {
     const live = await sippUas();
     // An SRV record that would send the MESSAGE elsewhere, were it asked for.

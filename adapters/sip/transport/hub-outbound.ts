@@ -13,7 +13,9 @@ import { SipTransportError } from './sip-transport-error.js';
 import type { LocatedTarget, SipServerLocator } from './sip-server-locator.js';
 import type { SipProtocol } from './sip-uri-target.js';
 import { withClientBranch } from './sip-js-branch.js';
-import { setTopViaSentBy } from './sip-via-rewrite.js';
+import { setTopViaBranch, setTopViaSentBy, type ViaSentBy } from './sip-via-rewrite.js';
+import { scanHeaders } from './sip-header-fields.js';
+import { ackForRejectedInvite } from './failover-ack.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { UdpRetransmitter } from './udp-retransmitter.js';
 
@@ -33,6 +35,25 @@ export interface OutboundContext {
   readonly locator: SipServerLocator;
   /** How long a client transaction lives (64*T1): its CANCEL and non-2xx ACK follow it that long. */
   readonly transactionMs: number;
+  /** A target that sends no response at all for this long gives way to the next one (RFC 3263 section 4.3). */
+  readonly failoverAfterMs: number;
+}
+
+/** One request of sip.js on its way through the targets of its next hop. */
+interface Attempt {
+  readonly transport: SipJsTransport;
+  /** The request as sip.js wrote it. */
+  readonly message: string;
+  readonly request: PeekedRequest;
+  readonly sentBy: ViaSentBy;
+  readonly targets: readonly LocatedTarget[];
+  /** Index of the target the request went to last, and the branch it went with. */
+  index?: number;
+  wireBranch: string;
+  /** The request exactly as it went to that target. */
+  wire: string | undefined;
+  readonly startedAt: number;
+  timer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -60,16 +81,23 @@ export class OutboundPath {
    * and 17.1.1.3: a CANCEL, and the ACK of a non-2xx final response, go where
    * their INVITE went; located anew, an SRV weighted pick could send them elsewhere.
    */
-  readonly #pinned: ExpiringMap<string, LocatedTarget>;
+  readonly #pinned = new ExpiringMap<string, { target: LocatedTarget; wireBranch: string }>({ maxEntries: 50_000 });
+  /** sip.js branch -> a request that has targets left and waits for the first response from the one it went to. */
+  readonly #attempts = new ExpiringMap<string, Attempt>({ maxEntries: 50_000, onRemove: (_branch, attempt) => clearTimeout(attempt.timer) });
 
   constructor(context: OutboundContext) {
     this.#context = context;
-    this.#pinned = new ExpiringMap({ maxEntries: 50_000 });
   }
 
-  /** Forgets expired pins (the hub's periodic sweep). */
+  /** Forgets expired pins and attempts (the hub's periodic sweep). */
   sweep(): void {
     this.#pinned.sweep();
+    this.#attempts.sweep();
+  }
+
+  close(): void {
+    this.#attempts.clear();
+    this.#pinned.clear();
   }
 
   async sendFromTransport(transport: SipJsTransport, message: string): Promise<void> {
@@ -151,43 +179,137 @@ export class OutboundPath {
     const via = request.topVia;
     const branch = via?.branch;
     if (!via || !branch) throw new SipTransportError('unroutable-message', `${request.method} without a Via branch`);
-    const pinned = request.method === 'ACK' || request.method === 'CANCEL' ? this.#pinned.get(branch) : undefined;
-    const targets = pinned ? [pinned] : await this.#locate(request);
-    const record = () => {
-      // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
-      this.#context.tables.recordClientTransaction(branch, { transport, sentBy: { protocol: via.protocol, host: via.host, port: via.port } });
-      this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
-    };
-    // RFC 3263 section 4.3: a target that cannot be reached (connection refused, no route) gives way to the next.
-    let failure: unknown;
-    for (const located of targets) {
-      let target = located;
-      const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(message) > UDP_SIZE_LIMIT;
-      if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) {
-        target = { ...target, protocol: 'TCP' };
+    const sentBy = { protocol: via.protocol, host: via.host, port: via.port };
+    if (request.method === 'ACK' || request.method === 'CANCEL') {
+      const pin = this.#pinned.get(branch);
+      if (pin) {
+        // A CANCEL ends the search for another server: the caller gave up (RFC 3261 section 9.1).
+        if (request.method === 'CANCEL') this.#attempts.delete(branch);
+        const attempt: Attempt = { transport, message, request, sentBy, targets: [pin.target], wireBranch: pin.wireBranch, wire: undefined, startedAt: Date.now() };
+        await this.#sendAttempt(attempt, pin.target, pin.wireBranch);
+        return;
       }
-      let flow: Flow;
-      let wire: string | undefined;
+    }
+    const targets = await this.#locate(request);
+    const attempt: Attempt = { transport, message, request, sentBy, targets, wireBranch: branch, wire: undefined, startedAt: Date.now() };
+    await this.#tryFrom(attempt, 0);
+  }
+
+  /**
+   * Sends the attempt to targets[index], or, when that one cannot be reached
+   * (connection refused, no route: RFC 3263 section 4.3), to the next; throws
+   * the last failure when none could be. The first target gets sip.js's branch,
+   * the others a branch of their own: a new transaction each (section 4.3).
+   */
+  async #tryFrom(attempt: Attempt, index: number): Promise<void> {
+    const branch = attempt.request.topVia!.branch!;
+    let failure: unknown;
+    for (let i = index; i < attempt.targets.length; i++) {
+      const target = attempt.targets[i]!;
+      const wireBranch = i === 0 ? branch : `${branch}.t${i}`;
       try {
-        flow = await this.#flowTo(target);
-        wire = setTopViaSentBy(message, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
-        if (!wire) throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
-        record();
-        await flow.send(wire);
+        await this.#sendAttempt(attempt, target, wireBranch);
       } catch (error) {
         if (!(error instanceof SipTransportError) || (error.code !== 'connect-failed' && error.code !== 'send-failed')) throw error;
         failure = error;
-        this.#context.log.debug('target-failed', { method: request.method, protocol: target.protocol, address: target.address ?? target.host, port: target.port, error: error.message }, 'SIP target failed, trying the next');
+        this.#context.counters.failovers++;
+        this.#context.log.debug('target-failed', { method: attempt.request.method, protocol: target.protocol, address: target.address ?? target.host, port: target.port, error: error.message }, 'SIP target failed, trying the next');
         continue;
       }
-      if (request.method !== 'ACK') this.#pinned.set(branch, located, this.#context.transactionMs + 5_000);
-      if (flow.protocol === 'UDP') {
-        const sent = wire;
-        this.#context.retransmitter.trackOutgoingRequest(request, () => void flow.send(sent).catch(() => {}));
-      }
+      attempt.wireBranch = wireBranch;
+      this.#pinned.set(branch, { target, wireBranch }, this.#context.transactionMs + 5_000);
+      this.#attempts.delete(branch);
+      if (attempt.targets.length > 1) this.#watch(attempt, i);
       return;
     }
     throw failure;
+  }
+
+  /** Puts the attempt's request on the wire to one target, under `wireBranch`. */
+  async #sendAttempt(attempt: Attempt, located: LocatedTarget, wireBranch: string): Promise<void> {
+    const { request, transport } = attempt;
+    const branch = request.topVia!.branch!;
+    let target = located;
+    const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(attempt.message) > UDP_SIZE_LIMIT;
+    if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) target = { ...target, protocol: 'TCP' };
+    const flow = await this.#flowTo(target);
+    const branched = wireBranch === branch ? attempt.message : setTopViaBranch(attempt.message, wireBranch);
+    const wire = branched && setTopViaSentBy(branched, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
+    const peeked = wire === undefined ? undefined : peekSipMessage(wire);
+    if (!wire || peeked?.kind !== 'request') throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
+    // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
+    this.#context.tables.recordClientTransaction(wireBranch, { transport, sentBy: attempt.sentBy, sipJsBranch: branch });
+    this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
+    await flow.send(wire);
+    attempt.wire = wire;
+    if (flow.protocol === 'UDP') this.#context.retransmitter.trackOutgoingRequest(peeked, () => void flow.send(wire).catch(() => {}));
+  }
+
+  /**
+   * Waits for the final response of the target just tried (late answers of
+   * targets given up on are dropped meanwhile); no response at all within
+   * `failoverAfterMs` moves on to the next target, when there is one.
+   */
+  #watch(attempt: Attempt, index: number): void {
+    const branch = attempt.request.topVia!.branch!;
+    attempt.index = index;
+    this.#attempts.set(branch, attempt, this.#context.transactionMs);
+    if (index + 1 >= attempt.targets.length || this.#context.failoverAfterMs <= 0) return;
+    attempt.timer = setTimeout(() => {
+      attempt.timer = undefined;
+      if (this.#attempts.get(branch) !== attempt || Date.now() - attempt.startedAt >= this.#context.transactionMs) return;
+      this.#context.retransmitter.forgetOutgoingRequest(attempt.wireBranch, attempt.request.method);
+      this.#moveOn(attempt, index + 1, 'no response');
+    }, this.#context.failoverAfterMs);
+    attempt.timer.unref?.();
+  }
+
+  #moveOn(attempt: Attempt, index: number, why: string, exhausted?: () => void): void {
+    this.#context.counters.failovers++;
+    this.#context.log.debug('target-failover', { method: attempt.request.method, why, next: index }, 'SIP target did not serve the request, trying the next');
+    this.#tryFrom(attempt, index).catch(() => exhausted?.());
+  }
+
+  /**
+   * A response to a request of ours, before sip.js sees it (RFC 3263 section
+   * 4.3): any response ends the wait for the target that sent it; a 503
+   * without Retry-After from a target with others after it is taken here
+   * (and ACKed, for an INVITE) and the request goes to the next target. True
+   * when the response must not reach sip.js; `deliver` hands it over later
+   * when no other target could be reached after all.
+   */
+  takeResponse(response: PeekedResponse, message: string, deliver: () => void): boolean {
+    const wireBranch = response.topVia?.branch;
+    const sipJsBranch = wireBranch && this.#context.tables.clientTransactions.get(wireBranch)?.sipJsBranch;
+    const attempt = sipJsBranch ? this.#attempts.get(sipJsBranch) : undefined;
+    if (!attempt || !sipJsBranch || response.cseq?.method !== attempt.request.method) return false;
+    // A late answer from a target already given up on: the request lives on elsewhere.
+    if (wireBranch !== attempt.wireBranch) return true;
+    clearTimeout(attempt.timer);
+    attempt.timer = undefined;
+    if (response.status < 200) return false;
+    this.#attempts.delete(sipJsBranch);
+    const next = (attempt.index ?? 0) + 1;
+    const retryAfter = scanHeaders(message)?.fields.some((field) => field.name === 'retry-after') ?? false;
+    if (response.status !== 503 || retryAfter || next >= attempt.targets.length || Date.now() - attempt.startedAt >= this.#context.transactionMs) return false;
+    if (attempt.request.method === 'INVITE') this.#acknowledge(attempt, message);
+    this.#moveOn(attempt, next, '503', deliver);
+    return true;
+  }
+
+  /** RFC 3261 section 17.1.1.3: the ACK sip.js would have sent for the 503 it never saw, to where the INVITE went. */
+  #acknowledge(attempt: Attempt, response: string): void {
+    const ack = attempt.wire && ackForRejectedInvite(attempt.wire, response);
+    const pin = this.#pinned.get(attempt.request.topVia!.branch!);
+    const peeked = ack ? peekSipMessage(ack) : undefined;
+    if (!ack || !pin || peeked?.kind !== 'request') return;
+    void this.#flowTo(pin.target)
+      .then((flow) => {
+        const send = () => flow.send(ack).catch(() => {});
+        void send();
+        if (flow.protocol === 'UDP') this.#context.retransmitter.trackOutgoingRequest(peeked, () => void send());
+      })
+      .catch(() => {});
   }
 
   /** The targets of a request's next hop (RFC 3261 section 8.1.2: the first Route, else the Request-URI), in the order to try them. */

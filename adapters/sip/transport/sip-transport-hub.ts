@@ -67,8 +67,11 @@ export interface SipTransportHubOptions {
    * exists (RFC 3261 section 18.1.1, default true); turn off for UDP-only peers.
    */
   readonly largeRequestsOverTcp?: boolean;
-  /** RFC 3263 server location of next hops named by a domain: DNS servers, caps, cache. */
-  readonly dns?: SipServerLocatorOptions;
+  /**
+   * RFC 3263 server location of next hops named by a domain: DNS servers, caps, cache; and how
+   * long a server may send no response at all before the request goes to the next (default 5 s; 0: never).
+   */
+  readonly dns?: SipServerLocatorOptions & { readonly failoverAfterMs?: number };
 }
 
 export type SipTransportHubEvents = {
@@ -181,6 +184,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
       largeRequestsOverTcp: options.largeRequestsOverTcp ?? true,
       locator: new SipServerLocator(options.dns),
       transactionMs: transactionTimeout(timers),
+      failoverAfterMs: options.dns?.failoverAfterMs ?? 5000,
     });
     this.#inbound = new InboundPath({
       ...shared,
@@ -288,6 +292,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     clearInterval(this.#sweeper);
     for (const transport of [...this.#transports]) transport.hubClosed();
     this.#retransmitter.close();
+    this.#outbound.close();
     this.#pool.closeAll();
     this.#gate.closeAll();
     this.#webSockets?.close();
