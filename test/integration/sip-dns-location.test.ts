@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startDnsmasq, type DnsRecords, type TestDns } from '../support/dnsmasq.js';
 import { allocatePort } from '../support/sip/ports.js';
+import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 import { describeSipp, startSippServer, type SippOptions, type SippResult } from '../support/sip/sipp.js';
 import { testScope } from '../support/test-scope.js';
 import { WsTestClient } from '../support/ws-test-client.js';
@@ -102,6 +103,37 @@ describe('RFC 3263: where the gateway sends a request for sip:user@domain', () =
     expect(/^Call-ID: (.*)$/m.exec(second)?.[1]).toBe(/^Call-ID: (.*)$/m.exec(first)?.[1]);
     // The 503 never reached the web user: no bounce, the message was delivered.
     expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
+  }, 60_000);
+
+  it('a web user calls sip:bob@example.test: the first server rejects the INVITE with 503 and gets its ACK, the second answers the call', async () => {
+    const refusing = await sippUas({ scenario: 'uas-invite-503' });
+    const answering = await sippUas({ scenario: 'uas-answer' });
+    const server = await dns({
+      a: [{ name: 'busy.example.test', address: '127.0.0.1' }, { name: 'live.example.test', address: '127.0.0.1' }],
+      naptr: [{ name: 'example.test', order: 10, preference: 10, flags: 's', service: 'SIP+D2U', replacement: '_sip._udp.example.test' }],
+      srv: [
+        { name: '_sip._udp.example.test', target: 'busy.example.test', port: refusing.port, priority: 10, weight: 0 },
+        { name: '_sip._udp.example.test', target: 'live.example.test', port: answering.port, priority: 20, weight: 0 },
+      ],
+    });
+    await gatewayUsing(server);
+    const alice = await webUser('alice');
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => scope.defer(close));
+    alice.send({ type: 'call', id: 'c', callId: 'call-via-srv', to: 'sip:bob@example.test', sdp: await browserSide.createOffer([PCMU]) });
+    await alice.next('ack', (frame) => frame.id === 'c');
+    const answered = await alice.next('answered', () => true, 15_000);
+    browserSide.acceptAnswer(answered.sdp);
+    alice.send({ type: 'hangup', callId: 'call-via-srv' });
+    const [refused, taken] = await Promise.all([refusing.done, answering.done]);
+    // sipp ends its scenario only once the 503 was acknowledged (RFC 3261 section 17.1.1.3).
+    expect(refused.exitCode, describeSipp(refused)).toBe(0);
+    expect(taken.exitCode, describeSipp(taken)).toBe(0);
+    const ack = refused.messages.split(/^-{10,}.*$/m).find((entry) => /message received/.test(entry) && /^ACK sip:bob@example\.test SIP\/2\.0/m.test(entry)) ?? '';
+    const invite = refused.messages.split(/^-{10,}.*$/m).find((entry) => /message received/.test(entry) && /^INVITE /m.test(entry)) ?? '';
+    const branchOf = (text: string) => /^Via: [^\r\n]*;branch=([^;\r\n]+)/m.exec(text)?.[1];
+    expect(branchOf(ack)).toBeDefined();
+    expect(branchOf(ack)).toBe(branchOf(invite));
+    expect(alice.frames.filter((frame) => frame.type === 'ended' && frame.reason !== 'hangup')).toEqual([]);
   }, 60_000);
 
   it('SRV over UDP: the first target never answers, after sip.dns.failoverAfterMs the MESSAGE goes to the second', async () => {

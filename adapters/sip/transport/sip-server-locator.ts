@@ -108,6 +108,10 @@ export class SipServerLocator {
     }
     const budget: Budget = { queries: this.#maxQueries, deadline: Date.now() + this.#timeoutMs };
     // Section 4.2: an explicit port means A/AAAA at once, with the transport as section 4.1 chose it.
+    // RFC 6761 section 6.3: `localhost` is this machine, never a name to ask DNS servers about.
+    if (/(^|\.)localhost\.?$/i.test(host)) {
+      return this.#addresses({ queries: 0, deadline: 0 }, host, fixed.protocol, fixed.port, serverName, context, []);
+    }
     if (fixed.explicitPort) return this.#addresses(budget, host, fixed.protocol, fixed.port, serverName, context, []);
     const transports = parsed.transport !== undefined ? [fixed.protocol] : undefined;
     const found: LocatedTarget[] = [];
@@ -176,7 +180,7 @@ export class SipServerLocator {
       any ||= records.length > 0;
     }
     // With the system's resolver, names from /etc/hosts (localhost, a PBX named there) keep working as before.
-    if (!any && this.#systemResolver && Date.now() < budget.deadline) {
+    if (!any && (this.#systemResolver || /(^|\.)localhost\.?$/i.test(name))) {
       try {
         for (const entry of await lookup(name, { all: true, family: protocol === 'UDP' ? context.udpFamily : 0 })) add(entry.address);
       } catch {
