@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startDnsmasq, type DnsRecords, type TestDns } from '../support/dnsmasq.js';
+import { startKamailio } from '../support/sip/kamailio.js';
 import { allocatePort } from '../support/sip/ports.js';
 import { makeWebRtcTestPeer, PCMU } from '../support/webrtc-test-peer.js';
 import { describeSipp, startSippServer, type SippOptions, type SippResult } from '../support/sip/sipp.js';
@@ -156,6 +157,32 @@ describe('RFC 3263: where the gateway sends a request for sip:user@domain', () =
     expect(messagesReceived(taken)[0]).toContain('is anyone there?');
     expect(alice.frames.filter((frame) => frame.type === 'message-error')).toEqual([]);
   }, 60_000);
+
+  it("a login's account at example.test registers at the registrar the domain's NAPTR and SRV records name (Kamailio over TCP), past a dead first target", async () => {
+    const kamailio = await startKamailio({ users: { alice: 'alice-secret' }, udpPort: await allocatePort(), tcpPort: await allocatePort() });
+    scope.defer(() => kamailio.stop());
+    const dead = await allocatePort();
+    const server = await dns({
+      a: [{ name: 'old.example.test', address: '127.0.0.1' }, { name: 'registrar.example.test', address: '127.0.0.1' }],
+      naptr: [{ name: 'example.test', order: 10, preference: 10, flags: 's', service: 'SIP+D2T', replacement: '_sip._tcp.example.test' }],
+      srv: [
+        { name: '_sip._tcp.example.test', target: 'old.example.test', port: dead, priority: 10, weight: 0 },
+        { name: '_sip._tcp.example.test', target: 'registrar.example.test', port: kamailio.tcpPort, priority: 20, weight: 0 },
+      ],
+    });
+    await scope.start({
+      sip: { enabled: true, port: await allocatePort(), dns: { servers: [server.server] }, registration: { domains: [{ domain: 'example.test', guests: true }] } },
+    });
+    const alice = await WsTestClient.connect(scope.gateway!.httpPort);
+    scope.defer(() => alice.close());
+    alice.send({ type: 'login', id: 'login', protocol: 1, name: 'alice', sip: { aor: 'sip:alice@example.test', password: 'alice-secret' } });
+    await alice.next('welcome');
+    expect(await alice.next('registration', (frame) => frame.state === 'registered' || frame.state === 'failed', 15_000)).toMatchObject({
+      state: 'registered',
+      aor: 'sip:alice@example.test',
+    });
+    expect(server.queries().some((query) => query.startsWith('query[SRV] _sip._tcp.example.test'))).toBe(true);
+  }, 45_000);
 
   it('an explicit port skips NAPTR and SRV: only the host address is looked up', async () => {
     const live = await sippUas();
