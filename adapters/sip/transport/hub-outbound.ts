@@ -13,9 +13,9 @@ import { SipTransportError } from './sip-transport-error.js';
 import type { LocatedTarget, SipServerLocator } from './sip-server-locator.js';
 import type { SipProtocol } from './sip-uri-target.js';
 import { withClientBranch } from './sip-js-branch.js';
-import { setTopViaBranch, setTopViaSentBy, type ViaSentBy } from './sip-via-rewrite.js';
-import { scanHeaders } from './sip-header-fields.js';
+import { setTopViaBranch, setTopViaSentBy } from './sip-via-rewrite.js';
 import { ackForRejectedInvite } from './failover-ack.js';
+import { TargetFailover, type Attempt } from './target-failover.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { UdpRetransmitter } from './udp-retransmitter.js';
 
@@ -37,23 +37,6 @@ export interface OutboundContext {
   readonly transactionMs: number;
   /** A target that sends no response at all for this long gives way to the next one (RFC 3263 section 4.3). */
   readonly failoverAfterMs: number;
-}
-
-/** One request of sip.js on its way through the targets of its next hop. */
-interface Attempt {
-  readonly transport: SipJsTransport;
-  /** The request as sip.js wrote it. */
-  readonly message: string;
-  readonly request: PeekedRequest;
-  readonly sentBy: ViaSentBy;
-  readonly targets: readonly LocatedTarget[];
-  /** Index of the target the request went to last, and the branch it went with. */
-  index?: number;
-  wireBranch: string;
-  /** The request exactly as it went to that target. */
-  wire: string | undefined;
-  readonly startedAt: number;
-  timer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -82,21 +65,28 @@ export class OutboundPath {
    * their INVITE went; located anew, an SRV weighted pick could send them elsewhere.
    */
   readonly #pinned = new ExpiringMap<string, { target: LocatedTarget; wireBranch: string }>({ maxEntries: 50_000 });
-  /** sip.js branch -> a request that has targets left and waits for the first response from the one it went to. */
-  readonly #attempts = new ExpiringMap<string, Attempt>({ maxEntries: 50_000, onRemove: (_branch, attempt) => clearTimeout(attempt.timer) });
+  readonly #failover: TargetFailover;
 
   constructor(context: OutboundContext) {
     this.#context = context;
+    this.#failover = new TargetFailover({
+      transactionMs: context.transactionMs,
+      failoverAfterMs: context.failoverAfterMs,
+      onSilent: (attempt, next) => {
+        this.#context.retransmitter.forgetOutgoingRequest(attempt.wireBranch, attempt.request.method);
+        this.#moveOn(attempt, next, 'no response');
+      },
+    });
   }
 
   /** Forgets expired pins and attempts (the hub's periodic sweep). */
   sweep(): void {
     this.#pinned.sweep();
-    this.#attempts.sweep();
+    this.#failover.sweep();
   }
 
   close(): void {
-    this.#attempts.clear();
+    this.#failover.clear();
     this.#pinned.clear();
   }
 
@@ -184,7 +174,7 @@ export class OutboundPath {
       const pin = this.#pinned.get(branch);
       if (pin) {
         // A CANCEL ends the search for another server: the caller gave up (RFC 3261 section 9.1).
-        if (request.method === 'CANCEL') this.#attempts.delete(branch);
+        if (request.method === 'CANCEL') this.#failover.stop(branch);
         const attempt: Attempt = { transport, message, request, sentBy, targets: [pin.target], wireBranch: pin.wireBranch, wire: undefined, startedAt: Date.now() };
         await this.#sendAttempt(attempt, pin.target, pin.wireBranch);
         return;
@@ -218,8 +208,7 @@ export class OutboundPath {
       }
       attempt.wireBranch = wireBranch;
       this.#pinned.set(branch, { target, wireBranch }, this.#context.transactionMs + 5_000);
-      this.#attempts.delete(branch);
-      if (attempt.targets.length > 1) this.#watch(attempt, i);
+      if (attempt.targets.length > 1) this.#failover.watch(attempt, i);
       return;
     }
     throw failure;
@@ -245,25 +234,6 @@ export class OutboundPath {
     if (flow.protocol === 'UDP') this.#context.retransmitter.trackOutgoingRequest(peeked, () => void flow.send(wire).catch(() => {}));
   }
 
-  /**
-   * Waits for the final response of the target just tried (late answers of
-   * targets given up on are dropped meanwhile); no response at all within
-   * `failoverAfterMs` moves on to the next target, when there is one.
-   */
-  #watch(attempt: Attempt, index: number): void {
-    const branch = attempt.request.topVia!.branch!;
-    attempt.index = index;
-    this.#attempts.set(branch, attempt, this.#context.transactionMs);
-    if (index + 1 >= attempt.targets.length || this.#context.failoverAfterMs <= 0) return;
-    attempt.timer = setTimeout(() => {
-      attempt.timer = undefined;
-      if (this.#attempts.get(branch) !== attempt || Date.now() - attempt.startedAt >= this.#context.transactionMs) return;
-      this.#context.retransmitter.forgetOutgoingRequest(attempt.wireBranch, attempt.request.method);
-      this.#moveOn(attempt, index + 1, 'no response');
-    }, this.#context.failoverAfterMs);
-    attempt.timer.unref?.();
-  }
-
   #moveOn(attempt: Attempt, index: number, why: string, exhausted?: () => void): void {
     this.#context.counters.failovers++;
     this.#context.log.debug('target-failover', { method: attempt.request.method, why, next: index }, 'SIP target did not serve the request, trying the next');
@@ -281,19 +251,11 @@ export class OutboundPath {
   takeResponse(response: PeekedResponse, message: string, deliver: () => void): boolean {
     const wireBranch = response.topVia?.branch;
     const sipJsBranch = wireBranch && this.#context.tables.clientTransactions.get(wireBranch)?.sipJsBranch;
-    const attempt = sipJsBranch ? this.#attempts.get(sipJsBranch) : undefined;
-    if (!attempt || !sipJsBranch || response.cseq?.method !== attempt.request.method) return false;
-    // A late answer from a target already given up on: the request lives on elsewhere.
-    if (wireBranch !== attempt.wireBranch) return true;
-    clearTimeout(attempt.timer);
-    attempt.timer = undefined;
-    if (response.status < 200) return false;
-    this.#attempts.delete(sipJsBranch);
-    const next = (attempt.index ?? 0) + 1;
-    const retryAfter = scanHeaders(message)?.fields.some((field) => field.name === 'retry-after') ?? false;
-    if (response.status !== 503 || retryAfter || next >= attempt.targets.length || Date.now() - attempt.startedAt >= this.#context.transactionMs) return false;
-    if (attempt.request.method === 'INVITE') this.#acknowledge(attempt, message);
-    this.#moveOn(attempt, next, '503', deliver);
+    if (!sipJsBranch) return false;
+    const verdict = this.#failover.onResponse(response, message, sipJsBranch);
+    if (verdict.kind !== 'next') return verdict.kind === 'absorb';
+    if (verdict.attempt.request.method === 'INVITE') this.#acknowledge(verdict.attempt, message);
+    this.#moveOn(verdict.attempt, verdict.next, '503', deliver);
     return true;
   }
 
