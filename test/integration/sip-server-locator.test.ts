@@ -96,4 +96,12 @@ describe('SipServerLocator against dnsmasq', () => {
     expect(await locator.locate('tel:+15550100', BOTH)).toBeUndefined();
     expect(await locator.locate('sips:bob@example.test;transport=udp', BOTH)).toBeUndefined();
   }, 20_000);
+
+  it('localhost is never asked of the DNS servers (RFC 6761 section 6.3): it is this machine', async () => {
+    const server = await dns({});
+    const locator = new SipServerLocator({ servers: [server.server] });
+    const targets = await locator.locate('sip:bob@localhost:5090', BOTH);
+    expect(targets?.map((t) => `${t.protocol} ${t.address}:${t.port}`)).toEqual(['UDP 127.0.0.1:5090']);
+    expect(server.queries()).toEqual([]);
+  }, 20_000);
 });

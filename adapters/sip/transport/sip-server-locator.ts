@@ -107,11 +107,11 @@ export class SipServerLocator {
       return [{ ...fixed, address: isIP(host) ? host : undefined, serverName }];
     }
     const budget: Budget = { queries: this.#maxQueries, deadline: Date.now() + this.#timeoutMs };
-    // Section 4.2: an explicit port means A/AAAA at once, with the transport as section 4.1 chose it.
     // RFC 6761 section 6.3: `localhost` is this machine, never a name to ask DNS servers about.
     if (/(^|\.)localhost\.?$/i.test(host)) {
       return this.#addresses({ queries: 0, deadline: 0 }, host, fixed.protocol, fixed.port, serverName, context, []);
     }
+    // Section 4.2: an explicit port means A/AAAA at once, with the transport as section 4.1 chose it.
     if (fixed.explicitPort) return this.#addresses(budget, host, fixed.protocol, fixed.port, serverName, context, []);
     const transports = parsed.transport !== undefined ? [fixed.protocol] : undefined;
     const found: LocatedTarget[] = [];
