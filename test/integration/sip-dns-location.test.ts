@@ -137,6 +137,34 @@ describe('RFC 3263: where the gateway sends a request for sip:user@domain', () =
     expect(alice.frames.filter((frame) => frame.type === 'ended' && frame.reason !== 'hangup')).toEqual([]);
   }, 60_000);
 
+  it('after a 503 sent the INVITE to the second server, the caller giving up sends CANCEL and the 487 ACK there, on that branch', async () => {
+    const refusing = await sippUas({ scenario: 'uas-invite-503' });
+    const ringing = await sippUas({ scenario: 'uas-ring-cancel' });
+    const server = await dns({
+      a: [{ name: 'busy.example.test', address: '127.0.0.1' }, { name: 'live.example.test', address: '127.0.0.1' }],
+      srv: [
+        { name: '_sip._udp.example.test', target: 'busy.example.test', port: refusing.port, priority: 10, weight: 0 },
+        { name: '_sip._udp.example.test', target: 'live.example.test', port: ringing.port, priority: 20, weight: 0 },
+      ],
+    });
+    await gatewayUsing(server);
+    const alice = await webUser('alice');
+    const browserSide = makeWebRtcTestPeer('alice-browser', (close) => scope.defer(close));
+    alice.send({ type: 'call', id: 'c', callId: 'call-given-up', to: 'sip:bob@example.test', sdp: await browserSide.createOffer([PCMU]) });
+    await alice.next('ringing', (frame) => frame.callId === 'call-given-up', 15_000);
+    alice.send({ type: 'hangup', callId: 'call-given-up' });
+    const [refused, cancelled] = await Promise.all([refusing.done, ringing.done]);
+    expect(refused.exitCode, describeSipp(refused)).toBe(0);
+    // sipp's scenario needs the CANCEL and then the ACK of its 487, both matched to its INVITE.
+    expect(cancelled.exitCode, describeSipp(cancelled)).toBe(0);
+    const received = (method: string) =>
+      cancelled.messages.split(/^-{10,}.*$/m).find((entry) => /message received/.test(entry) && new RegExp(`^${method} `, 'm').test(entry)) ?? '';
+    const branchOf = (text: string) => /^Via: [^\r\n]*;branch=([^;\r\n]+)/m.exec(text)?.[1];
+    expect(branchOf(received('INVITE'))).toBeDefined();
+    expect(branchOf(received('CANCEL'))).toBe(branchOf(received('INVITE')));
+    expect(branchOf(received('ACK'))).toBe(branchOf(received('INVITE')));
+  }, 60_000);
+
   it('SRV over UDP: the first target never answers, after sip.dns.failoverAfterMs the MESSAGE goes to the second', async () => {
     const silent = await allocatePort();
     const live = await sippUas();
