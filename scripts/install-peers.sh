@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the real peers the test suite starts on
 # loopback: Chromium (browser tests), coturn (TURN), sipp and baresip (SIP
-# peers), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
+# peers), dnsmasq-base (a DNS server with NAPTR/SRV records for the RFC 3263 tests), Kamailio (SIP registrar/proxy, with WebSocket modules), Prosody (the
 # compose lab's XMPP config check), Redis (the cluster directory), openssl (test certificates), and buildah +
 # debootstrap (the container image test), podman with runc, conmon, the CNI plugins (dnsname for
 # service names), uidmap, slirp4netns and docker-compose 1.29 (the compose test: a real engine,
@@ -10,7 +10,7 @@
 # sink/source, sqlite3 for its database, AT-SPI from Python to press its call button). `npm test`
 # runs it first (pretest). Needs root to install; idempotent: skips apt when everything is present already.
 set -euo pipefail
-PACKAGES=(chromium coturn sip-tester baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap
+PACKAGES=(chromium coturn sip-tester dnsmasq-base baresip kamailio kamailio-websocket-modules prosody redis-server openssl buildah debootstrap
   podman runc conmon containernetworking-plugins golang-github-containernetworking-plugin-dnsname uidmap slirp4netns docker-compose
   gcc libc6-dev
   dino-im xvfb pulseaudio pulseaudio-utils gstreamer1.0-plugins-good gstreamer1.0-pulseaudio sqlite3 python3-pyatspi gir1.2-atspi-2.0)

@@ -155,6 +155,7 @@ export class SipAdapter implements LegFactory, UserRegistrar, ChatDelivery {
       headerTimeoutMs: config.limits.headerTimeoutMs,
       requestRate: { perSource: config.inbound.requestsPerSecond, total: config.inbound.requestsPerSecondTotal },
       idleConnectionMs: config.limits.idleTimeoutSeconds * 1000,
+      dns: config.dns,
       logger: this.#logger.child({ module: 'transport' }),
     });
     this.#hub = hub;

@@ -343,6 +343,31 @@ const sipSchema = z
         expiresSeconds: z.number().int().min(60).default(120),
       })
       .optional(),
+    /**
+     * RFC 3263 server location: a target, registrar or `outbound.proxy` named by a domain without a
+     * port is looked up as SIP does (NAPTR, SRV, A/AAAA), and its targets are tried in turn.
+     */
+    dns: z
+      .strictObject({
+        /** DNS servers to ask (`ip` or `ip:port`); empty: the system's (names in /etc/hosts then work too). */
+        servers: z
+          .array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/, 'expected an IP address, ip:port or [ipv6]:port'))
+          .default([]),
+        /** Most servers tried for one request (SRV targets times their addresses); a dialled domain cannot make it more. */
+        maxTargets: z.number().int().min(1).max(32).default(8),
+        /** Most DNS queries for one next hop. */
+        maxQueries: z.number().int().min(1).max(64).default(16),
+        /** The whole lookup of one next hop ends after this long, with what it found by then. */
+        timeoutMs: z.number().int().min(100).max(30_000).default(4000),
+        /** Answers are kept this long at most (A/AAAA: their TTL when shorter; node gives no TTL for NAPTR and SRV). 0: not kept. */
+        cacheSeconds: z.number().int().min(0).max(3600).default(60),
+        /**
+         * A server that sends no response at all for this long gives way to the next target (RFC 3263
+         * section 4.3; a 503 without Retry-After and a refused connection do at once). 0: only those.
+         */
+        failoverAfterMs: z.number().int().min(0).max(30_000).default(5000),
+      })
+      .prefault({}),
     /** Registration lifetime asked of registrars (RFC 3261 section 10.2.1); sip.js refreshes before it ends. */
     registerExpiresSeconds: z.number().int().min(60).default(600),
     /**

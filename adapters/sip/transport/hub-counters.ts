@@ -24,6 +24,8 @@ export interface SipTransportCounters {
   idleTimeouts: number;
   /** Requests dropped because their source (or everyone together) sent more than the request rate allows. */
   requestsRateLimited: number;
+  /** Requests sent on to the next server of their next hop (RFC 3263 section 4.3): unreachable, silent, or 503. */
+  failovers: number;
 }
 
 export function emptyCounters(): SipTransportCounters {
@@ -42,5 +44,6 @@ export function emptyCounters(): SipTransportCounters {
     messageTimeouts: 0,
     idleTimeouts: 0,
     requestsRateLimited: 0,
+    failovers: 0,
   };
 }

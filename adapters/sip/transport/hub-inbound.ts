@@ -12,7 +12,7 @@ import type { SipJsTransport } from './sip-js-transport.js';
 import { missingMandatoryFields, peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { parseSipUri } from './sip-uri-target.js';
 import { stampSource } from './sip-source-stamp.js';
-import { addReceivedRport, setTopViaSentBy } from './sip-via-rewrite.js';
+import { addReceivedRport, setTopViaBranch, setTopViaSentBy } from './sip-via-rewrite.js';
 import { buildStatelessResponse } from './stateless-response.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { UdpRetransmitter } from './udp-retransmitter.js';
@@ -157,10 +157,14 @@ export class InboundPath {
     }
     // Give sip.js its own Via back: its sanity check drops responses whose
     // sent-by differs from its viaHost or carries a port (user-agent.js, rfc3261_18_1_2).
-    const restored = setTopViaSentBy(message, { ...route.sentBy, port: undefined });
-    if (!restored || !this.#deliver(route.transport, restored)) {
-      context.dropped('no-user-agent', flow);
-    }
+    const sentBy = setTopViaSentBy(message, { ...route.sentBy, port: undefined });
+    const restored = sentBy && route.sipJsBranch !== undefined && route.sipJsBranch !== branch ? setTopViaBranch(sentBy, route.sipJsBranch) : sentBy;
+    const deliver = () => {
+      if (!restored || !this.#deliver(route.transport, restored)) context.dropped('no-user-agent', flow);
+    };
+    // RFC 3263 section 4.3: a 503 from one of several servers may send the request to the next instead.
+    if (context.outbound.takeResponse(response, message, deliver)) return;
+    deliver();
   }
 
   /** Hands a message to sip.js; an exception thrown in there must not take the socket's event loop down. */

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionPool } from './connection-pool.js';
+import { ExpiringMap } from './expiring-map.js';
 import type { HubListeners } from './hub-listeners.js';
 import type { SipTransportCounters } from './hub-counters.js';
 import type { HubRoutingTables, InboundFlow } from './hub-routing-tables.js';
@@ -9,9 +10,12 @@ import type { SipConnection } from './sip-connection.js';
 import type { SipJsTransport } from './sip-js-transport.js';
 import { peekSipMessage, type PeekedRequest, type PeekedResponse } from './sip-message-peek.js';
 import { SipTransportError } from './sip-transport-error.js';
-import { targetOfUri, type SipProtocol, type SipTarget } from './sip-uri-target.js';
+import type { LocatedTarget, SipServerLocator } from './sip-server-locator.js';
+import type { SipProtocol } from './sip-uri-target.js';
 import { withClientBranch } from './sip-js-branch.js';
-import { setTopViaSentBy } from './sip-via-rewrite.js';
+import { setTopViaBranch, setTopViaSentBy } from './sip-via-rewrite.js';
+import { ackForRejectedInvite } from './failover-ack.js';
+import { TargetFailover, type Attempt } from './target-failover.js';
 import type { ThrottledLog } from './throttled-log.js';
 import type { UdpRetransmitter } from './udp-retransmitter.js';
 
@@ -27,6 +31,12 @@ export interface OutboundContext {
   readonly log: ThrottledLog;
   /** RFC 3261 section 18.1.1 switch of requests over 1300 bytes from UDP to TCP (needs a TCP listener). */
   readonly largeRequestsOverTcp: boolean;
+  /** RFC 3263: where a next-hop URI's server is, as an ordered list of targets. */
+  readonly locator: SipServerLocator;
+  /** How long a client transaction lives (64*T1): its CANCEL and non-2xx ACK follow it that long. */
+  readonly transactionMs: number;
+  /** A target that sends no response at all for this long gives way to the next one (RFC 3263 section 4.3). */
+  readonly failoverAfterMs: number;
 }
 
 /**
@@ -49,9 +59,35 @@ interface Flow {
  */
 export class OutboundPath {
   readonly #context: OutboundContext;
+  /**
+   * sip.js branch -> the target its request went to. RFC 3261 sections 9.1
+   * and 17.1.1.3: a CANCEL, and the ACK of a non-2xx final response, go where
+   * their INVITE went; located anew, an SRV weighted pick could send them elsewhere.
+   */
+  readonly #pinned = new ExpiringMap<string, { target: LocatedTarget; wireBranch: string }>({ maxEntries: 50_000 });
+  readonly #failover: TargetFailover;
 
   constructor(context: OutboundContext) {
     this.#context = context;
+    this.#failover = new TargetFailover({
+      transactionMs: context.transactionMs,
+      failoverAfterMs: context.failoverAfterMs,
+      onSilent: (attempt, next) => {
+        this.#context.retransmitter.forgetOutgoingRequest(attempt.wireBranch, attempt.request.method);
+        this.#moveOn(attempt, next, 'no response');
+      },
+    });
+  }
+
+  /** Forgets expired pins and attempts (the hub's periodic sweep). */
+  sweep(): void {
+    this.#pinned.sweep();
+    this.#failover.sweep();
+  }
+
+  close(): void {
+    this.#failover.clear();
+    this.#pinned.clear();
   }
 
   async sendFromTransport(transport: SipJsTransport, message: string): Promise<void> {
@@ -133,37 +169,132 @@ export class OutboundPath {
     const via = request.topVia;
     const branch = via?.branch;
     if (!via || !branch) throw new SipTransportError('unroutable-message', `${request.method} without a Via branch`);
-    // RFC 3261 section 8.1.2: the first Route (a loose router, or a strict one whose URI
-    // sip.js already moved into the Request-URI) is the next hop, else the Request-URI.
-    const nextHop = request.firstRoute ?? request.requestUri;
-    let target = targetOfUri(nextHop);
-    if (!target) throw new SipTransportError('unroutable-message', `cannot send to ${nextHop}`);
-    const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(message) > UDP_SIZE_LIMIT;
-    if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) {
-      target = { ...target, protocol: 'TCP' };
+    const sentBy = { protocol: via.protocol, host: via.host, port: via.port };
+    if (request.method === 'ACK' || request.method === 'CANCEL') {
+      const pin = this.#pinned.get(branch);
+      if (pin) {
+        // A CANCEL ends the search for another server: the caller gave up (RFC 3261 section 9.1).
+        if (request.method === 'CANCEL') this.#failover.stop(branch);
+        const attempt: Attempt = { transport, message, request, sentBy, targets: [pin.target], wireBranch: pin.wireBranch, wire: undefined, startedAt: Date.now() };
+        await this.#sendAttempt(attempt, pin.target, pin.wireBranch);
+        return;
+      }
     }
-    const flow = await this.#flowTo(target);
-    const wire = setTopViaSentBy(message, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
-    if (!wire) throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
-    // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
-    this.#context.tables.recordClientTransaction(branch, { transport, sentBy: { protocol: via.protocol, host: via.host, port: via.port } });
-    this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
-    await flow.send(wire);
-    if (flow.protocol === 'UDP') {
-      this.#context.retransmitter.trackOutgoingRequest(request, () => void flow.send(wire).catch(() => {}));
-    }
+    const targets = await this.#locate(request);
+    const attempt: Attempt = { transport, message, request, sentBy, targets, wireBranch: branch, wire: undefined, startedAt: Date.now() };
+    await this.#tryFrom(attempt, 0);
   }
 
-  async #flowTo(target: SipTarget): Promise<Flow> {
+  /**
+   * Sends the attempt to targets[index], or, when that one cannot be reached
+   * (connection refused, no route: RFC 3263 section 4.3), to the next; throws
+   * the last failure when none could be. The first target gets sip.js's branch,
+   * the others a branch of their own: a new transaction each (section 4.3).
+   */
+  async #tryFrom(attempt: Attempt, index: number): Promise<void> {
+    const branch = attempt.request.topVia!.branch!;
+    let failure: unknown;
+    for (let i = index; i < attempt.targets.length; i++) {
+      const target = attempt.targets[i]!;
+      const wireBranch = i === 0 ? branch : `${branch}.t${i}`;
+      try {
+        await this.#sendAttempt(attempt, target, wireBranch);
+      } catch (error) {
+        if (!(error instanceof SipTransportError) || (error.code !== 'connect-failed' && error.code !== 'send-failed')) throw error;
+        failure = error;
+        this.#context.counters.failovers++;
+        this.#context.log.debug('target-failed', { method: attempt.request.method, protocol: target.protocol, address: target.address ?? target.host, port: target.port, error: error.message }, 'SIP target failed, trying the next');
+        continue;
+      }
+      attempt.wireBranch = wireBranch;
+      this.#pinned.set(branch, { target, wireBranch }, this.#context.transactionMs + 5_000);
+      if (attempt.targets.length > 1) this.#failover.watch(attempt, i);
+      return;
+    }
+    throw failure;
+  }
+
+  /** Puts the attempt's request on the wire to one target, under `wireBranch`. */
+  async #sendAttempt(attempt: Attempt, located: LocatedTarget, wireBranch: string): Promise<void> {
+    const { request, transport } = attempt;
+    const branch = request.topVia!.branch!;
+    let target = located;
+    const tooLargeForUdp = this.#context.largeRequestsOverTcp && Buffer.byteLength(attempt.message) > UDP_SIZE_LIMIT;
+    if (target.protocol === 'UDP' && tooLargeForUdp && this.#context.listeners.tcp) target = { ...target, protocol: 'TCP' };
+    const flow = await this.#flowTo(target);
+    const branched = wireBranch === branch ? attempt.message : setTopViaBranch(attempt.message, wireBranch);
+    const wire = branched && setTopViaSentBy(branched, { protocol: flow.protocol, host: this.#context.advertisedHost, port: flow.viaPort });
+    const peeked = wire === undefined ? undefined : peekSipMessage(wire);
+    if (!wire || peeked?.kind !== 'request') throw new SipTransportError('unroutable-message', `${request.method} has a malformed Via`);
+    // Responses come back with our Via; sip.js must get them back with its own (see the inbound path).
+    this.#context.tables.recordClientTransaction(wireBranch, { transport, sentBy: attempt.sentBy, sipJsBranch: branch });
+    this.#context.tables.recordDialog(request.callId, request.fromTag, transport);
+    await flow.send(wire);
+    attempt.wire = wire;
+    if (flow.protocol === 'UDP') this.#context.retransmitter.trackOutgoingRequest(peeked, () => void flow.send(wire).catch(() => {}));
+  }
+
+  #moveOn(attempt: Attempt, index: number, why: string, exhausted?: () => void): void {
+    this.#context.counters.failovers++;
+    this.#context.log.debug('target-failover', { method: attempt.request.method, why, next: index }, 'SIP target did not serve the request, trying the next');
+    this.#tryFrom(attempt, index).catch(() => exhausted?.());
+  }
+
+  /**
+   * A response to a request of ours, before sip.js sees it (RFC 3263 section
+   * 4.3): any response ends the wait for the target that sent it; a 503
+   * without Retry-After from a target with others after it is taken here
+   * (and ACKed, for an INVITE) and the request goes to the next target. True
+   * when the response must not reach sip.js; `deliver` hands it over later
+   * when no other target could be reached after all.
+   */
+  takeResponse(response: PeekedResponse, message: string, deliver: () => void): boolean {
+    const wireBranch = response.topVia?.branch;
+    const sipJsBranch = wireBranch && this.#context.tables.clientTransactions.get(wireBranch)?.sipJsBranch;
+    if (!sipJsBranch) return false;
+    const verdict = this.#failover.onResponse(response, message, sipJsBranch);
+    if (verdict.kind !== 'next') return verdict.kind === 'absorb';
+    if (verdict.attempt.request.method === 'INVITE') this.#acknowledge(verdict.attempt, message);
+    this.#moveOn(verdict.attempt, verdict.next, '503', deliver);
+    return true;
+  }
+
+  /** RFC 3261 section 17.1.1.3: the ACK sip.js would have sent for the 503 it never saw, to where the INVITE went. */
+  #acknowledge(attempt: Attempt, response: string): void {
+    const ack = attempt.wire && ackForRejectedInvite(attempt.wire, response);
+    const pin = this.#pinned.get(attempt.request.topVia!.branch!);
+    const peeked = ack ? peekSipMessage(ack) : undefined;
+    if (!ack || !pin || peeked?.kind !== 'request') return;
+    void this.#flowTo(pin.target)
+      .then((flow) => {
+        const send = () => flow.send(ack).catch(() => {});
+        void send();
+        if (flow.protocol === 'UDP') this.#context.retransmitter.trackOutgoingRequest(peeked, () => void send());
+      })
+      .catch(() => {});
+  }
+
+  /** The targets of a request's next hop (RFC 3261 section 8.1.2: the first Route, else the Request-URI), in the order to try them. */
+  async #locate(request: PeekedRequest): Promise<LocatedTarget[]> {
+    const nextHop = request.firstRoute ?? request.requestUri;
+    const udp = this.#context.listeners.udp;
+    const udpFamily = udp && isIP(udp.bound.host) === 6 ? 6 : 4;
+    const targets = await this.#context.locator.locate(nextHop, { udp: udp !== undefined, udpFamily });
+    if (!targets) throw new SipTransportError('unroutable-message', `cannot send to ${nextHop}`);
+    if (targets.length === 0) throw new SipTransportError('unresolvable-host', `no server found for ${nextHop} (RFC 3263: NAPTR, SRV, A/AAAA)`);
+    return targets;
+  }
+
+  async #flowTo(target: LocatedTarget): Promise<Flow> {
     const { protocol } = target;
     const viaPort = this.#context.viaPorts[protocol];
     if (protocol === 'UDP') {
-      const address = await this.#resolve(target.host, protocol);
+      const address = target.address ?? (await this.#resolve(target.host, protocol));
       return { protocol, viaPort, send: (message) => this.#sendUdp(message, address, target.port) };
     }
     if (protocol === 'TCP' || protocol === 'TLS') {
-      const address = await this.#resolve(target.host, protocol);
-      const connection = await this.#context.pool.connect(protocol, address, target.port, isIP(target.host) ? undefined : target.host);
+      const address = target.address ?? (await this.#resolve(target.host, protocol));
+      const connection = await this.#context.pool.connect(protocol, address, target.port, target.serverName);
       return { protocol, viaPort: viaPort ?? connection.localPort, send: (message) => this.#sendOn(connection, message) };
     }
     // RFC 7118: a WebSocket client is reachable only over the flow it opened, found by the

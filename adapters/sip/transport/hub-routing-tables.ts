@@ -19,6 +19,8 @@ export interface InboundFlow extends SipSource {
 export interface ClientTransactionRoute {
   readonly transport: SipJsTransport;
   readonly sentBy: ViaSentBy;
+  /** The branch sip.js wrote, when the hub sent the request under another (a retry at the next server, RFC 3263 section 4.3). */
+  readonly sipJsBranch?: string;
 }
 
 /** A request that arrived: the UserAgent it went to and the flow its responses take. */

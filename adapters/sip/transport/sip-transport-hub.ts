@@ -13,7 +13,8 @@ import { HubWebSocketServer } from './hub-websocket-server.js';
 import { HubRoutingTables, type InboundFlow, type SipSource } from './hub-routing-tables.js';
 import { StreamConnection, connectionInfo, type SipConnection, type SipConnectionInfo } from './sip-connection.js';
 import { SipJsTransport } from './sip-js-transport.js';
-import { DEFAULT_SIP_TIMERS, type SipTimerValues } from './sip-timers.js';
+import { SipServerLocator, type SipServerLocatorOptions } from './sip-server-locator.js';
+import { DEFAULT_SIP_TIMERS, transactionTimeout, type SipTimerValues } from './sip-timers.js';
 import { SipTransportError } from './sip-transport-error.js';
 import { SourceRateLimiter, type SourceRateLimits } from './source-rate-limiter.js';
 import type { SipProtocol } from './sip-uri-target.js';
@@ -66,6 +67,11 @@ export interface SipTransportHubOptions {
    * exists (RFC 3261 section 18.1.1, default true); turn off for UDP-only peers.
    */
   readonly largeRequestsOverTcp?: boolean;
+  /**
+   * RFC 3263 server location of next hops named by a domain: DNS servers, caps, cache; and how
+   * long a server may send no response at all before the request goes to the next (default 5 s; 0: never).
+   */
+  readonly dns?: SipServerLocatorOptions & { readonly failoverAfterMs?: number };
 }
 
 export type SipTransportHubEvents = {
@@ -171,7 +177,15 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
       WSS: ws?.advertisedPort,
     };
     const shared = { advertisedHost: options.advertisedHost, pool: this.#pool, tables: this.#tables, retransmitter: this.#retransmitter, counters: this.#counters, log };
-    this.#outbound = new OutboundPath({ ...shared, viaPorts, listeners, largeRequestsOverTcp: options.largeRequestsOverTcp ?? true });
+    this.#outbound = new OutboundPath({
+      ...shared,
+      viaPorts,
+      listeners,
+      largeRequestsOverTcp: options.largeRequestsOverTcp ?? true,
+      locator: new SipServerLocator(options.dns),
+      transactionMs: transactionTimeout(timers),
+      failoverAfterMs: options.dns?.failoverAfterMs ?? 5000,
+    });
     this.#inbound = new InboundPath({
       ...shared,
       requestRate: options.requestRate && new SourceRateLimiter(options.requestRate),
@@ -180,7 +194,10 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
       defaultTransport: () => this.#defaultTransport,
       dropped: (reason, source) => this.safeEmit('messagedropped', reason, { protocol: source.protocol, address: source.address, port: source.port }),
     });
-    this.#sweeper = setInterval(() => this.#tables.sweep(), 30_000);
+    this.#sweeper = setInterval(() => {
+      this.#tables.sweep();
+      this.#outbound.sweep();
+    }, 30_000);
     this.#sweeper.unref();
   }
 
@@ -275,6 +292,7 @@ export class SipTransportHub extends TypedEmitter<SipTransportHubEvents> {
     clearInterval(this.#sweeper);
     for (const transport of [...this.#transports]) transport.hubClosed();
     this.#retransmitter.close();
+    this.#outbound.close();
     this.#pool.closeAll();
     this.#gate.closeAll();
     this.#webSockets?.close();

@@ -107,6 +107,11 @@ export class UdpRetransmitter {
     this.#requests.set(key, schedule, lifetime);
   }
 
+  /** Stops retransmitting a request whose server was given up on (the hub tries the next one, RFC 3263 section 4.3). */
+  forgetOutgoingRequest(branch: string, method: string): void {
+    this.#requests.delete(`${branch}|${method}`);
+  }
+
   /** A response that arrived; 'absorb' means sip.js must not see it. */
   onIncomingResponse(response: PeekedResponse): Verdict {
     const branch = response.topVia?.branch;
