@@ -68,6 +68,8 @@ export class XmppAccount {
   readonly #chat: XmppChat;
   /** Set while the stream is down and may resume: when it fires, the calls kept up end. */
   #graceTimer: NodeJS.Timeout | undefined;
+  /** Calls ended when the grace time ran out: their peers hear why once a new session is up. */
+  #owedTerminates: JingleLeg[] = [];
 
   constructor(options: XmppAccountOptions) {
     this.#options = options;
@@ -100,12 +102,15 @@ export class XmppAccount {
       this.#graceTimer = undefined;
       this.#options.logger.warn({ jid: this.connection.bareJid, calls: this.#legs.size, event: 'xmpp-resume-timeout' }, 'xmpp stream not resumed in time; ending its calls');
       this.#options.onResumeTimeout?.();
+      this.#owedTerminates = [...this.#legs.values()];
       this.#endAll('connection-lost', false);
     }, graceMs);
     this.#graceTimer.unref();
   }
 
   #onResumed(): void {
+    // The resumed session is the one the peers knew: tell them now that their calls ended.
+    for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
     if (this.#graceTimer === undefined) return;
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
@@ -118,6 +123,7 @@ export class XmppAccount {
    * the new session, which is the same bare JID.
    */
   #onNewSession(): void {
+    for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
     if (this.#graceTimer === undefined) return;
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
@@ -155,6 +161,7 @@ export class XmppAccount {
 
   /** Ends this identity's calls (peers get session-terminate) and forgets pending messages. */
   stop(): void {
+    this.#owedTerminates = [];
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     this.#endAll('shutdown', true);

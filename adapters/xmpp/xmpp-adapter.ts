@@ -235,6 +235,8 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     report({ type: 'registration', aor, state: 'registering' });
     connection.on('online', () => report({ type: 'registration', aor, state: 'registered' }));
     connection.on('offline', () => report({ type: 'registration', aor, state: 'registering', reason: 'connection lost' }));
+    // A resumed stream (XEP-0198) is the same session: no `online`, but the user is reachable again.
+    connection.on('resumed', () => report({ type: 'registration', aor, state: 'registered' }));
     void connection.start().then((online) => {
       if (!online && own) {
         // Wrong credentials or an unreachable server: the user's own login is not retried for ever.

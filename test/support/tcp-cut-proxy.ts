@@ -4,13 +4,20 @@ export interface TcpCutProxy {
   port: number;
   /** Drops every connection in both directions (as a server crash or a network cut does); new ones still pass. */
   cut(): void;
+  /** Cuts, then turns new connections away (closed at once) for `ms`: a network that stays down. */
+  cutFor(ms: number): void;
   close(): Promise<void>;
 }
 
 /** A loopback TCP relay to `targetPort` whose connections a test can cut. */
 export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy> {
   const sockets = new Set<Socket>();
+  let downUntil = 0;
   const server = createServer((client) => {
+    if (Date.now() < downUntil) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -26,6 +33,10 @@ export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy>
   return {
     port: (server.address() as AddressInfo).port,
     cut,
+    cutFor(ms: number) {
+      downUntil = Date.now() + ms;
+      cut();
+    },
     close() {
       cut();
       return new Promise<void>((resolve) => server.close(() => resolve()));
