@@ -175,6 +175,7 @@ export class Gateway {
         chat: this.chat,
         logger: this.#component('xmpp'),
         onIceServers: (servers) => this.media.setDiscoveredIceServers('xmpp', servers),
+        onStreamResumption: (outcome) => this.metrics.xmppStreamResumptions.inc({ outcome }),
         ...(this.cluster ? { cluster: this.#xmppCluster(this.cluster, config.xmpp) } : {}),
         ...this.#xmppSubscriptions(config.xmpp),
       });

@@ -173,6 +173,14 @@ export abstract class JingleLeg extends BaseLeg implements Leg {
   /** Jingle has no DTMF element; telephone-event RTP travels in the media (JINGLE.md section 2.4). */
   sendDtmf(_digits: string): void {}
 
+  /**
+   * Tells the peer, late, why a call that ended while our stream was down ended (the grace time for
+   * a resumption ran out): sent from the new session, the same full JID when the resource is free.
+   */
+  notifyEndedLate(reason: EndReason): void {
+    this.terminate(jingleReasonFor(reason));
+  }
+
   protected onEnd(reason: EndReason): void {
     this.terminate(jingleReasonFor(reason));
   }

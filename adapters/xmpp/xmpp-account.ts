@@ -37,6 +37,10 @@ export interface XmppAccountOptions {
   targetFor: (to: string) => Address | undefined;
   /** Whether the sender (bare JID) may call or message `target` through this identity (toll-fraud policy). */
   mayReach: (from: string, target: Address) => boolean;
+  /** How long calls wait for a dropped stream to resume (XEP-0198) before they end; 0: they end at once. */
+  resumeGraceMs?: number;
+  /** The grace time ran out with calls waiting (metrics). */
+  onResumeTimeout?: () => void;
 }
 
 /** Jingle actions we know but do not do (renegotiation, transport replacement): XEP-0166 section 6. */
@@ -62,6 +66,10 @@ export class XmppAccount {
   readonly #legs = new Map<string, JingleLeg>();
   readonly #proposals: JmiProposals;
   readonly #chat: XmppChat;
+  /** Set while the stream is down and may resume: when it fires, the calls kept up end. */
+  #graceTimer: NodeJS.Timeout | undefined;
+  /** Calls ended when the grace time ran out: their peers hear why once a new session is up. */
+  #owedTerminates: JingleLeg[] = [];
 
   constructor(options: XmppAccountOptions) {
     this.#options = options;
@@ -70,8 +78,57 @@ export class XmppAccount {
     this.#chat = new XmppChat({ port: connection.port, chat: options.chat, targetFor: options.targetFor, mayReach: options.mayReach });
     connection.onIqSet(NS_JINGLE, 'jingle', (ctx: IqContext) => this.#onJingle(ctx.stanza, ctx.element));
     connection.on('message', (stanza) => this.#onMessage(stanza));
-    // Calls cannot outlive their stream: the peer's IQs and ours would go nowhere.
-    connection.on('offline', () => this.#endAll('connection-lost', false));
+    connection.on('offline', (resumable) => this.#onOffline(resumable === true));
+    connection.on('resumed', () => this.#onResumed());
+    connection.on('online', () => this.#onNewSession());
+  }
+
+  /**
+   * Calls cannot outlive their session: the peer's IQs and ours would go nowhere. A stream that
+   * may resume (XEP-0198) keeps its session on the server, so the calls (whose media never went
+   * over XMPP) wait for the resumption, at most the grace time or the server's `max`.
+   */
+  #onOffline(resumable: boolean): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    const configured = this.#options.resumeGraceMs ?? 0;
+    const graceMs = Math.min(configured, this.connection.resumeMaxMs ?? configured);
+    if (!resumable || graceMs <= 0 || this.#legs.size === 0) {
+      this.#endAll('connection-lost', false);
+      return;
+    }
+    this.#options.logger.warn({ jid: this.connection.bareJid, calls: this.#legs.size, graceMs }, 'xmpp stream lost; calls kept while it resumes');
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      this.#options.logger.warn({ jid: this.connection.bareJid, calls: this.#legs.size, event: 'xmpp-resume-timeout' }, 'xmpp stream not resumed in time; ending its calls');
+      this.#options.onResumeTimeout?.();
+      this.#owedTerminates = [...this.#legs.values()];
+      this.#endAll('connection-lost', false);
+    }, graceMs);
+    this.#graceTimer.unref();
+  }
+
+  #onResumed(): void {
+    // The resumed session is the one the peers knew: tell them now that their calls ended.
+    for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
+    if (this.#graceTimer === undefined) return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#options.logger.info({ jid: this.connection.bareJid, calls: this.#legs.size }, 'xmpp stream resumed; calls go on');
+  }
+
+  /**
+   * Online with a new session while calls waited: the resumption failed (the server dropped the
+   * old session). The peers' sessions are dead; they hear why (XEP-0166 connectivity-error) from
+   * the new session, which is the same bare JID.
+   */
+  #onNewSession(): void {
+    for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
+    if (this.#graceTimer === undefined) return;
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    this.#options.logger.warn({ jid: this.connection.bareJid, calls: this.#legs.size }, 'xmpp stream resumption failed; ending its calls');
+    this.#endAll('connection-lost', true);
   }
 
   get connection(): XmppIdentity {
@@ -104,6 +161,9 @@ export class XmppAccount {
 
   /** Ends this identity's calls (peers get session-terminate) and forgets pending messages. */
   stop(): void {
+    this.#owedTerminates = [];
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
     this.#endAll('shutdown', true);
     this.#chat.stop();
   }

@@ -27,9 +27,10 @@ import { NS_EXTDISCO } from './jingle/namespaces.js';
 import { jidDomain, jidResource } from './jid.js';
 import { XmppAccount } from './xmpp-account.js';
 import { XmppComponentUsers, type ComponentPresenceSource } from './xmpp-component-users.js';
-import { XmppConnection } from './xmpp-connection.js';
+import { XmppConnection, type StreamResumptionOutcome } from './xmpp-connection.js';
 
 export type XmppConfig = GatewayConfig['xmpp'];
+export type { StreamResumptionOutcome } from './xmpp-connection.js';
 
 /** How long a call or message right after login waits for the web user's own XMPP identity. */
 const OWN_IDENTITY_WAIT_MS = 5_000;
@@ -41,6 +42,8 @@ export interface XmppAdapterOptions {
   logger: Logger;
   /** STUN/TURN servers learned from the XMPP server (XEP-0215), for the media anchor. */
   onIceServers?: (servers: string[]) => void;
+  /** A dropped client stream was resumed (XEP-0198), was not (a new session), or its calls stopped waiting (metrics). */
+  onStreamResumption?: (outcome: StreamResumptionOutcome) => void;
   /** In a cluster: one node at a time runs the component (XEP-0114 allows one connection per domain). */
   cluster?: XmppClusterOptions;
   /** Where the component's presence subscriptions survive a restart (a file, or Redis in a cluster). */
@@ -232,6 +235,8 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
     report({ type: 'registration', aor, state: 'registering' });
     connection.on('online', () => report({ type: 'registration', aor, state: 'registered' }));
     connection.on('offline', () => report({ type: 'registration', aor, state: 'registering', reason: 'connection lost' }));
+    // A resumed stream (XEP-0198) is the same session: no `online`, but the user is reachable again.
+    connection.on('resumed', () => report({ type: 'registration', aor, state: 'registered' }));
     void connection.start().then((online) => {
       if (!online && own) {
         // Wrong credentials or an unreachable server: the user's own login is not retried for ever.
@@ -295,11 +300,12 @@ export class XmppAdapter implements LegFactory, UserRegistrar, ChatDelivery {
   }
 
   #connection(jid: string, password: string, resource: string, priority: number): XmppConnection {
-    return new XmppConnection({ server: this.#options.config.server, jid, password, resource, priority, logger: this.#logger });
+    const onResumption = this.#options.onStreamResumption;
+    return new XmppConnection({ server: this.#options.config.server, jid, password, resource, priority, logger: this.#logger, ...(onResumption ? { onResumption } : {}) });
   }
 
   #account(connection: XmppConnection, targetFor: (to: string) => ReturnType<typeof xmppInboundTarget>, mayReach: (from: string, target: Address) => boolean): XmppAccount {
-    return new XmppAccount({ connection, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger, targetFor, mayReach });
+    return new XmppAccount({ connection, calls: this.#options.calls, chat: this.#options.chat, logger: this.#logger, targetFor, mayReach, resumeGraceMs: this.#options.config.resumeGraceMs, onResumeTimeout: () => this.#options.onStreamResumption?.('timeout') });
   }
 
   readonly #servicePolicy = (from: string, target: Address): boolean => xmppCallerAllowed(from, target, this.#options.config.inbound.allowedCallers);

@@ -24,12 +24,26 @@ export interface XmppConnectionOptions {
    */
   priority: number;
   logger: Logger;
+  /** Each dropped stream's fate once the reconnect got through: resumed (XEP-0198) or failed (a new session). */
+  onResumption?: (outcome: StreamResumptionOutcome) => void;
 }
+
+export type StreamResumptionOutcome = 'resumed' | 'failed' | 'timeout';
 
 /** IQ replies we wait for before the peer counts as gone (Conversations ends calls on IQ timeouts too). */
 const IQ_TIMEOUT_MS = 10_000;
 const RECONNECT_MIN_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
+/** Stanzas that may wait for a resumption at once (Jingle of the calls kept up); more fail at once. */
+const MAX_HELD_STANZAS = 64;
+
+/** The part of @xmpp/stream-management (0.14, index.js) read here: `id` is the resumable session. */
+interface StreamManagement {
+  enabled?: boolean;
+  id?: string;
+  max?: string | null;
+  on(event: 'resumed', listener: () => void): void;
+}
 
 /**
  * One client-to-server session (@xmpp/client: SASL, STARTTLS or direct TLS, resource binding,
@@ -45,6 +59,9 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
   #stopped = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay = RECONNECT_MIN_MS;
+  /** Down, but XEP-0198 may resume the session: sends wait for `resumed` instead of failing. */
+  #suspended = false;
+  #held = 0;
 
   constructor(options: XmppConnectionOptions) {
     super();
@@ -62,7 +79,26 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
     xmpp.prependListener('element', flattenTooDeep);
     logStanzas(xmpp, options.logger, options.jid);
     xmpp.on('error', (error: unknown) => options.logger.warn({ err: error, jid: options.jid }, 'xmpp connection error'));
+    const sm = xmpp.streamManagement as unknown as StreamManagement;
+    // @xmpp/stream-management's resumed() (index.js) resends its unacknowledged queue, emits
+    // `resumed` on itself and sets the status to online without an `online` event: no new bind,
+    // so no new presence or roster query either (the server kept both).
+    sm.on('resumed', () => {
+      this.#online = true;
+      this.#suspended = false;
+      this.#retryDelay = RECONNECT_MIN_MS;
+      xmpp.reconnect.delay = RECONNECT_MIN_MS;
+      options.logger.info({ jid: options.jid, event: 'xmpp-stream-resumed' }, 'xmpp stream resumed (XEP-0198)');
+      options.onResumption?.('resumed');
+      this.safeEmit('resumed');
+    });
     xmpp.on('online', (address) => {
+      // A failed resumption goes on with a new session and ends up here.
+      if (this.#suspended) {
+        options.logger.warn({ jid: options.jid, event: 'xmpp-resume-failed' }, 'xmpp stream resumption failed; new session');
+        options.onResumption?.('failed');
+      }
+      this.#suspended = false;
       this.#online = true;
       this.#retryDelay = RECONNECT_MIN_MS;
       xmpp.reconnect.delay = RECONNECT_MIN_MS;
@@ -78,8 +114,11 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
       this.#online = false;
       // @xmpp/reconnect tries again after `delay`; double it each time, as far as 30 s.
       xmpp.reconnect.delay = Math.min(xmpp.reconnect.delay * 2, RECONNECT_MAX_MS);
-      options.logger.warn({ jid: options.jid }, 'xmpp connection lost; reconnecting');
-      this.safeEmit('offline');
+      // The stream-management plugin keeps `id` across a disconnect (it clears it on a failed
+      // resume or an explicit stop): a set id is what the reconnect will try to resume.
+      this.#suspended = Boolean(sm.id) && !this.#stopped;
+      options.logger.warn({ jid: options.jid, resumable: this.#suspended }, 'xmpp connection lost; reconnecting');
+      this.safeEmit('offline', this.#suspended);
     });
     // XEP-0030 section 3.1 (also for `node#ver`, XEP-0115 section 6.2).
     xmpp.iqCallee.get(NS_DISCO_INFO, 'query', (ctx: IqContext) => discoInfoResult(ctx.element.attrs.node as string | undefined));
@@ -96,6 +135,12 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
   /** Whether XEP-0198 stream management is on for this stream (@xmpp/client enables it when offered). */
   get streamManagement(): boolean {
     return Boolean((this.#xmpp.streamManagement as { enabled?: boolean } | undefined)?.enabled);
+  }
+
+  /** The server's XEP-0198 `max` (seconds in `<enabled/>`) in ms, when it gave one. */
+  get resumeMaxMs(): number | undefined {
+    const max = Number((this.#xmpp.streamManagement as unknown as StreamManagement | undefined)?.max);
+    return Number.isFinite(max) && max > 0 ? max * 1000 : undefined;
   }
 
   /** Resolves true once online (at once when it is), false after `timeoutMs`. */
@@ -156,16 +201,48 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
   readonly port: XmppStanzaPort = {
     jid: () => this.jid,
     send: async (stanza) => {
-      if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
       assertXmlText(stanza);
+      await this.#whenSendable();
       await this.#xmpp.send(stanza);
     },
     request: async (iq) => {
-      if (!this.#online) throw new GatewayError('invalid-state', 'xmpp is not connected');
       assertXmlText(iq);
+      await this.#whenSendable();
       return this.#xmpp.iqCaller.request(iq, IQ_TIMEOUT_MS);
     },
   };
+
+  /**
+   * Online: at once. Suspended (the stream dropped and may resume): waits for the resumption, at
+   * most IQ_TIMEOUT_MS and MAX_HELD_STANZAS stanzas at once, so a Jingle stanza of a kept call
+   * (a hang-up) goes out in order on the resumed stream. Otherwise, or when it does not resume in
+   * time, fails with `invalid-state`.
+   */
+  async #whenSendable(): Promise<void> {
+    if (this.#online) return;
+    if (!this.#suspended || this.#held >= MAX_HELD_STANZAS) throw new GatewayError('invalid-state', 'xmpp is not connected');
+    this.#held += 1;
+    try {
+      const resumed = await new Promise<boolean>((resolve) => {
+        const done = (value: boolean) => {
+          clearTimeout(timer);
+          this.off('resumed', onResumed);
+          this.off('online', onOnline);
+          resolve(value);
+        };
+        const onResumed = () => done(true);
+        // A new session: the stanza belonged to calls that ended with the old one.
+        const onOnline = () => done(false);
+        const timer = setTimeout(() => done(false), IQ_TIMEOUT_MS);
+        timer.unref();
+        this.on('resumed', onResumed);
+        this.on('online', onOnline);
+      });
+      if (!resumed) throw new GatewayError('invalid-state', 'xmpp is not connected (stream not resumed)');
+    } finally {
+      this.#held -= 1;
+    }
+  }
 
   /** RFC 6121 section 3: approve subscription requests and subscribe back (as cheogram-sip does). */
   #onPresence(stanza: Element): void {

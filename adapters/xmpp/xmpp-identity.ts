@@ -12,8 +12,14 @@ export type IqSetHandler = (ctx: IqContext) => Element | true | Promise<Element 
 
 export type XmppIdentityEvents = {
   online: [jid: string];
-  /** The stream is gone (server restart, network): calls on it cannot go on. Reconnecting follows. */
-  offline: [];
+  /**
+   * The stream is gone (server restart, network). Reconnecting follows. `resumable`: XEP-0198
+   * resumption was on, so the reconnect may resume this very session (`resumed`) and calls may go
+   * on; otherwise (or when `online` comes instead, a new session) calls on it cannot go on.
+   */
+  offline: [resumable?: boolean];
+  /** XEP-0198: the dropped stream was resumed; the peers' stanzas held by the server follow, ours were resent. */
+  resumed: [];
   message: [stanza: Element];
   presence: [stanza: Element];
   listenererror: [event: string, error: unknown];
@@ -34,4 +40,6 @@ export interface XmppIdentity extends TypedEmitter<XmppIdentityEvents> {
   onIqSet(ns: string, name: string, handler: IqSetHandler): void;
   /** Resolves true once online (at once when it is), false after `timeoutMs`. */
   whenOnline(timeoutMs: number): Promise<boolean>;
+  /** The longest time the server keeps a dropped stream for resumption (XEP-0198 `max`), when it said. */
+  readonly resumeMaxMs?: number | undefined;
 }

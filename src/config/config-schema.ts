@@ -506,6 +506,14 @@ const xmppSchema = z
      * anchor's own ICE (an XMPP deployment's TURN server then relays the anchor's media too).
      */
     externalServices: z.boolean().default(false),
+    /**
+     * XEP-0198 resumption: when a client stream of the gateway drops and stream management was on,
+     * its Jingle calls stay up (media does not go over XMPP) for at most this long, or the server's
+     * advertised resume `max` when shorter, while @xmpp/client resumes the stream. A resumed stream
+     * keeps them; a failed resumption (a new session) or the end of this time ends them as
+     * `connection-lost`. 0: calls end as soon as the stream drops.
+     */
+    resumeGraceMs: z.number().int().min(0).max(600_000).default(60_000),
   })
   .prefault({})
   .refine((xmpp) => !xmpp.enabled || xmpp.service !== undefined || xmpp.component !== undefined || xmpp.perUser.enabled, {

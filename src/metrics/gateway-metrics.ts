@@ -91,6 +91,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly xmppStreamResumptions = new Counter({
+    name: 'switchboard_xmpp_stream_resumptions_total',
+    help: 'XEP-0198 resumptions of the gateway\'s dropped XMPP client streams, by outcome (resumed; failed: a new session instead, its calls end; timeout: calls ended after xmpp.resumeGraceMs)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly uncaughtErrors = new Counter({
     name: 'switchboard_uncaught_errors_total',
     help: 'Exceptions and rejections nothing handled (logged, the process goes on): each is a bug to report',

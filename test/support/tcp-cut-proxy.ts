@@ -6,6 +6,8 @@ export interface TcpCutProxy {
   cut(): void;
   /** While true, new connections are reset at once (the network is still down). */
   refuse(on: boolean): void;
+  /** Cuts, then turns new connections away for `ms`: a network that stays down. */
+  cutFor(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -13,8 +15,9 @@ export interface TcpCutProxy {
 export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy> {
   const sockets = new Set<Socket>();
   let refusing = false;
+  let downUntil = 0;
   const server = createServer((client) => {
-    if (refusing) {
+    if (refusing || Date.now() < downUntil) {
       client.on('error', () => {});
       client.resetAndDestroy();
       return;
@@ -37,6 +40,10 @@ export async function startTcpCutProxy(targetPort: number): Promise<TcpCutProxy>
     cut,
     refuse(on) {
       refusing = on;
+    },
+    cutFor(ms: number) {
+      downUntil = Date.now() + ms;
+      cut();
     },
     close() {
       cut();

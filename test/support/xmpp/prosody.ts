@@ -13,6 +13,8 @@ export interface ProsodyOptions {
   carbons?: boolean;
   /** XEP-0198 stream management (mod_smacks): clients may enable acks and resumption. */
   streamManagement?: boolean;
+  /** mod_smacks `smacks_hibernation_time`: how long a dropped stream may be resumed (Prosody's default 600 s). */
+  resumeSeconds?: number;
   /** An external component (XEP-0114) for `domain`, authenticating with `secret`, on a free loopback port. */
   component?: { domain: string; secret: string };
   /**
@@ -127,6 +129,7 @@ function prosodyConfig(options: ProsodyOptions & { dir: string; port: number; ht
       `turn_external_port = ${externalServices.port}`,
     );
   }
+  if (options.resumeSeconds !== undefined) lines.push(`smacks_hibernation_time = ${options.resumeSeconds}`);
   if (componentPort) lines.push(`component_ports = { ${componentPort} }`, 'component_interfaces = { "127.0.0.1" }');
   lines.push('VirtualHost "localhost"');
   if (component) lines.push(`Component "${component.domain}"`, `  component_secret = "${component.secret}"`);

@@ -120,10 +120,14 @@ export function waitConnected(endpoint: WebRtcEndpoint, timeoutMs = 15_000): Pro
   });
 }
 
-/** Sends `packets` 20 ms PCMU packets of a 440 Hz tone, paced one every 20 ms. */
-export async function sendTone(from: WebRtcEndpoint, packets = 25): Promise<void> {
+/**
+ * Sends `packets` 20 ms PCMU packets of a 440 Hz tone, paced one every 20 ms. A second tone from
+ * the same sender starts at `firstPacket` past the first one's end: SRTP receivers drop replayed
+ * sequence numbers (RFC 3711 section 3.3.2).
+ */
+export async function sendTone(from: WebRtcEndpoint, packets = 25, firstPacket = 0): Promise<void> {
   const ssrc = 0x1234abcd;
-  for (let i = 0; i < packets; i += 1) {
+  for (let i = firstPacket; i < firstPacket + packets; i += 1) {
     const tone = new Int16Array(160);
     for (let n = 0; n < 160; n += 1) tone[n] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i * 160 + n)) / 8000));
     from.sendRtp(buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc, marker: i === 0, payload: encodePcmu(tone) }));
@@ -153,8 +157,8 @@ export async function measurePcmu(to: WebRtcEndpoint, during: () => Promise<unkn
 }
 
 /** A tone from `from`, measured at `to`. */
-export function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, packets = 25): Promise<{ received: number; rms: number }> {
-  return measurePcmu(to, () => sendTone(from, packets));
+export function sendToneBetween(from: WebRtcEndpoint, to: WebRtcEndpoint, packets = 25, firstPacket = 0): Promise<{ received: number; rms: number }> {
+  return measurePcmu(to, () => sendTone(from, packets, firstPacket));
 }
 
 /** `<iq type='set'><jingle action sid/></iq>` to `to`. */
