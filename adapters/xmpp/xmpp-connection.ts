@@ -40,9 +40,29 @@ const MAX_HELD_STANZAS = 64;
 /** The part of @xmpp/stream-management (0.14, index.js) read here: `id` is the resumable session. */
 interface StreamManagement {
   enabled?: boolean;
+  /** Set once `<enable/>` went out; cleared when the server refused it. */
+  enableSent?: boolean;
   id?: string;
   max?: string | null;
   on(event: 'resumed', listener: () => void): void;
+}
+
+/** Longest wait for the server's `<enabled/>` before the session starts talking anyway. */
+const STREAM_MANAGEMENT_ENABLE_WAIT_MS = 5000;
+
+/**
+ * Resolves once XEP-0198 is enabled, refused or not offered. @xmpp/client emits `online` inside
+ * resource binding (@xmpp/resource-binding index.js, `entity._ready`), before the stream-management
+ * feature sends `<enable/>` (@xmpp/stream-management stream-feature.js): stanzas the session sent
+ * and received in that gap were counted against the server's tally, and Prosody (mod_smacks)
+ * closed such streams with "Client acknowledged more stanzas than sent by server" (2 of ~14 lab
+ * logins). Nothing is sent before the counting starts on both sides.
+ */
+async function streamManagementSettled(sm: StreamManagement): Promise<void> {
+  // The feature sends `<enable/>` a few microtasks after the bind resolved.
+  await new Promise((resolve) => setImmediate(resolve));
+  const deadline = Date.now() + STREAM_MANAGEMENT_ENABLE_WAIT_MS;
+  while (sm.enableSent && !sm.enabled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /**
@@ -103,11 +123,14 @@ export class XmppConnection extends TypedEmitter<XmppIdentityEvents> implements 
       this.#retryDelay = RECONNECT_MIN_MS;
       xmpp.reconnect.delay = RECONNECT_MIN_MS;
       options.logger.info({ jid: address.toString() }, 'xmpp online');
-      // XEP-0115 section 4: caps in presence, so clients discover the call features without a query.
-      // RFC 6121 section 2.2 / 3.1.3: subscription requests only reach resources that asked for the roster.
-      xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' }))).catch(() => {});
-      xmpp.send(xml('presence', {}, xml('priority', {}, String(options.priority)), capsElement())).catch(() => {});
-      this.safeEmit('online', address.toString());
+      void streamManagementSettled(sm).then(() => {
+        if (!this.#online || this.#stopped) return;
+        // XEP-0115 section 4: caps in presence, so clients discover the call features without a query.
+        // RFC 6121 section 2.2 / 3.1.3: subscription requests only reach resources that asked for the roster.
+        xmpp.iqCaller.request(xml('iq', { type: 'get' }, xml('query', { xmlns: 'jabber:iq:roster' }))).catch(() => {});
+        xmpp.send(xml('presence', {}, xml('priority', {}, String(options.priority)), capsElement())).catch(() => {});
+        this.safeEmit('online', address.toString());
+      });
     });
     xmpp.on('status', (status: string) => {
       if (status !== 'disconnect' || !this.#online) return;
