@@ -137,6 +137,16 @@ describe('session resume over a new WebSocket', () => {
     await expect.poll(() => gw.metrics.registry.getSingleMetricAsString('switchboard_users_online').then((text) => /online 0$/m.test(text))).toBe(true);
   }, 30_000);
 
+  it('a session waiting for its resume keeps its place in the per-source connection cap', async () => {
+    await start({ maxConnectionsPerSource: 2 });
+    const alice = await loginThroughProxy('alice');
+    const bob = await loginThroughProxy('bob');
+    proxy!.cut();
+    await Promise.all([alice.client.closed, bob.client.closed]);
+    // Dropping connections on purpose does not free places for more: both sessions still hold theirs.
+    await expect(WsTestClient.connect(proxy!.port)).rejects.toThrow(/429/);
+  }, 30_000);
+
   it('a forged token and a spent one are refused and take nothing over; the session stays resumable', async () => {
     const gw = await start();
     const alice = await loginThroughProxy('alice');
