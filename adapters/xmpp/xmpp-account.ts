@@ -110,11 +110,17 @@ export class XmppAccount {
 
   #onResumed(): void {
     // The resumed session is the one the peers knew: tell them now that their calls ended.
+    if (!this.#sessionBack()) return;
+    this.#options.logger.info({ jid: this.connection.bareJid, calls: this.#legs.size }, 'xmpp stream resumed; calls go on');
+  }
+
+  /** A session is up again: peers of calls that outlived the grace hear of it; true when calls were still waiting (the grace timer stops). */
+  #sessionBack(): boolean {
     for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
-    if (this.#graceTimer === undefined) return;
+    if (this.#graceTimer === undefined) return false;
     clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
-    this.#options.logger.info({ jid: this.connection.bareJid, calls: this.#legs.size }, 'xmpp stream resumed; calls go on');
+    return true;
   }
 
   /**
@@ -123,10 +129,7 @@ export class XmppAccount {
    * the new session, which is the same bare JID.
    */
   #onNewSession(): void {
-    for (const leg of this.#owedTerminates.splice(0)) leg.notifyEndedLate('connection-lost');
-    if (this.#graceTimer === undefined) return;
-    clearTimeout(this.#graceTimer);
-    this.#graceTimer = undefined;
+    if (!this.#sessionBack()) return;
     this.#options.logger.warn({ jid: this.connection.bareJid, calls: this.#legs.size }, 'xmpp stream resumption failed; ending its calls');
     this.#endAll('connection-lost', true);
   }
